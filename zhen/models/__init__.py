@@ -1,0 +1,1 @@
+"""Model presets and offline provisioning (`zhen models list|pull`)."""

