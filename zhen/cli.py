@@ -101,6 +101,63 @@ def models_pull(name: str | None, force: bool) -> None:
     click.echo(str(path))
 
 
+@main.command()
+@click.argument("article", required=False, type=click.Path(dir_okay=False))
+@click.option("--presplit", nargs=2, type=click.Path(dir_okay=False), metavar="IN_FILE OUT_FILE",
+              help="one sentence per line in, exactly as many lines out")
+@click.option("--format", "fmt", type=click.Choice(["json", "text", "tsv"]), default="text", show_default=True)
+@click.option("--model", default=None, help="model preset (see `zhen models list`)")
+@click.option("--openai-url", multiple=True, help="use an OpenAI-compatible server instead (repeat to spread load)")
+@click.option("--glossary", type=click.Path(exists=True, dir_okay=False), help="CSV or TBX glossary")
+@click.option("--include-boilerplate", is_flag=True, help="translate page furniture too")
+@click.option("--no-memory", is_flag=True, help="do not read or write the translation memory")
+@friendly
+def translate(article: str | None, presplit: tuple[str, str] | None, fmt: str, model: str | None,
+              openai_url: tuple[str, ...], glossary: str | None, include_boilerplate: bool, no_memory: bool) -> None:
+    """Translate a Chinese article (or a presplit file) into an English draft."""
+    from mt.glossary import load_file
+    from zhen.errors import InputError
+    from zhen.translate import make_pipeline, translate_article, translate_presplit
+
+    if bool(article) == bool(presplit):
+        raise InputError("give either ARTICLE or --presplit IN_FILE OUT_FILE")
+    pipe = make_pipeline(model, list(openai_url), load_file(glossary) if glossary else None, not no_memory)
+    with _progress("translating") as bar:
+        if presplit:
+            n = translate_presplit(pipe, presplit[0], presplit[1], progress=bar)
+            click.echo(f"wrote {n} lines to {presplit[1]}", err=True)
+            return
+        doc, drafts = translate_article(pipe, article, include_boilerplate, progress=bar)
+    if fmt == "json":
+        click.echo(json.dumps({"sentences": [d.to_dict() for d in drafts]}, ensure_ascii=False, indent=1))
+    elif fmt == "tsv":
+        for d in drafts:
+            click.echo(f"{d.id}\t{d.kind}\t{d.source}\t{d.draft}\t{','.join(d.flags)}")
+    else:
+        para = None
+        for d in drafts:
+            p = doc.sentences[d.id].paragraph
+            if para is not None:
+                click.echo("\n\n" if p != para else " ", nl=False)
+            click.echo(d.draft, nl=False)
+            para = p
+        click.echo()
+
+
+def _progress(desc: str):  # noqa: ANN202 - context manager yielding a callback
+    """A tqdm bar on stderr whose `update` is the pipeline's progress callback."""
+    from contextlib import contextmanager
+
+    from tqdm import tqdm
+
+    @contextmanager
+    def cm():  # noqa: ANN202
+        with tqdm(desc=desc, unit="seg", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+            yield bar.update
+
+    return cm()
+
+
 def run() -> None:
     """Console-script entry point."""
     main(prog_name="zhen")

@@ -1,0 +1,77 @@
+"""In-process GGUF translation with llama.cpp: batched, prefix-cached, Chinese tokens banned."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mt.base import Request, Translator
+from mt.prompts import split_prompt
+from mt.registry import register
+
+
+def _ban_mask_cached(llm, model_path: str) -> np.ndarray:  # noqa: ANN001 - llama_cpp.Llama
+    """The CJK-token mask takes ~1 s to build; keep it beside the model."""
+    from mt.backends.llamacpp_engine import _cjk_ban_mask
+
+    cache = Path(model_path + ".cjkban.npy")
+    if cache.exists():
+        mask = np.load(cache)
+        if mask.shape == (llm.n_vocab(),):
+            return mask
+    mask = _cjk_ban_mask(llm)
+    try:
+        tmp = cache.with_suffix(".tmp.npy")
+        np.save(tmp, mask)
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # read-only models directory: rebuild next time
+    return mask
+
+
+@register("llamacpp")
+class LlamaCppTranslator(Translator):
+    """Greedy, deterministic translation of a GGUF chat model through `BatchEngine`."""
+
+    def __init__(self, model_path: str, family: str = "qwen", name: str | None = None, n_slots: int = 16,
+                 n_threads: int | None = None, few_shot: bool = True, ban_cjk: bool = True, max_tokens: int = 320):
+        from llama_cpp import Llama
+
+        from mt.backends.llamacpp_engine import BatchEngine
+
+        if not Path(model_path).is_file():
+            raise FileNotFoundError(f"GGUF model not found: {model_path}")
+        threads = n_threads or max(1, os.cpu_count() or 1)
+        self.llm = Llama(model_path, n_ctx=256, n_threads=threads, verbose=False)
+        self.family, self.few_shot, self.max_tokens = family, few_shot, max_tokens
+        self.name = name or Path(model_path).stem
+        ban = _ban_mask_cached(self.llm, model_path) if ban_cjk else None
+        self.engine = BatchEngine(self.llm, n_slots=n_slots, slot_ctx=1024, n_threads=threads, ban_mask=ban)
+        self._opts = f"fam={family};shots={few_shot};ban={ban_cjk};greedy"
+
+    def signature(self) -> str:
+        return f"{self.name}|{self._opts}"
+
+    def _tok(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def translate(self, requests: Sequence[Request]) -> list[str]:
+        out: list[str] = [""] * len(requests)
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for i, req in enumerate(requests):
+            prefix, suffix = split_prompt(self.family, req, self.few_shot)
+            groups.setdefault(prefix, []).append((i, suffix))
+        for prefix, items in groups.items():
+            self.engine.set_prefix(self._tok(prefix))
+            suffixes = [self._tok(s) for _, s in items]
+            limits = [min(self.max_tokens, 3 * len(s) + 32) for s in suffixes]
+            for (i, _), (tokens, _lp) in zip(items, self.engine.generate(suffixes, limits)):
+                out[i] = self.llm.detokenize(tokens).decode("utf-8", errors="replace")
+        return out
+
+    def close(self) -> None:
+        self.engine.close()
+

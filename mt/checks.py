@@ -1,0 +1,82 @@
+"""Hard checks on a draft: Chinese left in the English, numbers lost, runaway output.
+
+Each returns reason strings so QE, the API and reports can show *why* a sentence is distrusted.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pypinyin import Style, lazy_pinyin
+
+from zhen.text.cleanup import is_cjk
+
+_NUM = re.compile(r"\d+(?:[.,]\d+)*")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK_PUNCT = str.maketrans({"，": ", ", "。": ". ", "、": ", ", "：": ": ", "；": "; ", "“": '"', "”": '"',
+                            "‘": "'", "’": "'", "（": " (", "）": ") ", "《": '"', "》": '"', "！": "! ", "？": "? "})
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]
+
+
+def has_cjk(text: str) -> bool:
+    return any(is_cjk(ch) for ch in text)
+
+
+def romanise(text: str) -> str:
+    """Replace any Chinese left in English output by capitalised pinyin (`鄞州` → `Yinzhou`)."""
+    def repl(m: re.Match[str]) -> str:
+        syllables = lazy_pinyin(m.group(), style=Style.NORMAL, errors="ignore")
+        return "".join(syllables).capitalize()
+
+    out = _CJK_RUN.sub(repl, text.translate(_CJK_PUNCT))
+    return re.sub(r"\s{2,}", " ", out).strip()
+
+
+def numbers(text: str) -> list[str]:
+    """Digit groups of a text, normalised (thousand separators dropped)."""
+    return [n.replace(",", "") for n in _NUM.findall(text)]
+
+
+def missing_numbers(source: str, output: str) -> list[str]:
+    """Source numbers absent from the output; month numbers may appear as month names."""
+    out_nums = set(numbers(output))
+    out_low = output.lower()
+    missing = []
+    for m in re.finditer(r"(\d+(?:[.,]\d+)*)(月)?", source):
+        n = m.group(1).replace(",", "")
+        if n in out_nums:
+            continue
+        if m.group(2) and n.isdigit() and 1 <= int(n) <= 12 and _MONTHS[int(n) - 1].lower() in out_low:
+            continue
+        if n.lstrip("0") in out_nums:
+            continue
+        missing.append(n)
+    return missing
+
+
+def is_runaway(output: str, source: str) -> bool:
+    """Output far longer than any translation of the source, or looping on one phrase."""
+    if len(output) > 8 * max(len(source), 10) + 80:
+        return True
+    words = output.split()
+    if len(words) >= 24:
+        grams = [" ".join(words[i : i + 4]) for i in range(len(words) - 3)]
+        top = max(grams.count(g) for g in set(grams))
+        return top >= 4
+    return False
+
+
+def check(source: str, output: str) -> list[str]:
+    """Reasons to distrust `output` as a translation of `source` (empty when it passes)."""
+    reasons = []
+    if not output.strip():
+        reasons.append("empty")
+    if has_cjk(output):
+        reasons.append("cjk_in_output")
+    miss = missing_numbers(source, output)
+    if miss:
+        reasons.append("numbers_missing:" + ",".join(miss[:5]))
+    if is_runaway(output, source):
+        reasons.append("runaway")
+    return reasons

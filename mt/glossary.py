@@ -1,0 +1,117 @@
+"""Terminology: load glossaries (CSV, TBX), find terms in a source sentence, check them in the output.
+
+Matching is longest-first on the normalised (Simplified) source so `浙江大学医学院` wins over
+`浙江大学`. The built-in base covers institutions, places and titles seen in hospital news; a user's
+glossary is layered on top and wins on conflicts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from zhen.text.cleanup import normalise
+
+
+@dataclass(frozen=True)
+class Term:
+    source: str
+    target: str
+
+
+class Glossary:
+    """A source→target term table with longest-match lookup."""
+
+    def __init__(self, terms: dict[str, str] | None = None):
+        self.terms: dict[str, str] = {}
+        for s, t in (terms or {}).items():
+            self.add(s, t)
+
+    def add(self, source: str, target: str) -> None:
+        key = normalise(source).text
+        if key and target.strip():
+            self.terms[key] = target.strip()
+        self._max = max((len(k) for k in self.terms), default=0)
+
+    def merged(self, other: Glossary | None) -> Glossary:
+        """A new glossary: this one overridden by `other`."""
+        g = Glossary(dict(self.terms))
+        if other:
+            for s, t in other.terms.items():
+                g.add(s, t)
+        return g
+
+    def find(self, source: str) -> list[Term]:
+        """Terms present in `source`, longest match first, each once, in order of appearance."""
+        found: list[Term] = []
+        seen = set()
+        i = 0
+        while i < len(source):
+            for n in range(min(self._max, len(source) - i), 0, -1):
+                t = self.terms.get(source[i : i + n])
+                if t is not None:
+                    if source[i : i + n] not in seen:
+                        found.append(Term(source[i : i + n], t))
+                        seen.add(source[i : i + n])
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+
+def missing_terms(terms: list[Term], output: str) -> list[Term]:
+    """Terms whose target does not appear (case-insensitively) in `output`."""
+    low = output.lower()
+    return [t for t in terms if t.target.lower() not in low]
+
+
+def load_csv(text: str) -> Glossary:
+    """`source,target[,note]` rows; a header row naming `source` is skipped."""
+    g = Glossary()
+    for row in csv.reader(io.StringIO(text)):
+        if len(row) < 2 or row[0].strip().lower() == "source":
+            continue
+        g.add(row[0], row[1])
+    return g
+
+
+def load_tbx(text: str) -> Glossary:
+    """TBX (TermBase eXchange): each termEntry's zh term mapped to its en term."""
+    g = Glossary()
+    root = ET.fromstring(text)
+    for entry in root.iter():
+        if not entry.tag.endswith("termEntry") and not entry.tag.endswith("conceptEntry"):
+            continue
+        by_lang: dict[str, str] = {}
+        for lang_set in entry:
+            if not (lang_set.tag.endswith("langSet") or lang_set.tag.endswith("langSec")):
+                continue
+            lang = next((v for k, v in lang_set.attrib.items() if k.endswith("lang")), "").lower()
+            term = next((el.text for el in lang_set.iter() if el.tag.endswith("term") and el.text), None)
+            if term:
+                by_lang[lang.split("-")[0]] = term
+        if "zh" in by_lang and "en" in by_lang:
+            g.add(by_lang["zh"], by_lang["en"])
+    return g
+
+
+def load_file(path: str | Path) -> Glossary:
+    """Load a CSV or TBX glossary by extension."""
+    p = Path(path)
+    text = p.read_text(encoding="utf-8")
+    return load_tbx(text) if p.suffix.lower() in (".tbx", ".xml") else load_csv(text)
+
+
+@lru_cache(maxsize=1)
+def base() -> Glossary:
+    """The built-in base glossary shipped with the package."""
+    return load_csv(resources.files("mt").joinpath("data/glossary.csv").read_text(encoding="utf-8"))

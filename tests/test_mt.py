@@ -1,0 +1,116 @@
+import re
+
+import pytest
+
+from mt.base import Request, Translator
+from mt.checks import check, missing_numbers, romanise
+from mt.glossary import Glossary, base, load_csv, load_tbx, missing_terms
+from mt.memory import TranslationMemory
+from mt.names import find_names
+from mt.pipeline import Pipeline
+from tests.conftest import article
+from zhen.text.decode import read_text
+from zhen.text.document import parse_article
+
+
+class EchoTranslator(Translator):
+    """Deterministic stand-in: 'EN(<source>)' with the Chinese romanised; counts calls."""
+
+    name = "echo"
+
+    def __init__(self):
+        self.seen: list[Request] = []
+
+    def translate(self, requests):
+        self.seen += list(requests)
+        return [f"EN {r.source} " + " ".join(t.target for t in r.terms) for r in requests]
+
+
+def test_glossary_longest_match_csv_and_tbx():
+    g = load_csv("source,target\n浙江大学,Zhejiang University\n浙江大学医学院,Zhejiang University School of Medicine\n")
+    assert [t.target for t in g.find("浙江大学医学院和浙江大学")] == ["Zhejiang University School of Medicine",
+                                                                    "Zhejiang University"]
+    tbx = """<martif type="TBX"><text><body><termEntry><langSet xml:lang="zh"><tig><term>醫聯體</term></tig></langSet>
+    <langSet xml:lang="en"><tig><term>medical alliance</term></tig></langSet></termEntry></body></text></martif>"""
+    t = load_tbx(tbx)
+    assert t.find("医联体建设")[0].target == "medical alliance"  # Traditional entries normalised too
+    assert missing_terms(t.find("医联体"), "The Medical Alliance grew") == []
+    assert len(base()) > 40
+
+
+def test_names_from_titles_in_pinyin():
+    terms = {t.source: t.target for t in find_names("威海市卫生健康委员会党组成员、副主任杜山鹏主持活动并讲话。院长樊嘉院士")}
+    assert terms["杜山鹏"] == "Du Shanpeng"
+    assert terms["樊嘉"] == "Fan Jia"
+
+
+def test_checks_numbers_months_cjk_runaway():
+    assert missing_numbers("12月22日上午，40余位专家", "On the morning of December 22, more than 40 experts") == []
+    assert missing_numbers("电话0631-5312827", "phone 0631-5312827") == []
+    assert missing_numbers("1,000人", "1000 people") == []
+    assert missing_numbers("2015年斩获76个项目", "won 67 projects in 2015") == ["76"]
+    assert "cjk_in_output" in check("平湖", "Shanghai Ninth人民医院")
+    assert "runaway" in check("好", "very good " * 100)
+    assert romanise("Shanghai Ninth人民医院") == "Shanghai NinthRenminyiyuan"
+
+
+def test_pipeline_memory_passthrough_empty_and_long(tmp_path):
+    tm = TranslationMemory(tmp_path / "tm.sqlite")
+    echo = EchoTranslator()
+    pipe = Pipeline(echo, tm)
+    long = "医" * 5000
+    drafts = pipe.translate(["浙江医院很好。", "", "COVID-19 2020", long, "控制\x07字符"])
+    assert drafts[0].draft.startswith("EN 浙江医院很好。") is False  # romanised: no Chinese left
+    assert not re.search(r"[\u4e00-\u9fff]", drafts[0].draft)
+    assert "Zhejiang Hospital" in drafts[0].draft
+    assert drafts[1].flags == ["empty_source"] and drafts[1].draft == ""
+    assert drafts[2].draft == "COVID-19 2020" and "no_chinese" in drafts[2].flags
+    assert all(len(r.source) <= 400 for r in echo.seen)  # the 5,000-character line was chunked
+    n_calls = len(echo.seen)
+    again = pipe.translate(["浙江医院很好。"])
+    assert len(echo.seen) == n_calls and again[0].cached and again[0].draft == drafts[0].draft
+
+
+def test_document_translation_skips_boilerplate_and_passes_title():
+    echo = EchoTranslator()
+    doc = parse_article(read_text(article("004")))
+    drafts = Pipeline(echo).translate_document(doc)
+    kinds = {d.kind for d in drafts}
+    assert "boilerplate" not in kinds and "meta" not in kinds
+    title = doc.title()
+    assert all(r.title == title for r in echo.seen if r.source != title)
+    with_boiler = Pipeline(EchoTranslator()).translate_document(doc, include_boilerplate=True)
+    assert len(with_boiler) > len(drafts)
+
+
+# --- real model -----------------------------------------------------------------------------------
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@pytest.mark.model
+@pytest.mark.slow
+@pytest.mark.parametrize("prefix", ["001", "002", "003", "004"])
+def test_seed_articles_translate_without_chinese_and_keep_numbers(prefix, translator, tmp_path):
+    pipe = Pipeline(translator, TranslationMemory(tmp_path / "tm.sqlite"))
+    doc = parse_article(read_text(article(prefix)))
+    drafts = pipe.translate_document(doc)
+    assert drafts and all(d.draft for d in drafts)
+    assert not any(CJK.search(d.draft) for d in drafts)
+    lost = [(d.source, d.draft, d.flags) for d in drafts if any(f.startswith("numbers_missing") for f in d.flags)
+            and "damaged" not in d.flags]
+    # Every number of the source is in the draft (damaged sentences carry mojibake digits, reported apart).
+    assert not lost, lost
+
+
+@pytest.mark.model
+def test_presplit_keeps_line_count(translator, tmp_path):
+    from zhen.translate import translate_presplit
+
+    src = tmp_path / "in.zh"
+    src.write_text("浙江医院成立于1954年。\n\n世界卫生组织表示，病毒已传播到3个国家。\nCOVID-19\n", encoding="utf-8")
+    out = tmp_path / "out.en"
+    assert translate_presplit(Pipeline(translator), str(src), str(out)) == 4
+    lines = out.read_text(encoding="utf-8").split("\n")
+    assert len(lines) == 5 and lines[-1] == ""
+    assert "1954" in lines[0] and lines[1] == "" and "3" in lines[2] and lines[3] == "COVID-19"
