@@ -128,4 +128,5 @@ def test_presplit_keeps_line_count(translator, tmp_path):
     assert translate_presplit(Pipeline(translator), str(src), str(out)) == 4
     lines = out.read_text(encoding="utf-8").split("\n")
     assert len(lines) == 5 and lines[-1] == ""
-    assert "1954" in lines[0] and lines[1] == "" and "3" in lines[2] and lines[3] == "COVID-19"
+    assert "1954" in lines[0] and lines[1] == "" and lines[3] == "COVID-19"
+    assert "3" in lines[2] or "three" in lines[2].lower()  # the model may spell small numbers out
