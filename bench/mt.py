@@ -4,7 +4,7 @@ naive:   one `create_chat_completion` per sentence, fixed system prompt, KV cach
 product: the `Pipeline` over the llama.cpp backend (shared cached prefix, continuous batching,
          Chinese tokens banned, terminology, post-processing), translation memory off (cold run).
 
-Usage: python -m bench.mt [--n 50] [--offset 0]
+Usage: python -m bench.mt [--n 50] [--offset 0] [--save DIR]   (--save keeps naive.txt / product.txt for `zhen eval`)
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=50)
     ap.add_argument("--offset", type=int, default=0)
+    ap.add_argument("--save", help="directory to write naive.txt and product.txt into")
     args = ap.parse_args()
     d = config.shared_data() / "mt" / "flores200-devtest"
     zh = (d / "zho_Hans.devtest").read_text(encoding="utf-8").splitlines()[args.offset : args.offset + args.n]
@@ -63,6 +64,13 @@ def main() -> None:
     product = [x.draft for x in drafts]
     ptok = sum(len(llm.tokenize(o.encode(), add_bos=False)) for o in product)
     prod_res = _score("product", product, en, dt, ptok)
+    if args.save:
+        from pathlib import Path
+
+        out = Path(args.save)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, lines in (("naive", naive), ("product", product)):
+            (out / f"{name}.txt").write_text("".join(x.replace("\n", " ") + "\n" for x in lines), encoding="utf-8")
     print(json.dumps({
         "benchmark": "mt", "model": presets.DEFAULT_TRANSLATOR, "data": f"flores200-devtest[{args.offset}:{args.offset + args.n}]",
         "naive": naive_res, "product": prod_res,

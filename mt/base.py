@@ -16,6 +16,10 @@ class Request:
     source: str
     title: str | None = None  # the article's title: shared context, cached with the prompt prefix
     terms: tuple[Term, ...] = field(default_factory=tuple)
+    # "translate" (source is Chinese), "post-edit" (improve `draft`, a translation of the Chinese source)
+    # or "rewrite" (source is poor English to be rewritten as good English).
+    task: str = "translate"
+    draft: str | None = None
 
 
 class Translator(ABC):
@@ -26,6 +30,16 @@ class Translator(ABC):
     @abstractmethod
     def translate(self, requests: Sequence[Request]) -> list[str]:
         """English for each request, same order; raw model output (post-processing happens later)."""
+
+    def translate_scored(self, requests: Sequence[Request]) -> list[tuple[str, float | None]]:
+        """Like `translate`, with the mean token log-probability of each output where the backend knows it
+        for free (a signal for quality estimation); None elsewhere."""
+        return [(text, None) for text in self.translate(requests)]
+
+    def score(self, requests: Sequence[Request], candidates: Sequence[str]) -> list[list[float]]:
+        """Per-token log-probabilities of each candidate as this model's answer to its request (forced
+        decoding), end-of-answer token included. Backends that cannot do it raise NotImplementedError."""
+        raise NotImplementedError(f"{self.name} cannot score candidate translations")
 
     def signature(self) -> str:
         """What determines the output (model and options): the translation-memory key prefix."""

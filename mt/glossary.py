@@ -29,6 +29,7 @@ class Glossary:
 
     def __init__(self, terms: dict[str, str] | None = None):
         self.terms: dict[str, str] = {}
+        self._max = 0
         for s, t in (terms or {}).items():
             self.add(s, t)
 

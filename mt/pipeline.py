@@ -29,12 +29,22 @@ class Draft:
     flags: list[str] = field(default_factory=list)
     terms: list[dict[str, str]] = field(default_factory=list)
     cached: bool = False
+    logprob: float | None = None  # mean token log-probability of the draft under the model, if known
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 Progress = Callable[[int], None]
+
+
+@dataclass
+class Output:
+    """One model answer: cleaned text, its mean token log-probability (if known), from memory or not."""
+
+    text: str
+    logprob: float | None
+    cached: bool = False
 
 
 class Pipeline:
@@ -76,43 +86,45 @@ class Pipeline:
             else:
                 context = title if title and title != src else None  # a title is not its own context
                 pieces += [(i, r) for r in self._requests(src, context, names)]
-        outputs = self._run([r for _, r in pieces], progress)
-        by_sentence: dict[int, list[tuple[Request, str, bool]]] = {}
+        outputs = self.run([r for _, r in pieces], progress)
+        by_sentence: dict[int, list[tuple[Request, Output]]] = {}
         for (i, req), out in zip(pieces, outputs):
-            by_sentence.setdefault(i, []).append((req, *out))
+            by_sentence.setdefault(i, []).append((req, out))
         for i, parts in by_sentence.items():
             d = drafts[i]
-            d.draft = " ".join(text for _, text, _ in parts).strip()
-            d.cached = all(c for _, _, c in parts)
-            terms = [t for req, _, _ in parts for t in req.terms]
+            d.draft = " ".join(o.text for _, o in parts).strip()
+            d.cached = all(o.cached for _, o in parts)
+            lps = [o.logprob for _, o in parts]
+            d.logprob = None if None in lps else sum(lps) / len(lps)
+            terms = [t for req, _ in parts for t in req.terms]
             d.terms = [{"source": t.source, "target": t.target} for t in terms]
             d.flags += checks.check(d.source, d.draft)
             d.flags += [f"term_missing:{t.source}" for t in missing_terms(terms, d.draft)]
         return drafts
 
-    def _run(self, requests: list[Request], progress: Progress | None) -> list[tuple[str, bool]]:
-        """Outputs (text, from memory) for requests, consulting and filling the translation memory."""
+    def run(self, requests: list[Request], progress: Progress | None = None) -> list[Output]:
+        """Outputs for requests, consulting and filling the translation memory."""
         sig = self.translator.signature()
         keys = [key(sig, r) for r in requests]
         hits = self.memory.get_many(keys) if self.memory is not None else {}
-        results: list[tuple[str, bool] | None] = [(hits[k], True) if k in hits else None for k in keys]
+        results: list[Output | None] = [Output(*hits[k], cached=True) if k in hits else None for k in keys]
         todo = [i for i, r in enumerate(results) if r is None]
         if progress and len(todo) < len(requests):
             progress(len(requests) - len(todo))
         for start in range(0, len(todo), self.chunk_size):
             batch = todo[start : start + self.chunk_size]
-            raw = self.translator.translate([requests[i] for i in batch])
+            raw = self.translator.translate_scored([requests[i] for i in batch])
             rows = []
-            for i, text in zip(batch, raw):
+            for i, (text, lp) in zip(batch, raw):
                 clean = clean_output(text, requests[i].source)
-                results[i] = (clean, False)
+                results[i] = Output(clean, lp)
                 if clean:
-                    rows.append((keys[i], sig, requests[i].source, clean))
+                    rows.append((keys[i], sig, requests[i].source, clean, lp))
             if self.memory is not None and rows:
                 self.memory.put_many(rows)
             if progress:
                 progress(len(batch))
-        return [r if r is not None else ("", False) for r in results]
+        return [r if r is not None else Output("", None) for r in results]
 
     def translate_document(self, doc: Document, include_boilerplate: bool = False,
                            progress: Progress | None = None) -> list[Draft]:

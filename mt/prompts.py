@@ -24,6 +24,29 @@ EXAMPLES = [
 ]
 
 
+REWRITE_SYSTEM = (
+    "You are an editor of English hospital news translated from Chinese. Rewrite the user's sentence as "
+    "fluent, correct English. Keep every name, number, date and fact; add nothing and drop nothing. "
+    "Capitalise proper names. Output only the rewritten sentence."
+)
+REWRITE_EXAMPLES = [
+    ("the hospital was founded in 1954, after 66 years of hardships, and constantly pioneering and innovative.",
+     "Founded in 1954, the hospital has kept pioneering and innovating through 66 years of hard work."),
+    ("on 3 March, director wang said, we will strengthen the cooperation with zhejiang university in the "
+     "discipline construction.",
+     "On 3 March, Director Wang said that the hospital would strengthen its cooperation with Zhejiang "
+     "University in building its disciplines."),
+]
+
+
+def _user_text(req: Request) -> str:
+    """The user turn: the text, its terminology, and for post-editing the draft to correct."""
+    text = req.source + _terms_hint(req)
+    if req.task == "post-edit" and req.draft:
+        text += f"\n(Draft translation to correct: {req.draft})"
+    return text
+
+
 def _terms_hint(req: Request) -> str:
     if not req.terms:
         return ""
@@ -39,7 +62,14 @@ def chatml(system: str, turns: list[tuple[str, str]]) -> str:
 
 
 def split_prompt(family: str, req: Request, few_shot: bool = True) -> tuple[str, str]:
-    """(prefix, suffix) prompt text for `req` in the model family's format."""
+    """(prefix, suffix) prompt text for `req` in the model family's format.
+
+    Rewriting English needs a chat model; dedicated MT families (Hunyuan-MT, Seed-X) get the ChatML
+    form for it, and translate as usual when asked to post-edit (the draft is ignored).
+    """
+    if req.task == "rewrite":
+        prefix = chatml(REWRITE_SYSTEM, REWRITE_EXAMPLES if few_shot else [])
+        return prefix, f"<|im_start|>user\n{req.source}<|im_end|>\n<|im_start|>assistant\n"
     if family == "hunyuan":
         prefix = "<|startoftext|>" + (f"Article title: {req.title}\n" if req.title else "")
         return prefix, f"把下面的文本翻译成English，不要额外解释。{_terms_hint(req)}\n\n{req.source}<|extra_0|>"
@@ -47,15 +77,19 @@ def split_prompt(family: str, req: Request, few_shot: bool = True) -> tuple[str,
         return "", f"Translate the following Chinese sentence into English:{_terms_hint(req)}\n{req.source} <en>"
     system = SYSTEM + (f"\nThe article being translated is titled: {req.title}" if req.title else "")
     prefix = chatml(system, EXAMPLES if few_shot else [])
-    suffix = f"<|im_start|>user\n{req.source}{_terms_hint(req)}<|im_end|>\n<|im_start|>assistant\n"
+    suffix = f"<|im_start|>user\n{_user_text(req)}<|im_end|>\n<|im_start|>assistant\n"
     return prefix, suffix
 
 
 def chat_messages(req: Request, few_shot: bool = True) -> list[dict[str, str]]:
     """The same prompt as OpenAI-style chat messages (for servers that apply their own template)."""
-    system = SYSTEM + (f"\nThe article being translated is titled: {req.title}" if req.title else "")
+    if req.task == "rewrite":
+        system, examples, user = REWRITE_SYSTEM, REWRITE_EXAMPLES, req.source
+    else:
+        system = SYSTEM + (f"\nThe article being translated is titled: {req.title}" if req.title else "")
+        examples, user = EXAMPLES, _user_text(req)
     msgs = [{"role": "system", "content": system}]
-    for user, assistant in EXAMPLES if few_shot else []:
-        msgs += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
-    msgs.append({"role": "user", "content": req.source + _terms_hint(req)})
+    for u, a in examples if few_shot else []:
+        msgs += [{"role": "user", "content": u}, {"role": "assistant", "content": a}]
+    msgs.append({"role": "user", "content": user})
     return msgs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,17 @@ def register(name: str) -> Callable[[Callable[..., Translator]], Callable[..., T
     return deco
 
 
+def load_plugins() -> None:
+    """Import plugin modules that register more backends: the `zhen.translators` entry-point group
+    (installed packages) and `ZHEN_PLUGINS` (comma-separated module names, e.g. for a test double)."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="zhen.translators"):
+        ep.load()
+    for name in filter(None, (m.strip() for m in os.environ.get("ZHEN_PLUGINS", "").split(","))):
+        importlib.import_module(name)
+
+
 def backends() -> list[str]:
     return sorted(set(_FACTORIES) | set(_MODULES))
 
@@ -33,6 +45,8 @@ def create(backend: str, **options: Any) -> Translator:
     """Instantiate a backend by name, importing its module on first use (heavy deps load lazily)."""
     if backend not in _FACTORIES and backend in _MODULES:
         importlib.import_module(_MODULES[backend])
+    if backend not in _FACTORIES:
+        load_plugins()
     try:
         factory = _FACTORIES[backend]
     except KeyError:

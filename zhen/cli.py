@@ -174,6 +174,190 @@ def align_cmd(zh_file: str, en_file: str, presplit: bool, fmt: str) -> None:
             click.echo(json.dumps({"zh": b.zh, "en": b.en, "score": b.score, "flags": b.flags}, ensure_ascii=False))
 
 
+@main.command()
+@click.option("--english", "en_file", required=True, type=click.Path(dir_okay=False), help="the poor English")
+@click.option("--source", "zh_file", type=click.Path(dir_okay=False), help="its Chinese source, if there is one")
+@click.option("--presplit", is_flag=True, help="files are one sentence per line")
+@click.option("--parallel", is_flag=True, help="with --source: line N translates line N (no alignment)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "tsv"]), default="text", show_default=True,
+              help="text: the polished article; json: it and the per-sentence report; tsv: the report")
+@click.option("--model", default=None, help="model preset (see `zhen models list`)")
+@click.option("--no-memory", is_flag=True, help="do not read or write the translation memory")
+@friendly
+def polish(en_file: str, zh_file: str | None, presplit: bool, parallel: bool, fmt: str, model: str | None,
+           no_memory: bool) -> None:
+    """Polish a poor English translation, with its Chinese source or without it, never losing a fact."""
+    from zhen.polish import polish_english, polish_with_zh
+    from zhen.text.decode import read_text
+    from zhen.translate import make_pipeline
+
+    english = read_text(en_file)
+    chinese = read_text(zh_file) if zh_file else None
+    pipe = make_pipeline(model, memory=not no_memory)
+    if chinese is not None:
+        res = polish_with_zh(chinese, english, pipe, presplit or parallel, parallel)
+    else:
+        res = polish_english(english, pipe, presplit)
+    if fmt == "json":
+        click.echo(json.dumps(res.to_dict(), ensure_ascii=False, indent=1))
+    elif fmt == "tsv":
+        click.echo("id\taction\tscore_before\tscore_after\tbefore\tafter\treasons")
+        for p in res.sentences:
+            click.echo("\t".join([str(p.id), p.action, _num(p.score_before), _num(p.score_after),
+                                   p.before, p.after, "; ".join(p.reasons)]))
+    else:
+        click.echo(res.text, nl=False)
+        changed = sum(p.action not in ("kept", "unaligned") for p in res.sentences)
+        click.echo(f"{changed} of {len(res.sentences)} sentences changed", err=True)
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else f"{x:.4f}"
+
+
+@main.command()
+@click.option("--presplit", nargs=2, required=True, type=click.Path(dir_okay=False), metavar="SRC_FILE HYP_FILE",
+              help="Chinese sources and English candidates, one per line, line-parallel")
+@click.option("--format", "fmt", type=click.Choice(["scores", "json"]), default="scores", show_default=True)
+@click.option("--model", default=None, help="model preset used for forced decoding")
+@friendly
+def qe(presplit: tuple[str, str], fmt: str, model: str | None) -> None:
+    """Reference-free quality estimate (0-1) for every (source, candidate) line pair, same order."""
+    from eval.files import check_parallel, read_lines
+    from mt import registry
+    from mt.pipeline import normalise_lines
+    from zhen.quality import make_estimator
+
+    src, hyp = read_lines(presplit[0]), read_lines(presplit[1])
+    check_parallel({presplit[0]: src, presplit[1]: hyp})
+    translator = registry.load(model)
+    try:
+        estimates = make_estimator(translator).estimate(normalise_lines(src), hyp)
+    finally:
+        translator.close()
+    for e in estimates:
+        click.echo(f"{e.score:.4f}" if fmt == "scores" else json.dumps(e.to_dict()))
+
+
+def _store():  # noqa: ANN202 - service.store.Store
+    from service.store import Store
+    from zhen import config
+
+    return Store(config.home() / "zhen.sqlite")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-auth", is_flag=True, help="no API keys (single user): only allowed on a loopback address")
+@click.option("--model", default=None, help="model preset to load (default: the default translation model)")
+@click.option("--backend", default=None, help="a registered backend name instead of a preset (plugins)")
+@click.option("--db", type=click.Path(dir_okay=False), help="SQLite store (default: ZHEN_HOME/zhen.sqlite)")
+@click.option("--sync-chars", default=4000, show_default=True, help="larger requests are answered with a job (202)")
+@click.option("--max-waiting", default=32, show_default=True, help="queued interactive requests before 503")
+def serve(host: str, port: int, no_auth: bool, model: str | None, backend: str | None, db: str | None,
+          sync_chars: int, max_waiting: int) -> None:
+    """Run the HTTP API and review page."""
+    from pathlib import Path
+
+    import uvicorn
+
+    from service.app import LOOPBACK, Settings, create_app
+    from zhen import config
+
+    if no_auth and host not in LOOPBACK:
+        raise CliError(f"--no-auth serves without API keys, so it only binds a loopback address, not {host}")
+    settings = Settings(db=Path(db) if db else config.home() / "zhen.sqlite", auth=not no_auth, model=model,
+                        backend=backend, sync_chars=sync_chars, max_waiting=max_waiting)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=30)
+
+
+@main.group()
+def keys() -> None:
+    """Manage API keys (stored hashed in the service's SQLite store)."""
+
+
+@keys.command("create")
+@click.argument("name")
+@click.option("--rpm", default=60, show_default=True, help="requests per minute")
+@click.option("--chars-per-day", default=200_000, show_default=True, help="characters per day")
+def keys_create(name: str, rpm: int, chars_per_day: int) -> None:
+    """Create a key and print it (shown only once)."""
+    from service.auth import create_key
+
+    click.echo(create_key(_store(), name, rpm, chars_per_day))
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys (ids, names, limits; never the secret)."""
+    from service.auth import list_keys
+
+    for k in list_keys(_store()):
+        state = "revoked" if k["revoked"] else "active"
+        click.echo(f"{k['id']}\t{k['name']}\t{state}\t{k['requests_per_minute']}/min\t{k['chars_per_day']} chars/day")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by id."""
+    from service.auth import revoke_key
+
+    if not revoke_key(_store(), key_id):
+        raise CliError(f"no active key {key_id}")
+    click.echo(f"revoked {key_id}")
+
+
+@main.group()
+def batch() -> None:
+    """Batch jobs over many articles."""
+
+
+@batch.command("translate")
+@click.argument("inputs")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="output directory")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--concurrency", default=1, show_default=True, help="local: worker processes, each with a model")
+@click.option("--workers", default=2, show_default=True, help="ray: actors, each with a model")
+@click.option("--ray-address", default=None, help="ray: join this cluster ('auto', ray://host:port) instead of a local one")
+@click.option("--model", default=None, help="model preset")
+@click.option("--backend", default=None, help="a registered backend name instead of a preset (plugins)")
+@click.option("--include-boilerplate", is_flag=True)
+@click.option("--store", "store_path", type=click.Path(dir_okay=False),
+              help="SQLite store for documents and bookkeeping (default: the service's, ZHEN_HOME/zhen.sqlite)")
+@click.option("--watch", is_flag=True, help="keep polling INPUTS for new articles")
+@click.option("--interval", default=10.0, show_default=True, help="--watch polling period, seconds")
+@friendly
+def batch_translate(inputs: str, out_dir: str, engine: str, concurrency: int, workers: int, ray_address: str | None,
+                    model: str | None, backend: str | None, include_boilerplate: bool, store_path: str | None,
+                    watch: bool, interval: float) -> None:
+    """Translate, score and align every article (directory or glob) into OUT: JSON, English text and TMX
+    per article, a summary at the end. Articles already done are skipped; a killed run resumes."""
+    import time
+
+    from service.store import Store
+    from zhen import config
+    from zhen.batch.engines import LocalEngine, RayEngine, WorkerSpec
+    from zhen.batch.run import Batch
+
+    store = Store(store_path or config.home() / "zhen.sqlite")
+    spec = WorkerSpec(model, backend, str(store.path), include_boilerplate)
+    eng = RayEngine(spec, workers, ray_address) if engine == "ray" else LocalEngine(spec, concurrency)
+    job = Batch(out_dir, store, spec, eng)
+    try:
+        while True:
+            summary = job.run(inputs, progress_factory=lambda n: _progress("articles", n))
+            if not watch:
+                break
+            if summary.done or summary.failed:
+                click.echo(json.dumps(summary.to_dict(), ensure_ascii=False), err=True)
+            time.sleep(interval)
+    finally:
+        eng.close()
+    click.echo(json.dumps(summary.to_dict(), indent=1, ensure_ascii=False))
+
+
 @main.group("eval")
 def eval_group() -> None:
     """Evaluation commands."""
@@ -182,12 +366,16 @@ def eval_group() -> None:
 @eval_group.command("align")
 @click.option("--gold", required=True, type=click.Path(exists=True), help="gold bead file or directory")
 @click.option("--pred", required=True, type=click.Path(exists=True), help="predicted bead file or directory")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), help="also write report.json/md/html here")
 @friendly
-def eval_align(gold: str, pred: str) -> None:
+def eval_align(gold: str, pred: str, report_dir: str | None) -> None:
     """Strict and lax precision/recall/F1 over beads (Vecalign's definitions); JSON."""
     from pathlib import Path
 
     from align.score import parse_beads, score
+    from eval import render
+    from eval.files import sha256
+    from eval.report import align_report
     from zhen.errors import InputError
 
     def files(p: str) -> list[Path]:
@@ -202,17 +390,128 @@ def eval_align(gold: str, pred: str) -> None:
     except ValueError as err:
         raise InputError(str(err)) from None
     click.echo(json.dumps({k: round(v, 4) for k, v in res.items()}, indent=2))
+    if report_dir:
+        rep = align_report(res, {str(x): sha256(x) for x in g}, {str(x): sha256(x) for x in t})
+        click.echo(f"report: {render.write(rep, report_dir)['html']}", err=True)
 
 
-def _progress(desc: str):  # noqa: ANN202 - context manager yielding a callback
-    """A tqdm bar on stderr whose `update` is the pipeline's progress callback."""
+@eval_group.command("mt")
+@click.option("--hyp", "hyps", multiple=True, required=True, metavar="[NAME=]FILE",
+              help="hypothesis file; repeat to compare systems (the first is the baseline)")
+@click.option("--ref", required=True, type=click.Path(dir_okay=False), help="reference file, one line per segment")
+@click.option("--src", type=click.Path(dir_okay=False), help="source file (shown beside the worst sentences)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--sentence-level", is_flag=True, help="also give every sentence's chrF (json)")
+@click.option("--test", type=click.Choice(["bs", "ar", "both", "none"]), default="both", show_default=True,
+              help="paired significance test when several hypotheses are given")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), help="also write report.json/md/html here")
+@click.option("--qe", "with_qe", is_flag=True, help="with --src: QE every hypothesis and correlate it with chrF")
+@friendly
+def eval_mt(hyps: tuple[str, ...], ref: str, src: str | None, fmt: str, sentence_level: bool, test: str,
+            report_dir: str | None, with_qe: bool) -> None:
+    """BLEU, chrF, chrF++ and TER through sacrebleu, with signatures and paired significance."""
+    from eval import render
+    from eval.files import check_parallel, read_lines, sha256
+    from eval.report import mt_report
+    from eval.run import file_system
+    from zhen.errors import InputError
+
+    refs = read_lines(ref)
+    srcs = read_lines(src) if src else None
+    if srcs is not None:
+        check_parallel({ref: refs, src: srcs})
+    systems = [file_system(h, len(refs)) for h in hyps]
+    tests = {"both": ("bs", "ar"), "none": ()}.get(test, (test,))
+    suite = {"name": "custom", "lines": len(refs), "files": {ref: sha256(ref), **({src: sha256(src)} if src else {})}}
+    qe_scores = None
+    if with_qe:
+        if srcs is None:
+            raise InputError("--qe needs --src")
+        qe_scores = _qe_scores(srcs, systems)
+    rep = mt_report(systems, refs, srcs, suite=suite, tests=tests, qe=qe_scores)
+    if report_dir:
+        click.echo(f"report: {render.write(rep, report_dir)['html']}", err=True)
+    flat = {name: _flat_scores(s, sentence_level) for name, s in rep["systems"].items()}
+    if fmt == "json":
+        out: dict = next(iter(flat.values())) if len(flat) == 1 else {"systems": flat}
+        if "significance" in rep:
+            out["significance"] = rep["significance"]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        return
+    for name, s in rep["systems"].items():
+        for m, sc in s["scores"].items():
+            label, _, value = sc["text"].partition(" = ")  # "BLEU|nrefs:1|...", as the sacrebleu CLI prints
+            click.echo(f"{name}\t{label}|{sc['signature']} = {value}")
+    for test_name, sig in rep.get("significance", {}).items():
+        click.echo(sig["statement"])
+
+
+def _qe_scores(srcs: list[str], systems: list) -> dict[str, list[float]]:  # noqa: ANN001
+    """QE of every system's hypotheses with the default model (for the QE-vs-chrF correlation)."""
+    from mt import registry
+    from mt.pipeline import normalise_lines
+    from zhen.quality import make_estimator
+
+    translator = registry.load()
+    try:
+        qe = make_estimator(translator)
+        src = normalise_lines(srcs)
+        return {s.name: [e.score for e in qe.estimate(src, s.hyps)] for s in systems}
+    finally:
+        translator.close()
+
+
+def _flat_scores(system: dict, sentence_level: bool) -> dict:
+    """`{"bleu": 21.8, "chrf": ..., "chrf++": ..., "ter": ..., "signatures": {...}}` as sacrebleu reports them."""
+    out: dict = {m: sc["score"] for m, sc in system["scores"].items()}
+    out["signatures"] = {m: sc["signature"] for m, sc in system["scores"].items()}
+    if sentence_level:
+        out["sentence_chrf"] = system["sentence_chrf"]
+    if "qe_spearman_vs_sentence_chrf" in system:
+        out["qe_spearman_vs_sentence_chrf"] = system["qe_spearman_vs_sentence_chrf"]
+    return out
+
+
+@eval_group.command("run")
+@click.option("--suite", required=True, help="flores, wmt19, tico19 or a directory with one *.zh and one *.en")
+@click.option("--model", "models", multiple=True, help="model preset to translate with (repeat to compare)")
+@click.option("--hyp", "hyps", multiple=True, metavar="[NAME=]FILE", help="add an existing hypothesis file")
+@click.option("--no-model", is_flag=True, help="only score the --hyp files (translate nothing)")
+@click.option("--limit", type=int, default=None, help="only the first N lines")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="report directory")
+@friendly
+def eval_run(suite: str, models: tuple[str, ...], hyps: tuple[str, ...], no_model: bool, limit: int | None,
+             out_dir: str) -> None:
+    """Translate a suite through the product (default model unless --model) and write report.json/md/html.
+
+    Existing hypothesis files given with --hyp come first, so the first of them is the significance baseline.
+    """
+    from eval import render, suites
+    from eval.run import run_suite
+    from zhen.errors import InputError
+
+    if no_model and (models or not hyps):
+        raise InputError("--no-model scores --hyp files only: give at least one --hyp and no --model")
+    s = suites.load(suite).head(limit)
+    rep = run_suite(s, [] if no_model else (list(models) or [None]), hyps, out_dir, progress_factory=_progress)
+    paths = render.write(rep, out_dir)
+    for name, sys_ in rep["systems"].items():
+        scores = ", ".join(f"{m} {v['score']:.2f}" for m, v in sys_["scores"].items())
+        click.echo(f"{name}: {scores}")
+    for sig in rep.get("significance", {}).values():
+        click.echo(sig["statement"])
+    click.echo(f"report: {paths['html']}")
+
+
+def _progress(desc: str, total: int | None = None):  # noqa: ANN202 - context manager yielding a callback
+    """A tqdm bar (with ETA when `total` is known) on stderr whose `update` is the progress callback."""
     from contextlib import contextmanager
 
     from tqdm import tqdm
 
     @contextmanager
     def cm():  # noqa: ANN202
-        with tqdm(desc=desc, unit="seg", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+        with tqdm(desc=desc, total=total, unit="seg", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
             yield bar.update
 
     return cm()

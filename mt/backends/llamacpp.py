@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import llama_cpp
 import numpy as np
 
 from mt.base import Request, Translator
@@ -44,12 +45,13 @@ class LlamaCppTranslator(Translator):
 
         if not Path(model_path).is_file():
             raise FileNotFoundError(f"GGUF model not found: {model_path}")
-        threads = n_threads or max(1, os.cpu_count() or 1)
+        threads = n_threads or int(os.environ.get("ZHEN_THREADS", "0")) or max(1, os.cpu_count() or 1)
         self.llm = Llama(model_path, n_ctx=256, n_threads=threads, verbose=False)
         self.family, self.few_shot, self.max_tokens = family, few_shot, max_tokens
         self.name = name or Path(model_path).stem
         ban = _ban_mask_cached(self.llm, model_path) if ban_cjk else None
         self.engine = BatchEngine(self.llm, n_slots=n_slots, slot_ctx=1024, n_threads=threads, ban_mask=ban)
+        self.engine.track_logprob = True  # ~1% of decode time; gives QE its strongest signal for free
         self._opts = f"fam={family};shots={few_shot};ban={ban_cjk};greedy"
 
     def signature(self) -> str:
@@ -59,7 +61,10 @@ class LlamaCppTranslator(Translator):
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     def translate(self, requests: Sequence[Request]) -> list[str]:
-        out: list[str] = [""] * len(requests)
+        return [text for text, _ in self.translate_scored(requests)]
+
+    def translate_scored(self, requests: Sequence[Request]) -> list[tuple[str, float | None]]:
+        out: list[tuple[str, float | None]] = [("", None)] * len(requests)
         groups: dict[str, list[tuple[int, str]]] = {}
         for i, req in enumerate(requests):
             prefix, suffix = split_prompt(self.family, req, self.few_shot)
@@ -68,8 +73,24 @@ class LlamaCppTranslator(Translator):
             self.engine.set_prefix(self._tok(prefix))
             suffixes = [self._tok(s) for _, s in items]
             limits = [min(self.max_tokens, 3 * len(s) + 32) for s in suffixes]
-            for (i, _), (tokens, _lp) in zip(items, self.engine.generate(suffixes, limits)):
-                out[i] = self.llm.detokenize(tokens).decode("utf-8", errors="replace")
+            for (i, _), (tokens, lp) in zip(items, self.engine.generate(suffixes, limits)):
+                text = self.llm.detokenize(tokens).decode("utf-8", errors="replace")
+                out[i] = (text, lp / (len(tokens) + 1))  # the end-of-answer token is scored too
+        return out
+
+    def score(self, requests: Sequence[Request], candidates: Sequence[str]) -> list[list[float]]:
+        out: list[list[float]] = [[] for _ in requests]
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for i, req in enumerate(requests):
+            prefix, suffix = split_prompt(self.family, req, self.few_shot)
+            groups.setdefault(prefix, []).append((i, suffix))
+        end = [int(llama_cpp.llama_vocab_eot(self.engine.vocab))]
+        for prefix, items in groups.items():
+            self.engine.set_prefix(self._tok(prefix))
+            conts = [self.llm.tokenize(candidates[i].encode("utf-8"), add_bos=False, special=False) + end
+                     for i, _ in items]
+            for (i, _), lps in zip(items, self.engine.score([self._tok(s) for _, s in items], conts)):
+                out[i] = lps
         return out
 
     def close(self) -> None:

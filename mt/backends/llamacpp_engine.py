@@ -175,3 +175,44 @@ class BatchEngine:
                     llama_cpp.llama_memory_seq_rm(self.mem, seq, -1, -1)
                     del slots[seq]
         return results
+
+    def score(self, suffixes: Sequence[list[int]], continuations: Sequence[list[int]]) -> list[list[float]]:
+        """Forced decoding: the log-probability of every continuation token given `prefix + suffix`.
+
+        Used for quality estimation. Several sequences are packed into each llama_decode call (one KV
+        sequence each, the prefix copied in), since prompt processing is the cost here.
+        """
+        limit = 512
+        out: list[list[float]] = [[] for _ in suffixes]
+        jobs = []
+        for i, (s, c) in enumerate(zip(suffixes, continuations)):
+            c = c[: limit // 2]  # a runaway candidate is judged on its first 256 tokens
+            s = s[-(limit - len(c)) :] if len(s) + len(c) > limit else s
+            if c:
+                jobs.append((i, s, c))
+        p = len(self.prefix)
+        while jobs:
+            group, used = [], 0
+            while jobs and len(group) < self.n_slots and used + len(jobs[0][1]) + len(jobs[0][2]) <= limit:
+                used += len(jobs[0][1]) + len(jobs[0][2])
+                group.append(jobs.pop(0))
+            entries: list[tuple[int, int, int, bool]] = []
+            wanted: list[tuple[int, int, int]] = []  # (job index, batch index, target token)
+            for seq, (i, s, c) in enumerate(group, start=1):
+                llama_cpp.llama_memory_seq_rm(self.mem, seq, -1, -1)
+                llama_cpp.llama_memory_seq_cp(self.mem, 0, seq, -1, -1)
+                toks = s + c
+                for k, tok in enumerate(toks):
+                    predicts = k >= len(s) - 1 and k < len(toks) - 1  # logits here predict c[k - len(s) + 1]
+                    entries.append((tok, p + k, seq, predicts))
+                    if predicts:
+                        wanted.append((i, len(entries) - 1, toks[k + 1]))
+            self._decode(entries)
+            for i, batch_idx, target in wanted:
+                logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.ctx, batch_idx),
+                                               shape=(self.n_vocab,))
+                m = float(logits.max())
+                out[i].append(float(logits[target]) - m - float(np.log(np.exp(logits - m).sum())))
+            for seq in range(1, len(group) + 1):
+                llama_cpp.llama_memory_seq_rm(self.mem, seq, -1, -1)
+        return out

@@ -1,0 +1,73 @@
+"""Fit the QE combination on shared data and write `mt/data/qe_weights.json`.
+
+Training pairs: FLORES devtest sources with candidate translations of varied quality (pass several
+hypothesis files, e.g. the naive and product outputs of `python -m bench.mt --save DIR`). Target:
+sentence chrF/100 against the reference. One least-squares linear model per available feature set
+(standardised features), so QE still works where a backend cannot score (no log-probabilities) or no
+embedder is installed. WMT19 is never used here: it is where the fit is tested.
+
+Usage: python -m bench.fit_qe --src SRC --ref REF --hyp FILE [--hyp FILE ...] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from eval.files import read_lines
+from eval.metrics import sentence_scores
+from mt import registry
+from mt.qe import FEATURES, QualityEstimator
+from zhen.quality import embedding_similarity
+
+OUT = Path(__file__).resolve().parent.parent / "mt" / "data" / "qe_weights.json"
+
+
+def fit(rows: list[dict[str, float]], target: np.ndarray, names: tuple[str, ...]) -> dict:
+    x = np.array([[r[k] for k in names] for r in rows])
+    mean, std = x.mean(0), x.std(0) + 1e-9
+    z = (x - mean) / std
+    a = np.hstack([z, np.ones((len(z), 1))])
+    coef, *_ = np.linalg.lstsq(a, target, rcond=None)
+    pred = a @ coef
+    return {"coef": dict(zip(names, coef[:-1].round(6).tolist())), "bias": round(float(coef[-1]), 6),
+            "mean": dict(zip(names, mean.round(6).tolist())), "std": dict(zip(names, std.round(6).tolist())),
+            "train_spearman": round(float(spearmanr(pred, target).statistic), 4)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--src", required=True)
+    ap.add_argument("--ref", required=True)
+    ap.add_argument("--hyp", action="append", required=True)
+    ap.add_argument("--write", action="store_true", help=f"write {OUT}")
+    args = ap.parse_args()
+    src, ref = read_lines(args.src), read_lines(args.ref)
+    ratio = float(np.median([len(e) / max(1, len(z)) for z, e in zip(src, ref)]))
+    weights = {"length_ratio": round(ratio, 4), "models": {}}
+    qe = QualityEstimator(registry.load(), embedding_similarity(), weights=weights)
+    rows, target = [], []
+    for path in args.hyp:
+        hyps = read_lines(path)[: len(src)]
+        keep = [i for i, h in enumerate(hyps) if h.strip()]
+        feats = qe.features([src[i] for i in keep], [hyps[i] for i in keep])
+        rows += feats
+        target += [s / 100 for s in sentence_scores([hyps[i] for i in keep], [ref[i] for i in keep])]
+    y = np.array(target)
+    for n in range(1, len(FEATURES) + 1):
+        for names in itertools.combinations(FEATURES, n):
+            if "length" in names:
+                weights["models"]["+".join(names)] = fit(rows, y, names)
+    weights["trained_on"] = {"src": args.src, "hyps": args.hyp, "pairs": len(rows)}
+    print(json.dumps(weights, indent=1))
+    if args.write:
+        OUT.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

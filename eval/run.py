@@ -1,0 +1,55 @@
+"""`zhen eval run`: translate a suite through the product (translation memory on), then score it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from eval.files import check_parallel, read_lines, sha256
+from eval.report import System, mt_report
+from eval.suites import Suite
+
+Progress = Callable[[int], None]
+
+
+def translate_suite(suite: Suite, model: str | None, progress: Progress | None = None) -> System:
+    """The product's drafts for every source line; re-runs come from the translation memory."""
+    from mt.pipeline import normalise_lines
+    from zhen.translate import make_pipeline
+
+    pipe = make_pipeline(model)
+    try:
+        drafts = pipe.translate(normalise_lines(suite.src), progress=progress)
+        meta = {"model": model or "default", "signature": pipe.translator.signature(),
+                "options": {"memory": True, "glossary": "built-in"},
+                "cached_lines": sum(d.cached for d in drafts)}
+    finally:
+        pipe.translator.close()
+    return System(model or "default", [d.draft.replace("\n", " ") for d in drafts], meta)
+
+
+def file_system(spec: str, n: int) -> System:
+    """`NAME=FILE` or `FILE` (named by its stem): an existing hypothesis file as a system."""
+    name, _, path = spec.rpartition("=") if "=" in spec else (Path(spec).stem, "", spec)
+    hyps = read_lines(path)
+    check_parallel({"reference": [""] * n, path: hyps})
+    return System(name, hyps, {"file": path, "sha256": sha256(path)})
+
+
+def run_suite(suite: Suite, models: Sequence[str | None], extra: Sequence[str] = (), out_dir: str | None = None,
+              progress_factory: Callable[[str, int], object] | None = None) -> dict:
+    """Translate with each model, add existing hypothesis files, score everything into one report."""
+    systems = [file_system(spec, len(suite.src)) for spec in extra]
+    for model in models:
+        if progress_factory:
+            with progress_factory(f"translating with {model or 'default'}", len(suite.src)) as update:
+                systems.append(translate_suite(suite, model, update))
+        else:
+            systems.append(translate_suite(suite, model))
+    report = mt_report(systems, suite.ref, suite.src, suite.docs, suite.describe())
+    if out_dir:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for s in systems:  # hypotheses kept so anyone can re-score them with the sacrebleu CLI
+            (out / f"hyp.{s.name}.txt").write_text("\n".join(s.hyps) + "\n", encoding="utf-8")
+    return report

@@ -1,0 +1,109 @@
+"""Reference-free quality estimation for (Chinese source, English candidate) pairs.
+
+No trained QE model (CometKiwi and the like) can be obtained here, so the estimate combines what we
+have: how likely the translation model finds the candidate given the source (mean token
+log-probability under forced decoding), how close source and candidate are in a multilingual
+embedding space, and how far the length is from the usual English/Chinese ratio. A linear model fitted
+on shared data (FLORES devtest; `python -m bench.fit_qe`) maps these to an estimate of sentence chrF/100,
+clipped to 0–1. Hard checks then cap the score and say why: Chinese left, numbers missing, glossary
+terms missing, runaway repetition, empty output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+
+import numpy as np
+
+from mt import checks
+from mt.base import Request, Translator
+from mt.glossary import Glossary, missing_terms
+
+Similarity = Callable[[Sequence[str], Sequence[str]], np.ndarray]  # cosine of each (source, candidate) pair
+FEATURES = ("logprob", "similarity", "length")
+CAPS = {"empty": 0.0, "cjk_in_output": 0.3, "runaway": 0.2, "numbers_missing": 0.5, "term_missing": 0.7}
+
+
+@dataclass
+class Estimate:
+    """A 0–1 score (≈ expected sentence chrF/100) and the reasons that lowered it."""
+
+    score: float
+    reasons: list[str] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def default_weights() -> dict:
+    return json.loads(resources.files("mt").joinpath("data/qe_weights.json").read_text(encoding="utf-8"))
+
+
+def length_feature(source: str, candidate: str, ratio: float) -> float:
+    """|log(English chars / (Chinese chars × usual ratio))|: 0 for a typical length."""
+    return abs(math.log((len(candidate) + 1) / (len(source) * ratio + 1)))
+
+
+class QualityEstimator:
+    """Scores candidates with whatever signals are available; weights are chosen per available set."""
+
+    def __init__(self, translator: Translator | None = None, similarity: Similarity | None = None,
+                 glossary: Glossary | None = None, weights: dict | None = None):
+        self.translator = translator
+        self.similarity = similarity
+        self.glossary = glossary
+        self.weights = weights or default_weights()
+
+    def features(self, sources: Sequence[str], candidates: Sequence[str],
+                 logprobs: Sequence[float | None] | None = None) -> list[dict[str, float]]:
+        """Raw feature values per pair. `logprobs` (mean per token, None where unknown) may come from
+        generation for free; the missing ones are computed by forced decoding when a translator is set."""
+        n = len(sources)
+        feats: list[dict[str, float]] = [{} for _ in range(n)]
+        ratio = self.weights["length_ratio"]
+        for f, s, c in zip(feats, sources, candidates):
+            f["length"] = length_feature(s, c, ratio)
+        live = [i for i in range(n) if candidates[i].strip()]
+        known = {i: float(logprobs[i]) for i in live if logprobs is not None and logprobs[i] is not None}
+        missing = [i for i in live if i not in known]
+        if missing and self.translator is not None:
+            try:
+                lps = self.translator.score([Request(sources[i]) for i in missing], [candidates[i] for i in missing])
+            except NotImplementedError:
+                lps = []
+            known.update((i, sum(lp) / len(lp) if lp else -10.0) for i, lp in zip(missing, lps))
+        for i, lp in known.items():
+            feats[i]["logprob"] = lp
+        if self.similarity is not None and live:
+            sims = self.similarity([sources[i] for i in live], [candidates[i] for i in live])
+            for i, sim in zip(live, sims):
+                feats[i]["similarity"] = float(sim)
+        return feats
+
+    def combine(self, f: dict[str, float]) -> float:
+        """The fitted linear model for the features present (the most specific one that fits)."""
+        present = tuple(k for k in FEATURES if k in f)
+        model = self.weights["models"].get("+".join(present)) or self.weights["models"]["length"]
+        z = model["bias"] + sum(model["coef"][k] * (f[k] - model["mean"][k]) / model["std"][k] for k in model["coef"])
+        return float(min(1.0, max(0.0, z)))
+
+    def estimate(self, sources: Sequence[str], candidates: Sequence[str],
+                 logprobs: Sequence[float | None] | None = None) -> list[Estimate]:
+        """One Estimate per (source, candidate) pair, same order."""
+        out = []
+        for s, c, f in zip(sources, candidates, self.features(sources, candidates, logprobs)):
+            reasons = checks.check(s, c)
+            if self.glossary is not None:
+                reasons += [f"term_missing:{t.source}" for t in missing_terms(self.glossary.find(s), c)]
+            if f["length"] > 1.0:
+                reasons.append("length_ratio")
+            score = 0.0 if not c.strip() else self.combine(f)
+            for r in reasons:
+                score = min(score, CAPS.get(r.split(":")[0], 1.0))
+            out.append(Estimate(round(score, 4), reasons, {k: round(v, 4) for k, v in f.items()}))
+        return out

@@ -1,0 +1,110 @@
+"""API keys (stored hashed) and per-key limits: requests per minute and characters per day.
+
+A key is `zk_<id>_<secret>`; only sha256(secret) is stored, so a stolen database yields no usable key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from service.store import Store, new_id
+
+DEFAULT_RPM = 60
+DEFAULT_CHARS_PER_DAY = 200_000
+
+
+class AuthError(Exception):
+    def __init__(self, status: int, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.status, self.message, self.retry_after = status, message, retry_after
+
+
+@dataclass
+class Key:
+    id: str
+    name: str
+    requests_per_minute: int
+    chars_per_day: int
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(store: Store, name: str, rpm: int = DEFAULT_RPM, chars_per_day: int = DEFAULT_CHARS_PER_DAY) -> str:
+    """Create a key and return it in full (the only time it is shown)."""
+    key_id, secret = new_id(), secrets.token_urlsafe(24)
+    with store.tx() as db:
+        db.execute("INSERT INTO api_keys VALUES (?, ?, ?, ?, NULL, ?, ?)",
+                   (key_id, name, _hash(secret), time.time(), rpm, chars_per_day))
+    return f"zk_{key_id}_{secret}"
+
+
+def list_keys(store: Store) -> list[dict]:
+    return [dict(r) for r in store.query(
+        "SELECT id, name, created, revoked, requests_per_minute, chars_per_day FROM api_keys ORDER BY created")]
+
+
+def revoke_key(store: Store, key_id: str) -> bool:
+    with store.tx() as db:
+        cur = db.execute("UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked IS NULL", (time.time(), key_id))
+        return cur.rowcount > 0
+
+
+class Limiter:
+    """Checks a presented key and charges it a request and some characters, or raises AuthError."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._lock = threading.Lock()
+        self._recent: dict[str, deque[float]] = {}
+
+    def authenticate(self, presented: str | None) -> Key:
+        if not presented:
+            raise AuthError(401, "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
+        parts = presented.split("_", 2)
+        if len(parts) != 3 or parts[0] != "zk":
+            raise AuthError(401, "malformed API key")
+        rows = self.store.query("SELECT * FROM api_keys WHERE id = ?", (parts[1],))
+        if not rows or not hmac.compare_digest(rows[0]["hash"], _hash(parts[2])):
+            raise AuthError(401, "unknown API key")
+        r = rows[0]
+        if r["revoked"] is not None:
+            raise AuthError(403, "this API key has been revoked")
+        return Key(r["id"], r["name"], r["requests_per_minute"], r["chars_per_day"])
+
+    def count_request(self, key: Key) -> None:
+        """One more request in the key's sliding minute, or 429 with when to retry."""
+        now = time.time()
+        with self._lock:
+            q = self._recent.setdefault(key.id, deque())
+            while q and q[0] < now - 60:
+                q.popleft()
+            if len(q) >= key.requests_per_minute:
+                raise AuthError(429, f"request limit reached ({key.requests_per_minute} per minute)",
+                                retry_after=int(q[0] + 60 - now) + 1)
+            q.append(now)
+        day = time.strftime("%Y-%m-%d", time.gmtime(now))
+        with self.store.tx() as db:
+            db.execute("INSERT INTO usage VALUES (?, ?, 1, 0) ON CONFLICT (key_id, day) DO UPDATE SET "
+                       "requests = requests + 1", (key.id, day))
+
+    def charge_chars(self, key: Key, chars: int) -> None:
+        """Spend `chars` of the key's daily character allowance, or 429 until tomorrow (UTC)."""
+        now = time.time()
+        day = time.strftime("%Y-%m-%d", time.gmtime(now))
+        with self._lock, self.store.tx() as db:
+            row = db.execute("SELECT chars FROM usage WHERE key_id = ? AND day = ?", (key.id, day)).fetchone()
+            spent = row["chars"] if row else 0
+            if spent + chars > key.chars_per_day:
+                tomorrow = (int(now) // 86400 + 1) * 86400
+                raise AuthError(429, f"character limit reached ({spent} of {key.chars_per_day} today; this request "
+                                     f"needs {chars})", retry_after=tomorrow - int(now))
+            db.execute("INSERT INTO usage VALUES (?, ?, 0, ?) ON CONFLICT (key_id, day) DO UPDATE SET "
+                       "chars = chars + excluded.chars", (key.id, day, chars))

@@ -1,0 +1,44 @@
+"""Parallel text in the formats translation tools read: JSON, TSV, TMX 1.4 and XLIFF 1.1.
+
+TMX and XLIFF are written by translate-toolkit (`zhen.formats`) so CAT tools (and translate-toolkit itself) read them
+back; the text exported for each segment is the translator's latest edit, else the machine draft.
+"""
+
+from __future__ import annotations
+
+import json
+
+FORMATS = {"json": "application/json", "tsv": "text/tab-separated-values; charset=utf-8",
+           "tmx": "application/x-tmx+xml", "xliff": "application/x-xliff+xml"}
+
+
+def pairs(doc: dict) -> list[dict]:
+    """(source, target) segments with their score and status, in document order."""
+    return [{"n": s["n"], "source": s["source"] or "", "target": s["text"] or "", "qe": s["qe"],
+             "edited": bool(s["edits"]), "reasons": s["reasons"]}
+            for s in doc["segments"] if (s["source"] or "").strip() and (s["text"] or "").strip()]
+
+
+def languages(doc: dict) -> tuple[str, str]:
+    return ("en", "en") if doc["kind"] == "polish" and not doc["options"].get("source") else ("zh-CN", "en")
+
+
+def export(doc: dict, fmt: str) -> bytes:
+    rows = pairs(doc)
+    src_lang, tgt_lang = languages(doc)
+    if fmt == "json":
+        return json.dumps({"id": doc["id"], "source_language": src_lang, "target_language": tgt_lang,
+                           "segments": rows}, ensure_ascii=False).encode()
+    if fmt == "tsv":
+        clean = lambda t: t.replace("\t", " ").replace("\n", " ")  # noqa: E731
+        lines = ["n\tsource\ttarget\tqe\tedited"]
+        lines += [f"{r['n']}\t{clean(r['source'])}\t{clean(r['target'])}\t{'' if r['qe'] is None else r['qe']}\t"
+                  f"{int(r['edited'])}" for r in rows]
+        return ("\n".join(lines) + "\n").encode()
+    if fmt in ("tmx", "xliff"):
+        from zhen import formats
+
+        notes = [f"segment {r['n']}; qe {r['qe']}" + ("; edited by a translator" if r["edited"] else "") for r in rows]
+        units = [formats.Pair(r["source"], r["target"], note, str(r["n"])) for r, note in zip(rows, notes)]
+        return (formats.tmx if fmt == "tmx" else formats.xliff)(units, src_lang, tgt_lang)
+    raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")

@@ -1,0 +1,192 @@
+"""The service's durable store: one SQLite file in WAL mode, schema versioned by migrations.
+
+WAL lets the API read while the worker writes; every multi-row change (a finished job and its
+document, an edit) is one transaction, so a crash leaves either all of it or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+MIGRATIONS: list[str] = [
+    # 1: documents and their parts, jobs, keys and usage
+    """
+    CREATE TABLE documents (id TEXT PRIMARY KEY, kind TEXT NOT NULL, created REAL NOT NULL, title TEXT,
+                            model TEXT, options TEXT NOT NULL DEFAULT '{}', text TEXT);
+    CREATE TABLE segments (doc_id TEXT NOT NULL REFERENCES documents(id), n INTEGER NOT NULL, kind TEXT,
+                           paragraph INTEGER, source TEXT, draft TEXT, action TEXT, qe REAL, score_before REAL,
+                           reasons TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (doc_id, n));
+    CREATE TABLE edits (id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, n INTEGER NOT NULL,
+                        text TEXT NOT NULL, author TEXT, created REAL NOT NULL);
+    CREATE INDEX edits_by_segment ON edits (doc_id, n, id);
+    CREATE TABLE alignments (doc_id TEXT NOT NULL REFERENCES documents(id), k INTEGER NOT NULL, zh TEXT NOT NULL,
+                             en TEXT NOT NULL, zh_text TEXT, en_text TEXT, score REAL, flags TEXT NOT NULL DEFAULT '[]',
+                             PRIMARY KEY (doc_id, k));
+    CREATE TABLE jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
+                       created REAL NOT NULL, updated REAL NOT NULL, doc_id TEXT, error TEXT,
+                       attempts INTEGER NOT NULL DEFAULT 0, key_id TEXT);
+    CREATE INDEX jobs_by_status ON jobs (status, created);
+    CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL, created REAL NOT NULL,
+                           revoked REAL, requests_per_minute INTEGER NOT NULL, chars_per_day INTEGER NOT NULL);
+    CREATE TABLE usage (key_id TEXT NOT NULL, day TEXT NOT NULL, requests INTEGER NOT NULL DEFAULT 0,
+                        chars INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (key_id, day));
+    """,
+    # 2: batch translation bookkeeping (`zhen batch`): one row per article version and model/options
+    """
+    CREATE TABLE batch_items (key TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, doc_id TEXT,
+                              outputs TEXT NOT NULL DEFAULT '[]', error TEXT, sentences INTEGER, seconds REAL,
+                              updated REAL NOT NULL);
+    """,
+]
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+class Store:
+    """Thread-safe access to the SQLite file (one connection, serialised by a lock)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.migrate()
+
+    def migrate(self) -> int:
+        """Apply migrations newer than the file's `user_version`; returns the version reached."""
+        with self._lock:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            for v, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    for stmt in filter(str.strip, sql.split(";")):
+                        self.db.execute(stmt)
+                    self.db.execute(f"PRAGMA user_version = {v}")
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+            return len(MIGRATIONS)
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all or nothing."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self.db.execute(sql, args).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    # documents ---------------------------------------------------------------------------------
+    def save_document(self, kind: str, *, title: str | None, model: str | None, options: dict[str, Any],
+                      text: str | None, segments: list[dict] = (), alignments: list[dict] = (),
+                      job_id: str | None = None, doc_id: str | None = None,
+                      also: Callable[[sqlite3.Connection, str], None] | None = None) -> str:
+        """Insert a document with its parts; with `job_id`, mark the job done in the same transaction, and
+        run `also(connection, doc_id)` inside it too (so a caller's bookkeeping commits with the document)."""
+        doc_id = doc_id or new_id()
+        now = time.time()
+        with self.tx() as db:
+            db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (doc_id, kind, now, title, model, json.dumps(options, ensure_ascii=False), text))
+            db.executemany(
+                "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(doc_id, s["n"], s.get("kind"), s.get("paragraph"), s.get("source"), s.get("draft"), s.get("action"),
+                  s.get("qe"), s.get("score_before"), json.dumps(s.get("reasons", []), ensure_ascii=False))
+                 for s in segments])
+            db.executemany(
+                "INSERT INTO alignments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(doc_id, a["k"], json.dumps(a["zh"]), json.dumps(a["en"]), a.get("zh_text"), a.get("en_text"),
+                  a.get("score"), json.dumps(a.get("flags", []))) for a in alignments])
+            if job_id:
+                db.execute("UPDATE jobs SET status = 'done', doc_id = ?, updated = ?, error = NULL WHERE id = ?",
+                           (doc_id, now, job_id))
+            if also:
+                also(db, doc_id)
+        return doc_id
+
+    def document(self, doc_id: str) -> dict | None:
+        rows = self.query("SELECT * FROM documents WHERE id = ?", (doc_id,))
+        if not rows:
+            return None
+        d = dict(rows[0])
+        d["options"] = json.loads(d["options"])
+        edits: dict[int, list[dict]] = {}
+        for e in self.query("SELECT n, text, author, created FROM edits WHERE doc_id = ? ORDER BY id", (doc_id,)):
+            edits.setdefault(e["n"], []).append({"text": e["text"], "author": e["author"], "created": e["created"]})
+        segs = []
+        for s in self.query("SELECT * FROM segments WHERE doc_id = ? ORDER BY n", (doc_id,)):
+            seg = {k: s[k] for k in s.keys() if k != "doc_id"}
+            seg["reasons"] = json.loads(seg["reasons"])
+            seg["edits"] = edits.get(s["n"], [])
+            seg["text"] = seg["edits"][-1]["text"] if seg["edits"] else seg["draft"]  # what a reader should see
+            segs.append(seg)
+        d["segments"] = segs
+        d["alignments"] = [
+            {"k": a["k"], "zh": json.loads(a["zh"]), "en": json.loads(a["en"]), "zh_text": a["zh_text"],
+             "en_text": a["en_text"], "score": a["score"], "flags": json.loads(a["flags"])}
+            for a in self.query("SELECT * FROM alignments WHERE doc_id = ? ORDER BY k", (doc_id,))
+        ]
+        return d
+
+    def add_edit(self, doc_id: str, n: int, text: str, author: str | None) -> bool:
+        """Keep a translator's edit beside the machine draft; False if there is no such segment."""
+        with self.tx() as db:
+            if not db.execute("SELECT 1 FROM segments WHERE doc_id = ? AND n = ?", (doc_id, n)).fetchone():
+                return False
+            db.execute("INSERT INTO edits (doc_id, n, text, author, created) VALUES (?, ?, ?, ?, ?)",
+                       (doc_id, n, text, author, time.time()))
+        return True
+
+    # jobs --------------------------------------------------------------------------------------
+    def create_job(self, kind: str, payload: dict, key_id: str | None) -> str:
+        job_id, now = new_id(), time.time()
+        with self.tx() as db:
+            db.execute("INSERT INTO jobs (id, kind, payload, status, created, updated, key_id) "
+                       "VALUES (?, ?, ?, 'queued', ?, ?, ?)",
+                       (job_id, kind, json.dumps(payload, ensure_ascii=False), now, now, key_id))
+        return job_id
+
+    def job(self, job_id: str) -> dict | None:
+        rows = self.query("SELECT id, kind, status, created, updated, doc_id, error, attempts FROM jobs WHERE id = ?",
+                          (job_id,))
+        return dict(rows[0]) if rows else None
+
+    def job_payload(self, job_id: str) -> dict:
+        return json.loads(self.query("SELECT payload FROM jobs WHERE id = ?", (job_id,))[0]["payload"])
+
+    def set_job(self, job_id: str, status: str, error: str | None = None) -> None:
+        with self.tx() as db:
+            db.execute("UPDATE jobs SET status = ?, error = ?, updated = ?, "
+                       "attempts = attempts + (CASE WHEN ? = 'running' THEN 1 ELSE 0 END) WHERE id = ?",
+                       (status, error, time.time(), status, job_id))
+
+    def unfinished_jobs(self) -> list[str]:
+        """Jobs to (re)start after a restart: queued, or running when the process died."""
+        return [r["id"] for r in self.query(
+            "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created")]

@@ -1,0 +1,30 @@
+"""A test double translator (`fake`), loaded into a test server through ZHEN_PLUGINS.
+
+It romanises Chinese with pypinyin — deterministic, instant, never containing Chinese — so API tests
+(schemathesis, concurrency, crash recovery) exercise the service without waiting for a real model.
+FAKE_MT_DELAY seconds per sentence slow it down for crash-recovery tests. Real-model API tests use the
+default GGUF instead.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+
+from mt.base import Request, Translator
+from mt.checks import romanise
+from mt.registry import register
+
+
+@register("fake")
+class FakeTranslator(Translator):
+    name = "fake"
+
+    def translate(self, requests: Sequence[Request]) -> list[str]:
+        delay = float(os.environ.get("FAKE_MT_DELAY", "0"))
+        out = []
+        for r in requests:
+            time.sleep(delay)
+            out.append(romanise(r.source) if r.task != "rewrite" else r.source)
+        return out

@@ -1,0 +1,112 @@
+from click.testing import CliRunner
+
+import pytest
+
+from conftest import article
+from mt.base import Request, Translator
+from mt.facts import extract
+from mt.pipeline import Pipeline
+from mt.polish import polish_with_source
+from mt.qe import Estimate, QualityEstimator, default_weights
+from mt.repair import document_names, is_pinyin_word, repair
+from zhen.cli import main
+
+
+def test_repairs_fix_mechanics_and_never_facts():
+    names = document_names(["He met Chen Xudong of Zhejiang University in Sandun."])
+    assert {"chen", "xudong", "zhejiang", "sandun"} <= names
+    s = 'we were cooperation with zhejiang university ," Zhejiang Hospital "officially opened in sandun on 29 December 2020.'
+    out = repair(s, names)
+    assert out.startswith("We were cooperation with Zhejiang University,")
+    assert '"Zhejiang Hospital" officially' in out and "Sandun" in out
+    assert extract(s).missing_in(out) == []
+    assert "medical care, teaching and research" in repair("promote YiJiaoYan development", set())
+    # common English words that happen to split into pinyin syllables are never capitalised
+    assert is_pinyin_word("zhejiang") and is_pinyin_word("change")
+    assert "medicine" not in document_names(["the School of Medicine said", "modern medicine"])
+
+
+def test_facts_catch_lost_numbers_months_and_names():
+    f = extract("On June 28, 2018, Director Zhang Ping opened the Sandun campus with 66 beds.")
+    assert {"28", "2018", "66"} <= set(f.numbers) and f.months == ["June"]
+    assert {"Zhang", "Ping", "Sandun"} <= set(f.names) and "On" not in f.names
+    assert f.missing_in("In June 2018 Zhang Ping opened the campus at Sandun with 66 beds.") == ["28"]
+    assert f.missing_in("on june 28, 2018, zhang ping opened sandun with 66 beds") == []
+
+
+def test_qe_checks_cap_the_score_and_say_why():
+    qe = QualityEstimator()
+    good, empty, cjk, lost = qe.estimate(
+        ["医院有3个院区。"] * 4, ["The hospital has 3 campuses.", "", "The 医院 has 3 campuses.", "The hospital has campuses."])
+    assert empty.score == 0.0 and "empty" in empty.reasons
+    assert cjk.score <= 0.3 and "cjk_in_output" in cjk.reasons
+    assert lost.score <= 0.5 and any(r.startswith("numbers_missing") for r in lost.reasons)
+    assert 0 <= good.score <= 1 and not good.reasons
+    w = default_weights()
+    assert "logprob+similarity+length" in w["models"] and w["trained_on"]["pairs"] >= 200
+
+
+class _Table(Translator):
+    """Translates and post-edits from fixed tables (a test double for the decision logic)."""
+
+    name = "table"
+
+    def __init__(self, new: dict[str, str], merged: dict[str, str]):
+        self.new, self.merged = new, merged
+
+    def translate(self, requests):
+        return [self.merged[r.source] if r.task == "post-edit" else self.new[r.source] for r in requests]
+
+
+class _FixedQE(QualityEstimator):
+    def __init__(self, scores: dict[str, float]):
+        super().__init__()
+        self.scores = scores
+
+    def estimate(self, sources, candidates, logprobs=None):
+        return [Estimate(self.scores[c]) for c in candidates]
+
+
+def test_polish_with_source_keeps_replaces_merges_and_guards_numbers():
+    pairs = [("甲。", "old good"), ("乙。", "old bad"), ("丙有5人。", "old 5 people"), ("丁。", "old close"),
+             ("戊。", ""), ("", "orphan English")]
+    new = {"甲。": "new a", "乙。": "new b", "丙有5人。": "new people", "丁。": "new d", "戊。": "new e"}
+    merged = {"甲。": "merged a", "丁。": "merged d"}
+    scores = {"old good": 0.8, "new a": 0.82, "merged a": 0.7, "old bad": 0.2, "new b": 0.7, "old 5 people": 0.3,
+              "new people": 0.9, "old close": 0.5, "new d": 0.55, "merged d": 0.75, "new e": 0.6}
+    pipe = Pipeline(_Table(new, merged), memory=None, use_base_glossary=False)
+    out = polish_with_source(pairs, pipe, _FixedQE(scores))
+    assert [p.action for p in out] == ["kept", "replaced", "kept", "merged", "added", "unaligned"]
+    assert out[2].after == "old 5 people" and any("number" in r for r in out[2].reasons)  # 'new people' lost 5
+    assert out[3].after == "merged d" and out[3].score_before == 0.5 and out[3].score_after == 0.75
+    assert out[5].after == "orphan English"
+
+
+@pytest.mark.model
+def test_qe_cli_ranks_a_good_translation_above_a_bad_one(tmp_path):
+    src, hyp = tmp_path / "src.zh", tmp_path / "hyp.en"
+    src.write_text("世界卫生组织周二表示，该病毒已在三个国家传播。\n世界卫生组织周二表示，该病毒已在三个国家传播。\n", encoding="utf-8")
+    hyp.write_text("The World Health Organization said on Tuesday that the virus had spread to three countries.\n"
+                   "Bananas are yellow and the keyboard sings.\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["qe", "--presplit", str(src), str(hyp)])
+    assert res.exit_code == 0, res.output
+    good, bad = (float(x) for x in res.stdout.split())
+    assert 0 <= bad < good <= 1
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_polishing_000_without_source_keeps_every_fact(tmp_path):
+    path = article("000")
+    res = CliRunner().invoke(main, ["polish", "--english", str(path), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    import json
+
+    out = json.loads(res.stdout)
+    before = extract(path.read_text(encoding="utf-8"))
+    assert before.missing_in(out["text"]) == []  # every number, month and proper name survives
+    actions = [s["action"] for s in out["sentences"]]
+    assert "rewritten" in actions and "repaired" in actions
+    assert "YiJiaoYan" not in out["text"] and "zhejiang university" not in out["text"]
+    for s in out["sentences"]:
+        assert s["reasons"] or s["action"] == "kept"

@@ -1,0 +1,1 @@
+"""Batch translation of article files: resumable, exactly once, locally or on a Ray cluster."""

@@ -1,0 +1,133 @@
+"""Where articles are processed: in this process, in local worker processes, or on a Ray cluster.
+
+Every engine maps (name, bytes) items to ("ok", result) or ("error", reason) and yields them as they
+finish; the driver alone writes files and the store, so exactly-once bookkeeping does not depend on
+the engine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+
+from zhen.errors import EXPECTED
+
+Item = tuple[str, str, bytes]  # (key, name, data)
+Outcome = tuple[str, str, dict | str]  # (key, "ok" | "error", result or reason)
+
+
+@dataclass
+class WorkerSpec:
+    """How to build a worker anywhere (plain data: it travels to processes and Ray actors)."""
+
+    model: str | None = None
+    backend: str | None = None
+    memory_path: str | None = None
+    include_boilerplate: bool = False
+    threads: int | None = None
+
+
+_WORKER = None  # one per process
+
+
+def _init(spec: WorkerSpec) -> None:
+    global _WORKER
+    from zhen.batch.article import Worker
+
+    if spec.threads:
+        os.environ["ZHEN_THREADS"] = str(spec.threads)
+    _WORKER = Worker.create(spec.model, spec.backend, spec.memory_path)
+
+
+def _run(spec: WorkerSpec, key: str, name: str, data: bytes) -> Outcome:
+    from zhen.batch.article import process
+
+    try:
+        return key, "ok", process(_WORKER, name, data, spec.include_boilerplate)
+    except EXPECTED as err:
+        return key, "error", str(err)
+
+
+def signature(spec: WorkerSpec) -> str:
+    """The model signature a worker built from `spec` would report (for skip keys), without loading it."""
+    from zhen.models import presets
+
+    if spec.backend:
+        return spec.backend
+    return presets.get(spec.model or presets.DEFAULT_TRANSLATOR).name
+
+
+class LocalEngine:
+    """`concurrency` 1: in this process; more: that many worker processes, each with its own model."""
+
+    def __init__(self, spec: WorkerSpec, concurrency: int = 1):
+        self.spec, self.concurrency = spec, max(1, concurrency)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, items: Iterable[Item]) -> Iterator[Outcome]:
+        if self.concurrency == 1:
+            if _WORKER is None:
+                _init(self.spec)
+            for key, name, data in items:
+                yield _run(self.spec, key, name, data)
+            return
+        if self._pool is None:
+            threads = max(1, (os.cpu_count() or 1) // self.concurrency)
+            spec = WorkerSpec(**{**self.spec.__dict__, "threads": threads})
+            self._pool = ProcessPoolExecutor(self.concurrency, initializer=_init, initargs=(spec,))
+        futures = [self._pool.submit(_run, self.spec, *item) for item in items]
+        for f in as_completed(futures):
+            yield f.result()
+
+    def close(self) -> None:
+        if self._pool:
+            self._pool.shutdown()
+
+
+class RayEngine:
+    """Actors each hold a model; articles are spread over them (`ray.util.ActorPool`).
+
+    `address` None starts a local cluster (`num_cpus` = workers); "auto" or ray://host:port joins one.
+    """
+
+    def __init__(self, spec: WorkerSpec, workers: int = 2, address: str | None = None):
+        import ray
+
+        env = {k: v for k, v in os.environ.items() if k.startswith(("ZHEN_", "FAKE_MT_")) or k == "PYTHONPATH"}
+        if not ray.is_initialized():
+            ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
+                     log_to_driver=False, runtime_env={"env_vars": env})
+
+        @ray.remote(num_cpus=1)
+        class ArticleActor:
+            def __init__(self, spec: WorkerSpec):
+                _init(spec)
+                self.spec = spec
+
+            def run(self, key: str, name: str, data: bytes) -> Outcome:
+                return _run(self.spec, key, name, data)
+
+            def pid(self) -> int:
+                return os.getpid()
+
+        threads = 1 if not address else None
+        actor_spec = WorkerSpec(**{**spec.__dict__, "threads": threads})
+        self.actors = [ArticleActor.remote(actor_spec) for _ in range(workers)]
+        self.pool = ray.util.ActorPool(self.actors)
+
+    def map(self, items: Iterable[Item]) -> Iterator[Outcome]:
+        yield from self.pool.map_unordered(lambda actor, item: actor.run.remote(*item), list(items))
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the actors (each a separate worker process of the cluster)."""
+        import ray
+
+        return ray.get([a.pid.remote() for a in self.actors])
+
+    def close(self) -> None:
+        import ray
+
+        for a in self.actors:
+            ray.kill(a)

@@ -1,0 +1,135 @@
+"""The batch driver: find articles, skip the ones already done, process the rest on an engine, write
+their outputs and record them — each article exactly once, even across kills and restarts.
+
+An article's key is the hash of its bytes, the model and the options. Its files are written
+atomically, then its document and its `batch_items` row are committed in one transaction: a kill
+before the commit means the article is simply done again next time (the translation memory makes that
+cheap, and the rewritten files are identical); a kill after it means it is skipped.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from service.store import Store
+from zhen.batch import outputs
+from zhen.batch.engines import WorkerSpec, signature
+from zhen.errors import InputError
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Summary:
+    total: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: list[dict] = field(default_factory=list)
+    sentences: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        rate = lambda n: round(n / self.seconds, 4) if self.seconds else None  # noqa: E731
+        return {"total": self.total, "done": self.done, "skipped": self.skipped, "failed": len(self.failed),
+                "failures": self.failed, "sentences": self.sentences, "seconds": round(self.seconds, 2),
+                "articles_per_s": rate(self.done), "sentences_per_s": rate(self.sentences)}
+
+
+def find_articles(spec: str) -> list[Path]:
+    """A directory (its *.txt files, recursively) or a glob pattern."""
+    p = Path(spec)
+    files = sorted(p.rglob("*.txt")) if p.is_dir() else sorted(Path(x) for x in glob.glob(spec, recursive=True))
+    files = [f for f in files if f.is_file()]
+    if not files and not p.is_dir():
+        raise InputError(f"{spec}: no such directory and no file matches")
+    return files
+
+
+def article_key(data: bytes, model: str, options: dict) -> str:
+    h = hashlib.sha256(data)
+    h.update(json.dumps({"model": model, **options}, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _stem(path: Path, root: Path | None) -> str:
+    rel = path.relative_to(root) if root and path.is_relative_to(root) else Path(path.name)
+    return str(rel.with_suffix("")).replace("/", "__")
+
+
+class Batch:
+    def __init__(self, out_dir: str | Path, store: Store, spec: WorkerSpec, engine: object):
+        self.out = Path(out_dir)
+        self.store, self.spec, self.engine = store, spec, engine
+        self.options = {"include_boilerplate": spec.include_boilerplate}
+        self.model = signature(spec)
+
+    def _pending(self, files: list[Path], root: Path | None, summary: Summary) -> Iterator[tuple[str, str, bytes]]:
+        done = {r["key"]: r for r in self.store.query("SELECT key, name, status, outputs, error FROM batch_items")}
+        for path in files:
+            data = path.read_bytes()
+            key = article_key(data, self.model, self.options)
+            row = done.get(key)
+            if row and row["status"] == "done" and all((self.out / f).exists() for f in json.loads(row["outputs"])):
+                summary.skipped += 1
+                continue
+            if row and row["status"] == "failed":  # same bytes, same reason: reported again, not retried
+                summary.failed.append({"article": row["name"], "reason": row["error"], "earlier_run": True})
+                continue
+            yield key, _stem(path, root), data
+
+    def _record(self, key: str, name: str, status: str, *, doc: dict | None = None, files: list[str] = (),
+                error: str | None = None) -> None:
+        def row(db, doc_id: str | None) -> None:  # noqa: ANN001 - sqlite3.Connection
+            db.execute("INSERT OR REPLACE INTO batch_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (key, name, status, doc_id, json.dumps(list(files)), error,
+                        len(doc["sentences"]) if doc else None, doc["seconds"] if doc else None, time.time()))
+
+        if doc is None:
+            with self.store.tx() as db:
+                row(db, None)
+            return
+        segments = [{"n": s["id"], "kind": s["kind"], "paragraph": s["paragraph"], "source": s["source"],
+                     "draft": s["draft"], "qe": s["qe"], "reasons": s["reasons"]} for s in doc["sentences"]]
+        self.store.save_document("translation", title=doc["title"], model=doc["model"],
+                                 options={"batch": name, **self.options}, text=doc["english"], segments=segments,
+                                 also=row)
+
+    def run(self, inputs: str, progress_factory: Callable[[int], object] | None = None) -> Summary:
+        """Process every article under `inputs` not done yet; returns the summary (also `summary.json`)."""
+        start = time.perf_counter()
+        files = find_articles(inputs)
+        root = Path(inputs) if Path(inputs).is_dir() else None
+        self.out.mkdir(parents=True, exist_ok=True)
+        outputs.clean_partial(self.out)
+        summary = Summary(total=len(files))
+        items = list(self._pending(files, root, summary))
+        with (progress_factory(len(items)) if progress_factory else _null()) as update:
+            for key, status, result in self.engine.map(items):
+                name = next(n for k, n, _ in items if k == key)
+                if status == "ok":
+                    written = outputs.write(result, self.out, name)
+                    self._record(key, name, "done", doc=result, files=written)
+                    summary.done += 1
+                    summary.sentences += len(result["sentences"])
+                else:
+                    self._record(key, name, "failed", error=result)
+                    summary.failed.append({"article": name, "reason": result})
+                update(1)
+        summary.seconds = time.perf_counter() - start
+        (self.out / "summary.json").write_text(json.dumps(summary.to_dict(), indent=1, ensure_ascii=False) + "\n",
+                                               encoding="utf-8")
+        return summary
+
+
+class _null:
+    def __enter__(self) -> Callable[[int], None]:
+        return lambda n: None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

@@ -1,0 +1,37 @@
+"""Bilingual file formats translation tools read, written by translate-toolkit (TMX 1.4, XLIFF 1.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass
+class Pair:
+    source: str
+    target: str
+    note: str = ""
+    id: str = ""
+
+
+def tmx(pairs: Sequence[Pair], src_lang: str = "zh-CN", tgt_lang: str = "en") -> bytes:
+    from translate.storage.tmx import tmxfile
+
+    store = tmxfile(sourcelanguage=src_lang, targetlanguage=tgt_lang)
+    for p in pairs:
+        store.addtranslation(p.source, src_lang, p.target, tgt_lang, comment=p.note or None)
+    return bytes(store)
+
+
+def xliff(pairs: Sequence[Pair], src_lang: str = "zh-CN", tgt_lang: str = "en") -> bytes:
+    from translate.storage.xliff import xlifffile
+
+    store = xlifffile(sourcelanguage=src_lang, targetlanguage=tgt_lang)
+    for p in pairs:
+        unit = store.addsourceunit(p.source)
+        unit.target = p.target
+        if p.id:
+            unit.setid(p.id)
+        if p.note:
+            unit.addnote(p.note, origin="translator")
+    return bytes(store)

