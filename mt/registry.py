@@ -14,6 +14,7 @@ _MODULES = {
     "llamacpp": "mt.backends.llamacpp",
     "openai": "mt.backends.openai",
     "ctranslate2": "mt.backends.ctranslate2",
+    "transformers": "mt.backends.hf_transformers",
 }
 
 

@@ -1,0 +1,52 @@
+"""Tiny MT models built by the tests themselves (no hub): a Marian model with random weights and its
+SentencePiece vocabulary, saved for `transformers` and converted for CTranslate2.
+
+The outputs are nonsense by construction; what the tests check is the loading, tokenisation, batching
+and decoding plumbing of the backends, which is identical for the real opus-mt / NLLB weights.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from zhen import config
+
+
+def build_tiny_marian(root: Path) -> tuple[Path, Path]:
+    """(transformers directory, CTranslate2 directory)."""
+    import sentencepiece as spm
+    import torch
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    hf, ct2 = root / "tiny-marian-hf", root / "tiny-marian-ct2"
+    hf.mkdir(parents=True)
+    flores = config.shared_data() / "mt" / "flores200-devtest"
+    corpus = root / "corpus.txt"
+    lines = []
+    for name in ("zho_Hans.devtest", "eng_Latn.devtest"):
+        lines += (flores / name).read_text(encoding="utf-8").splitlines()[:300]
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    spm.SentencePieceTrainer.train(input=str(corpus), model_prefix=str(root / "spm"), vocab_size=2000, minloglevel=2,
+                                   character_coverage=0.9995, model_type="unigram", num_threads=1,
+                                   bos_id=-1, eos_id=1, unk_id=0, pad_id=-1)
+    for name in ("source.spm", "target.spm"):
+        (hf / name).write_bytes((root / "spm.model").read_bytes())
+    sp = spm.SentencePieceProcessor(model_file=str(root / "spm.model"))
+    vocab = {sp.id_to_piece(i): i for i in range(sp.get_piece_size())}
+    vocab["<pad>"] = len(vocab)
+    (hf / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    tok = MarianTokenizer(str(hf / "source.spm"), str(hf / "target.spm"), str(hf / "vocab.json"),
+                          source_lang="zh", target_lang="en")
+    cfg = MarianConfig(vocab_size=len(vocab), d_model=32, encoder_layers=1, decoder_layers=1,
+                       encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
+                       max_position_embeddings=256, pad_token_id=vocab["<pad>"], eos_token_id=vocab["</s>"],
+                       decoder_start_token_id=vocab["<pad>"], forced_eos_token_id=vocab["</s>"])
+    torch.manual_seed(0)
+    model = MarianMTModel(cfg).eval()
+    model.save_pretrained(hf)
+    tok.save_pretrained(hf)
+    import ctranslate2
+
+    ctranslate2.converters.TransformersConverter(str(hf), copy_files=["source.spm", "target.spm"]).convert(str(ct2))
+    return hf, ct2
