@@ -20,6 +20,7 @@ class Request:
     # or "rewrite" (source is poor English to be rewritten as good English).
     task: str = "translate"
     draft: str | None = None
+    hint: str | None = None  # an extra instruction for this sentence, e.g. numbers a first draft lost
 
 
 class Translator(ABC):

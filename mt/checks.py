@@ -38,14 +38,24 @@ def numbers(text: str) -> list[str]:
     return [n.replace(",", "") for n in _NUM.findall(text)]
 
 
+_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+_ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
+
+
 def missing_numbers(source: str, output: str) -> list[str]:
-    """Source numbers absent from the output; month numbers may appear as month names."""
+    """Source numbers absent from the output; month numbers may appear as month names, and small numbers
+    spelled out ("3" as "three" or "third"), as English style often wants."""
     out_nums = set(numbers(output))
     out_low = output.lower()
+    out_words = set(re.findall(r"[a-z]+", out_low))
     missing = []
     for m in re.finditer(r"(\d+(?:[.,]\d+)*)(月)?", source):
         n = m.group(1).replace(",", "")
         if n in out_nums:
+            continue
+        if n.isdigit() and int(n) <= 20 and (_WORDS[int(n)] in out_words
+                                             or (int(n) <= 10 and _ORDINALS[int(n)] in out_words)):
             continue
         if m.group(2) and n.isdigit() and 1 <= int(n) <= 12 and _MONTHS[int(n) - 1].lower() in out_low:
             continue

@@ -20,8 +20,8 @@ def key(signature: str, req: Request) -> str:
     """Everything that can change the output goes into the key."""
     terms = ";".join(f"{t.source}={t.target}" for t in req.terms)
     parts = [signature, req.title or "", terms, req.source]
-    if req.task != "translate":  # translation keys stay as they were
-        parts += [req.task, req.draft or ""]
+    if req.task != "translate" or req.hint:  # plain translation keys stay as they were
+        parts += [req.task, req.draft or "", req.hint or ""]
     raw = "\x1f".join(parts)
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 

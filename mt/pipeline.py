@@ -100,7 +100,28 @@ class Pipeline:
             d.terms = [{"source": t.source, "target": t.target} for t in terms]
             d.flags += checks.check(d.source, d.draft)
             d.flags += [f"term_missing:{t.source}" for t in missing_terms(terms, d.draft)]
+        self._repair_numbers(drafts, title)
         return drafts
+
+    def _repair_numbers(self, drafts: list[Draft], title: str | None) -> None:
+        """Ask once more, naming the lost numbers, for drafts that dropped a number of their source; keep the
+        new draft only if it loses fewer. Small models drop a year or a count now and then; a second,
+        pointed request usually restores it, and it costs only the flagged sentences."""
+        flagged = [d for d in drafts if any(f.startswith("numbers_missing") for f in d.flags)
+                   and len(d.source) <= MAX_CHUNK]
+        if not flagged:
+            return
+        reqs = [Request(d.source, title if title != d.source else None,
+                        tuple(Term(t["source"], t["target"]) for t in d.terms), task="post-edit", draft=d.draft,
+                        hint="Keep these numbers: " + ", ".join(checks.missing_numbers(d.source, d.draft)))
+                for d in flagged]
+        for d, out in zip(flagged, self.run(reqs)):
+            before, after = checks.missing_numbers(d.source, d.draft), checks.missing_numbers(d.source, out.text)
+            if out.text and len(after) < len(before) and not checks.has_cjk(out.text):
+                d.draft, d.logprob, d.cached = out.text, out.logprob, d.cached and out.cached
+                d.flags = [f for f in d.flags if not f.startswith("numbers_missing")] + ["numbers_repaired"]
+                if after:
+                    d.flags.append("numbers_missing:" + ",".join(after[:5]))
 
     def run(self, requests: list[Request], progress: Progress | None = None) -> list[Output]:
         """Outputs for requests, consulting and filling the translation memory."""

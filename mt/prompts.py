@@ -44,6 +44,8 @@ def _user_text(req: Request) -> str:
     text = req.source + _terms_hint(req)
     if req.task == "post-edit" and req.draft:
         text += f"\n(Draft translation to correct: {req.draft})"
+    if req.hint:
+        text += f"\n({req.hint})"
     return text
 
 

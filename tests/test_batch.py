@@ -127,3 +127,25 @@ def test_ray_engine_on_a_local_cluster_matches_the_local_engine(tmp_path, monkey
 def test_batch_cli_errors(tmp_path):
     r = CliRunner().invoke(main, ["batch", "translate", str(tmp_path / "nope*.txt"), "--out", str(tmp_path / "o")])
     assert r.exit_code == 2 and "no file matches" in r.output
+
+
+def test_watch_picks_up_new_articles(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.txt").write_text("第一篇\n\n医院今天开会。\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([ZHEN, "batch", "translate", str(inputs), "--out", str(out), "--backend", "fake",
+                             "--watch", "--interval", "0.3"], env=_env(tmp_path), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not (out / "a.json").exists():
+            time.sleep(0.1)
+        (inputs / "b.txt").write_text("第二篇\n\n医生们工作了8个小时。\n", encoding="utf-8")
+        while time.time() < deadline and not (out / "b.json").exists():
+            time.sleep(0.1)
+        assert (out / "a.json").exists() and (out / "b.json").exists()
+        assert "8" in (out / "b.en.txt").read_text(encoding="utf-8")
+    finally:
+        proc.terminate()
+        proc.wait(30)

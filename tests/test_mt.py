@@ -130,3 +130,33 @@ def test_presplit_keeps_line_count(translator, tmp_path):
     assert len(lines) == 5 and lines[-1] == ""
     assert "1954" in lines[0] and lines[1] == "" and lines[3] == "COVID-19"
     assert "3" in lines[2] or "three" in lines[2].lower()  # the model may spell small numbers out
+
+
+def test_spelled_out_small_numbers_count_as_kept():
+    from mt.checks import missing_numbers
+
+    assert missing_numbers("医院有3个院区，第2次会议在2019年召开。", "The hospital's three campuses held the second "
+                           "meeting in 2019.") == []
+    assert missing_numbers("共有35人。", "Thirty-five people.") == ["35"]  # only 0-20 are accepted as words
+
+
+def test_a_draft_that_lost_a_number_is_asked_for_again():
+    from mt.base import Translator
+
+    class Forgetful(Translator):
+        name = "forgetful"
+
+        def __init__(self):
+            self.seen = []
+
+        def translate(self, requests):
+            self.seen += list(requests)
+            return ["The hospital opened in 1954 with 120 beds." if r.task == "post-edit"
+                    else "The hospital opened with 120 beds." for r in requests]
+
+    t = Forgetful()
+    (d,) = Pipeline(t, memory=None, use_base_glossary=False).translate(["医院于1954年开业，有120张床位。"])
+    assert d.draft == "The hospital opened in 1954 with 120 beds."
+    assert "numbers_repaired" in d.flags and not any(f.startswith("numbers_missing") for f in d.flags)
+    retry = t.seen[-1]
+    assert retry.task == "post-edit" and "1954" in retry.hint and retry.draft == "The hospital opened with 120 beds."

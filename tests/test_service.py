@@ -25,6 +25,16 @@ def open_server(tmp_path):
     srv.stop()
 
 
+def _finished(c: httpx.Client, job_id: str, seconds: float) -> dict:
+    """Poll a job until it is done or failed (or time runs out); returns its last state."""
+    deadline = time.time() + seconds
+    while True:
+        job = c.get(f"/v1/jobs/{job_id}").json()
+        if job["status"] in ("done", "failed") or time.time() > deadline:
+            return job
+        time.sleep(0.2)
+
+
 def _zh(prefix: str) -> str:
     return article(prefix).read_text(encoding="utf-8")
 
@@ -78,6 +88,25 @@ def test_translate_align_edit_export_over_http(open_server):
         assert "zhen_requests_total" in c.get("/metrics").text
 
 
+def test_polish_over_http_with_and_without_source(open_server):
+    with open_server.client() as c:
+        english = "we visited zhejiang university on 3 May , \" Zhejiang Hospital \"said.\nThe 2 hospitals agreed."
+        r = c.post("/v1/polish", json={"english": english, "presplit": True})
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        assert doc["kind"] == "polish" and len(doc["segments"]) == 2
+        first = doc["segments"][0]
+        assert first["action"] == "repaired" and first["draft"].startswith("We visited Zhejiang University on 3 May,")
+        r = c.post("/v1/polish", json={"english": "The hospital has campuses.", "source": "医院有3个院区。",
+                                       "presplit": True})
+        assert r.status_code == 200, r.text
+        seg = r.json()["segments"][0]
+        assert seg["source"] == "医院有3个院区。" and seg["action"] in ("kept", "replaced", "merged")
+        assert "3" in seg["draft"]  # the candidate without the source's number is refused
+        tmx = tmxfile(c.get(f"/v1/documents/{r.json()['id']}/parallel", params={"format": "tmx"}).content)
+        assert [u.source for u in tmx.units] == ["医院有3个院区。"]
+
+
 def test_bad_input_gets_4xx_with_a_message(open_server):
     with open_server.client() as c:
         cases = [
@@ -102,12 +131,7 @@ def test_large_requests_become_jobs_and_streams_deliver_sentences(open_server):
         big = "\n".join(f"第{i}段：浙江医院今天举行了第{i}次会议，共有{i * 10}人参加。" for i in range(300))
         r = c.post("/v1/translate", json={"text": big})
         assert r.status_code == 202 and r.headers["location"] == f"/v1/jobs/{r.json()['id']}"
-        job = r.json()
-        for _ in range(200):
-            job = c.get(f"/v1/jobs/{job['id']}").json()
-            if job["status"] in ("done", "failed"):
-                break
-            time.sleep(0.2)
+        job = _finished(c, r.json()["id"], 60)
         assert job["status"] == "done", job
         assert len(c.get(f"/v1/documents/{job['doc_id']}").json()["segments"]) == 300
 
@@ -203,11 +227,7 @@ def test_sigkill_during_a_job_then_restart_finishes_it_exactly_once(tmp_path):
     srv = Server(tmp_path, "--no-auth", "--backend", "fake", env=env, port=srv.port).start()
     try:
         with srv.client() as c:
-            for _ in range(300):
-                state = c.get(f"/v1/jobs/{job['id']}").json()
-                if state["status"] == "done":
-                    break
-                time.sleep(0.1)
+            state = _finished(c, job["id"], 60)
             assert state["status"] == "done" and state["attempts"] == 2
             segs = c.get(f"/v1/documents/{state['doc_id']}").json()["segments"]
         assert [s["source"] for s in segs] == sentences
@@ -262,11 +282,7 @@ def test_real_model_server_translates_a_seed_article(tmp_path):
             assert r.status_code in (200, 202), r.text
             doc_id = r.json()["id"] if r.status_code == 200 else None
             if doc_id is None:
-                for _ in range(900):
-                    job = c.get(f"/v1/jobs/{r.json()['id']}").json()
-                    if job["status"] in ("done", "failed"):
-                        break
-                    time.sleep(1)
+                job = _finished(c, r.json()["id"], 900)
                 assert job["status"] == "done", job
                 doc_id = job["doc_id"]
             doc = c.get(f"/v1/documents/{doc_id}").json()
