@@ -280,6 +280,7 @@ def create_app(settings: Settings) -> FastAPI:
         ready = worker.ready.is_set() and worker.engine is not None
         body = {"status": "ok" if ready else ("loading" if not worker.ready.is_set() else "error"),
                 "model": worker.engine.model() if worker.engine else None, "waiting": worker.waiting(),
+                "done": worker.done_count, "grouped": worker.grouped_count,
                 "error": getattr(worker, "load_error", None)}
         return JSONResponse(body, 200 if ready else 503)
 

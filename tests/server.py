@@ -25,7 +25,9 @@ def free_port() -> int:
 class Server:
     def __init__(self, home: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None):
         self.home, self.args, self.port = home, list(args), port or free_port()
-        self.env = {**os.environ, "ZHEN_HOME": str(home),
+        from zhen import config
+
+        self.env = {**os.environ, "ZHEN_HOME": str(home), "ZHEN_MODELS": str(config.models_dir()),
                     "PYTHONPATH": os.pathsep.join([str(TESTS / "plugins"), os.environ.get("PYTHONPATH", "")]),
                     "ZHEN_PLUGINS": "fake_mt", **(env or {})}
         self.proc: subprocess.Popen | None = None
@@ -40,8 +42,12 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {(self.home / f'server-{self.port}.log').read_text()[-2000:]}")
             try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                r = httpx.get(self.url + "/healthz", timeout=2)
+                if r.status_code == 200:
                     return self
+                if r.json().get("status") == "error":
+                    self.stop()
+                    raise RuntimeError(f"server cannot serve: {r.json().get('error')}")
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)

@@ -146,11 +146,12 @@ def test_large_requests_become_jobs_and_streams_deliver_sentences(open_server):
         assert r.status_code == 422 and "en" in r.json()["detail"]
 
 
-def test_concurrent_requests_each_get_their_own_output(open_server):
+def test_concurrent_requests_each_get_their_own_output(tmp_path):
+    srv = Server(tmp_path, "--no-auth", "--backend", "fake", env={"FAKE_MT_DELAY": "0.02"}).start()
     results: dict[int, httpx.Response] = {}
 
     def call(i: int) -> None:
-        with open_server.client() as c:
+        with srv.client() as c:
             results[i] = c.post("/v1/translate", json={"sentences": [f"第{i}号病人在{i}楼。", f"编号{i * 7}。"]})
 
     threads = [threading.Thread(target=call, args=(i,)) for i in range(20)]
@@ -163,7 +164,10 @@ def test_concurrent_requests_each_get_their_own_output(open_server):
         assert r.status_code == 200, r.text
         segs = r.json()["segments"]
         assert [s["source"] for s in segs] == [f"第{i}号病人在{i}楼。", f"编号{i * 7}。"]
-        assert str(i * 7) in segs[1]["draft"]
+        assert [s["n"] for s in segs] == [0, 1] and str(i * 7) in segs[1]["draft"]
+    health = httpx.get(srv.url + "/healthz").json()
+    srv.stop()
+    assert health["done"] == 20 and health["grouped"] >= 2  # waiting requests shared model calls
 
 
 def test_api_keys_and_limits(tmp_path):
