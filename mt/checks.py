@@ -43,6 +43,20 @@ _WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 _ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
 
 
+def _scaled_forms(n: str, unit: str) -> set[str]:
+    """English renderings of "1.5万" / "3亿": 15000, 15 (thousand), 1.5 / 300 (million), 0.3 (billion)."""
+    try:
+        value = float(n) * (1e4 if unit == "万" else 1e8)
+    except ValueError:
+        return set()
+    forms = set()
+    for scale in (1, 1e3, 1e6, 1e9):
+        x = value / scale
+        if x >= 0.1 and abs(round(x, 3) - x) < 1e-9:
+            forms.add(f"{x:.3f}".rstrip("0").rstrip("."))
+    return forms
+
+
 def missing_numbers(source: str, output: str) -> list[str]:
     """Source numbers absent from the output; month numbers may appear as month names, and small numbers
     spelled out ("3" as "three" or "third"), as English style often wants."""
@@ -50,9 +64,11 @@ def missing_numbers(source: str, output: str) -> list[str]:
     out_low = output.lower()
     out_words = set(re.findall(r"[a-z]+", out_low))
     missing = []
-    for m in re.finditer(r"(\d+(?:[.,]\d+)*)(月)?", source):
+    for m in re.finditer(r"(\d+(?:[.,]\d+)*)(月|万|亿)?", source):
         n = m.group(1).replace(",", "")
         if n in out_nums:
+            continue
+        if m.group(2) in ("万", "亿") and _scaled_forms(n, m.group(2)) & out_nums:
             continue
         if n.isdigit() and int(n) <= 20 and (_WORDS[int(n)] in out_words
                                              or (int(n) <= 10 and _ORDINALS[int(n)] in out_words)):

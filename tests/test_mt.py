@@ -138,6 +138,10 @@ def test_spelled_out_small_numbers_count_as_kept():
     assert missing_numbers("医院有3个院区，第2次会议在2019年召开。", "The hospital's three campuses held the second "
                            "meeting in 2019.") == []
     assert missing_numbers("共有35人。", "Thirty-five people.") == ["35"]  # only 0-20 are accepted as words
+    # 万 / 亿 multiply: English states the product
+    assert missing_numbers("接诊1.5万人次，投资3亿元。", "15,000 visits and 300 million yuan.") == []
+    assert missing_numbers("服务150万人。", "It serves 1.5 million people.") == []
+    assert missing_numbers("服务150万人。", "It serves many people.") == ["150"]
 
 
 def test_a_draft_that_lost_a_number_is_asked_for_again():
