@@ -17,12 +17,12 @@ _COMMON = {
     "the", "a", "an", "in", "on", "at", "to", "for", "of", "and", "or", "but", "with", "by", "from", "as", "it",
     "this", "that", "these", "those", "we", "our", "he", "she", "they", "his", "her", "their", "its", "i", "you",
     "after", "before", "under", "since", "first", "second", "third", "fourth", "fourthly", "finally", "next",
-    "at", "there", "when", "while", "during", "through", "with", "all", "both", "each", "one", "two", "three",
+    "there", "when", "while", "during", "through", "all", "both", "each", "one", "two", "three",
     "director", "president", "secretary", "member", "vice", "deputy", "executive", "chairman", "dean", "doctor",
     "professor", "party", "committee", "department", "office", "hospital", "university", "school", "medicine",
     "medical", "center", "centre", "province", "provincial", "city", "district", "health", "commission", "home",
     "news", "time", "hits", "mutual", "promoting", "achieving", "further", "however", "meanwhile", "also",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "in", "then", "today",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "then", "today",
     *(m.lower() for m in _MONTHS),
 }
 

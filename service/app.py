@@ -152,6 +152,10 @@ def create_app(settings: Settings) -> FastAPI:
             raise ApiError(422, str(err)) from None
         except TimeoutError:
             raise ApiError(504, "the model did not answer in time; submit large work as a job") from None
+        except RuntimeError as err:
+            if worker.engine is None:  # the model failed to load: not the caller's fault, nor a crash
+                raise ApiError(503, str(err), {"Retry-After": "60"}) from None
+            raise
         doc = store.document(doc_id)
         metrics.segments.labels(kind).inc(len(doc["segments"]))
         return doc

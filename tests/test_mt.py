@@ -4,7 +4,7 @@ import pytest
 
 from mt.base import Request, Translator
 from mt.checks import check, missing_numbers, romanise
-from mt.glossary import Glossary, base, load_csv, load_tbx, missing_terms
+from mt.glossary import base, load_csv, load_tbx, missing_terms
 from mt.memory import TranslationMemory
 from mt.names import find_names
 from mt.pipeline import Pipeline

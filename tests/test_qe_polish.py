@@ -3,7 +3,7 @@ from click.testing import CliRunner
 import pytest
 
 from conftest import article
-from mt.base import Request, Translator
+from mt.base import Translator
 from mt.facts import extract
 from mt.pipeline import Pipeline
 from mt.polish import polish_with_source

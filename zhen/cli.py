@@ -439,10 +439,10 @@ def eval_mt(hyps: tuple[str, ...], ref: str, src: str | None, fmt: str, sentence
         click.echo(json.dumps(out, ensure_ascii=False, indent=1))
         return
     for name, s in rep["systems"].items():
-        for m, sc in s["scores"].items():
+        for sc in s["scores"].values():
             label, _, value = sc["text"].partition(" = ")  # "BLEU|nrefs:1|...", as the sacrebleu CLI prints
             click.echo(f"{name}\t{label}|{sc['signature']} = {value}")
-    for test_name, sig in rep.get("significance", {}).items():
+    for sig in rep.get("significance", {}).values():
         click.echo(sig["statement"])
 
 

@@ -10,7 +10,6 @@ sequence ends, and bans tokens that would put Chinese characters in English outp
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
