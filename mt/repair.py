@@ -39,10 +39,11 @@ def is_pinyin_word(word: str, min_syllables: int = 2) -> bool:
 
 
 @lru_cache(maxsize=1)
-def known_fixes() -> tuple[tuple[re.Pattern[str], str], ...]:
+def known_fixes() -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """(wrong phrase, its case-insensitive whole-word pattern, replacement) from `mt/data/en_fixes.csv`."""
     text = resources.files("mt").joinpath("data/en_fixes.csv").read_text(encoding="utf-8")
     rows = csv.DictReader(io.StringIO(text))
-    return tuple((re.compile(rf"\b{re.escape(r['wrong'])}\b", re.I), r["right"]) for r in rows)
+    return tuple((r["wrong"], re.compile(rf"\b{re.escape(r['wrong'])}\b", re.I), r["right"]) for r in rows)
 
 
 @lru_cache(maxsize=1)
@@ -97,7 +98,7 @@ def repair(text: str, names: set[str] | frozenset[str] = frozenset()) -> str:
     out = _quotes(out)
     out = re.sub(r"\s+([,.;:!?)])", r"\1", out)
     out = re.sub(r"([,;])(?=[A-Za-z])", r"\1 ", out)
-    for pat, right in known_fixes():
+    for _, pat, right in known_fixes():
         out = pat.sub(right, out)
     for pat, name in canonical_names():
         out = pat.sub(name, out)
