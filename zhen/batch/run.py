@@ -109,9 +109,10 @@ class Batch:
         outputs.clean_partial(self.out)
         summary = Summary(total=len(files))
         items = list(self._pending(files, root, summary))
+        names = {key: name for key, name, _ in items}
         with (progress_factory(len(items)) if progress_factory else _null()) as update:
             for key, status, result in self.engine.map(items):
-                name = next(n for k, n, _ in items if k == key)
+                name = names[key]
                 if status == "ok":
                     written = outputs.write(result, self.out, name)
                     self._record(key, name, "done", doc=result, files=written)
