@@ -71,9 +71,14 @@ class Batch:
 
     def _pending(self, files: list[Path], root: Path | None, summary: Summary) -> Iterator[tuple[str, str, bytes]]:
         done = {r["key"]: r for r in self.store.query("SELECT key, name, status, outputs, error FROM batch_items")}
+        seen: set[str] = set()
         for path in files:
             data = path.read_bytes()
             key = article_key(data, self.model, self.options)
+            if key in seen:  # the same bytes under another name: done once, under the first name
+                summary.skipped += 1
+                continue
+            seen.add(key)
             row = done.get(key)
             if row and row["status"] == "done" and all((self.out / f).exists() for f in json.loads(row["outputs"])):
                 summary.skipped += 1
