@@ -108,8 +108,6 @@ def test_seed_articles_translate_without_chinese(prefix, translator):
 
 @pytest.mark.model
 @pytest.mark.slow
-@pytest.mark.xfail(reason="issue 4 open: the 1.5B model still drops or rewrites some numbers; checks flag them",
-                   strict=False)
 @pytest.mark.parametrize("prefix", ["001", "002", "003", "004"])
 def test_seed_articles_keep_every_number(prefix, translator):
     drafts = _seed_drafts(prefix, translator)
