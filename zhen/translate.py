@@ -8,7 +8,7 @@ from mt.memory import TranslationMemory
 from mt.pipeline import Draft, Pipeline, Progress, normalise_lines
 from zhen import config
 from zhen.errors import InputError
-from zhen.text.decode import read_text
+from zhen.text.decode import read_text, split_lines
 from zhen.text.document import Document, parse_article
 
 
@@ -35,9 +35,7 @@ def translate_presplit(pipe: Pipeline, in_path: str, out_path: str, progress: Pr
     """One output line per input line, same order; written atomically."""
     import os
 
-    lines = read_text(in_path).split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    lines = split_lines(read_text(in_path))
     drafts = pipe.translate(normalise_lines(lines), progress=progress)
     tmp = out_path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as fh:

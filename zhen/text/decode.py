@@ -92,3 +92,11 @@ def read_text(path: str) -> str:
         data = fh.read()
     text, _ = decode_bytes(data, name=str(path))
     return text
+
+
+def split_lines(text: str) -> list[str]:
+    """One-segment-per-line text as lines: a final newline ends the last line, it does not add an empty one."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
