@@ -1,17 +1,25 @@
 """Sentence alignment: anchors from mutual nearest neighbours, then a banded DP over many-to-many beads.
 
-Scoring, per bead covering zh[i-a:i] and en[j-b:j]:
-    gain = cos(Z_a, E_b) - margin - LENGTH * |log(len_en / (ratio * len_zh))|
-where Z_a, E_b embed the bead's sentences together, `margin` is the mean similarity of those
-sentences to their k nearest neighbours on the other side (removes hubness: generic sentences are
-close to everything), and `ratio` is the document's own English/Chinese character ratio. A skipped
-sentence (1-0 or 0-1) gains 0, so a pair is only kept when it beats its neighbourhood.
+Every bead's gain is a log-likelihood ratio, calibrated on the document itself, so the same code
+works for long distinctive news sentences and short formulaic ones (scripture, lists):
+
+- Embeddings are centred per language (the mean vector is subtracted) so that cosine measures
+  content, not "this is Chinese"; many-to-many beads embed their sentences together. The mean of n
+  sentences is shrunk by n / (n + 1): a one-sentence side would otherwise be centred to nothing.
+- `Calibration`: cosines of the mutual-nearest-neighbour anchors model "translations", cosines of
+  anchors shifted by 1–3 sentences model "neighbours that are not translations"; a bead with
+  cosine x gains (mu_t - mu_f) / sd² · (x - (mu_t + mu_f) / 2) nats (the equal-variance Gaussian
+  log-likelihood ratio), minus a length penalty (how unusual the English/Chinese character ratio is
+  for this document's anchors) and minus the log prior odds of its type against 1-1.
+- Bead-type priors start from Gale–Church-like defaults and are re-estimated once from the
+  document's own first alignment (smoothed by the defaults), then the DP runs again.
 
 Memory stays O((n+m)·band): similarities are computed in row chunks and the DP keeps one band per row.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -21,16 +29,20 @@ from align.embed import Embedder
 
 BEAD_TYPES = [(1, 1), (1, 0), (0, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
 MAX_SPAN = 4
-LENGTH = 0.02  # weight of the length-ratio penalty
-K = 4  # neighbours for the margin
-CONF_CENTER, CONF_SCALE = 0.02, 0.015  # margin-normalised similarity → 0-1 confidence (logistic)
+# Prior probability of each bead type before the document's own counts (pseudo-counts, see `_priors`).
+DEFAULT_PRIORS = {(1, 1): 0.80, (1, 0): 0.02, (0, 1): 0.02, (1, 2): 0.05, (2, 1): 0.05, (2, 2): 0.01,
+                  (1, 3): 0.01, (3, 1): 0.01, (2, 3): 0.005, (3, 2): 0.005, (1, 4): 0.0025, (4, 1): 0.0025}
+PRIOR_WEIGHT = 50.0  # pseudo-count mass of the defaults when re-estimating priors from a document
+SHRINK = 0.75  # approximate many-sentence embeddings: dot / norm**SHRINK (1 = renormalise fully)
+EXACT_LIMIT = 1200  # documents up to this many sentences (both sides) embed bead concatenations exactly
+K = 4  # neighbours for the hubness statistics
 
 
 @dataclass
 class Bead:
     zh: list[int]
     en: list[int]
-    score: float  # 0-1 confidence that the bead is right (see `_confidence`)
+    score: float  # 0-1: probability that the bead is right under the document's calibration
     flags: list[str] = field(default_factory=list)
 
     def key(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -40,64 +52,71 @@ class Bead:
         return f"[{','.join(map(str, self.zh))}]:[{','.join(map(str, self.en))}]"
 
 
-def _overlaps(embedder: Embedder, sents: list[str], base: np.ndarray, joiner: str, exact: bool) -> list[np.ndarray]:
-    """ov[k][i] = embedding of sents[i-k+1 .. i] (k = 1..MAX_SPAN), exact or length-weighted mean."""
-    n = len(sents)
-    out = [np.zeros((0, base.shape[1]), np.float32), base]
+@dataclass
+class Calibration:
+    """Per-document model turning a cosine and a length ratio into log-likelihood-ratio nats."""
+
+    mu_t: float
+    mu_f: float
+    sd: float
+    ratio: float  # typical English/Chinese character ratio (log-space mean of the anchors)
+    log_sd: float  # spread of log length ratios among anchors
+
+    def llr(self, cos: np.ndarray | float) -> np.ndarray | float:
+        return (self.mu_t - self.mu_f) / self.sd**2 * (cos - (self.mu_t + self.mu_f) / 2)
+
+    def length_penalty(self, len_zh: np.ndarray | float, len_en: np.ndarray | float) -> np.ndarray | float:
+        z = (np.log((len_en + 10.0) / (self.ratio * len_zh + 10.0))) / self.log_sd
+        return np.minimum(0.5 * z * z, 8.0)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def _overlaps(embedder: Embedder, sents: list[str], base: np.ndarray, mean: np.ndarray, joiner: str,
+              exact: bool) -> list[np.ndarray]:
+    """ov[k][i] embeds sents[i-k+1 .. i] (k = 1..MAX_SPAN): exactly (concatenated text) or as the
+    length-weighted mean of the sentence vectors, shrunk so averaging does not inflate similarity."""
+    n, dim = base.shape
+    out = [np.zeros((0, dim), np.float32), base]
     lens = np.array([max(len(s), 1) for s in sents], dtype=np.float32)
+    csum = np.vstack([np.zeros((1, dim), np.float32), np.cumsum(base * lens[:, None], axis=0)])
+    csum_w = np.concatenate([[0.0], np.cumsum(lens)])
+    idx = np.arange(n)
     for k in range(2, MAX_SPAN + 1):
-        if n < k:
-            out.append(np.zeros((n, base.shape[1]), np.float32))
-            continue
         if exact:
-            texts = [joiner.join(sents[i - k + 1 : i + 1]) if i >= k - 1 else sents[i] for i in range(n)]
-            emb = embedder.embed(texts)
-        else:
-            weighted = base * lens[:, None]
-            csum = np.vstack([np.zeros((1, base.shape[1]), np.float32), np.cumsum(weighted, axis=0)])
-            emb = np.empty_like(base)
-            idx = np.arange(n)
-            lo = np.maximum(idx - k + 1, 0)
-            emb[:] = csum[idx + 1] - csum[lo]
-            emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+            texts = [joiner.join(sents[max(0, i - k + 1) : i + 1]) for i in range(n)]
+            out.append(_unit(embedder.embed(texts) - mean))
+            continue
+        lo = np.maximum(idx - k + 1, 0)
+        emb = (csum[idx + 1] - csum[lo]) / (csum_w[idx + 1] - csum_w[lo])[:, None]
+        emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12) ** SHRINK
         out.append(emb.astype(np.float32))
     return out
 
 
-def _knn_stats(z: np.ndarray, e: np.ndarray, chunk: int = 1024):
-    """Per-row/column k-NN mean similarity and best match, computed in chunks (bounded memory)."""
-    n, m = len(z), len(e)
-    k = min(K, m)
-    mz = np.zeros(n, np.float32)
-    best_z = np.zeros(n, np.int64)
-    col_top = np.full((m, min(K, n)), -np.inf, np.float32)
-    col_best = np.full(m, -np.inf, np.float32)
-    col_arg = np.zeros(m, np.int64)
-    for s in range(0, n, chunk):
+def _nearest(z: np.ndarray, e: np.ndarray, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Best match of every row of z in e and of every row of e in z, in bounded memory."""
+    best_z = np.zeros(len(z), np.int64)
+    col_best = np.full(len(e), -np.inf, np.float32)
+    col_arg = np.zeros(len(e), np.int64)
+    for s in range(0, len(z), chunk):
         sim = z[s : s + chunk] @ e.T
-        part = np.partition(sim, -k, axis=1)[:, -k:]
-        mz[s : s + chunk] = part.mean(axis=1)
         best_z[s : s + chunk] = sim.argmax(axis=1)
-        kk = col_top.shape[1]
-        merged = np.vstack([col_top.T, np.partition(sim, -min(kk, sim.shape[0]), axis=0)[-min(kk, sim.shape[0]):]])
-        col_top = np.partition(merged, -kk, axis=0)[-kk:].T
         cmax = sim.max(axis=0)
         upd = cmax > col_best
         col_best[upd] = cmax[upd]
         col_arg[upd] = sim.argmax(axis=0)[upd] + s
-    me = col_top.mean(axis=1)
-    return mz, me, best_z, col_arg
+    return best_z, col_arg
 
 
 def _anchors(best_z: np.ndarray, best_e: np.ndarray) -> list[tuple[int, int]]:
     """Mutual nearest neighbours, reduced to the longest chain increasing on both sides."""
     pairs = [(i, int(j)) for i, j in enumerate(best_z) if best_e[j] == i]
-    # Longest increasing subsequence on j (pairs are sorted by i).
     tails: list[int] = []
     tail_idx: list[int] = []
     prev = [-1] * len(pairs)
-    import bisect
-
     for p, (_, j) in enumerate(pairs):
         pos = bisect.bisect_left(tails, j)
         if pos == len(tails):
@@ -115,6 +134,42 @@ def _anchors(best_z: np.ndarray, best_e: np.ndarray) -> list[tuple[int, int]]:
     return chain[::-1]
 
 
+def _calibrate(ez: np.ndarray, ee: np.ndarray, pairs: list[tuple[int, int]], lz: np.ndarray,
+               le: np.ndarray) -> Calibration:
+    """Translation vs neighbour cosine statistics from pairs believed right (anchors or 1-1 beads)."""
+    if len(pairs) < 3:  # too little evidence: typical values for centred e5 embeddings
+        return Calibration(0.55, 0.08, 0.12, max(le.sum(), 1.0) / max(lz.sum(), 1.0), 0.35)
+    zi = np.array([i for i, _ in pairs])
+    ej = np.array([j for _, j in pairs])
+    true = np.einsum("ij,ij->i", ez[zi], ee[ej])
+    false = []
+    for d in (-3, -2, -1, 1, 2, 3):
+        jj = ej + d
+        ok = (jj >= 0) & (jj < len(ee))
+        false.append(np.einsum("ij,ij->i", ez[zi[ok]], ee[jj[ok]]))
+    false_all = np.concatenate(false)
+    mu_t, mu_f = float(np.median(true)), float(np.median(false_all)) if len(false_all) else 0.0
+    sd = float(np.sqrt((np.var(true) + np.var(false_all)) / 2)) if len(false_all) else 0.12
+    sd = max(sd, 0.03)
+    if mu_t - mu_f < sd:  # barely separated (odd input): keep a sensible decision boundary and slope
+        mu_t = mu_f + sd
+    logr = np.log((le[ej] + 10.0) / (lz[zi] + 10.0))
+    ratio = float(np.exp(np.median(logr)))
+    log_sd = max(float(np.std(logr - np.median(logr))), 0.15)
+    return Calibration(mu_t, mu_f, sd, ratio, log_sd)
+
+
+def _priors(beads: list[tuple[int, int]] | None) -> dict[tuple[int, int], float]:
+    """Log prior odds of each bead type against 1-1: the defaults, or the document's counts smoothed by them."""
+    counts = {t: PRIOR_WEIGHT * p for t, p in DEFAULT_PRIORS.items()}
+    for t in beads or []:
+        if t in counts:
+            counts[t] += 1.0
+    total = sum(counts.values())
+    p11 = counts[(1, 1)] / total
+    return {t: math.log((c / total) / p11) for t, c in counts.items()}
+
+
 def _band(n: int, m: int, anchors: list[tuple[int, int]], width: int) -> tuple[np.ndarray, np.ndarray]:
     """Per DP row i (0..n), the allowed range [lo, hi] of j, around the interpolated anchor path."""
     xs = [0] + [a[0] + 1 for a in anchors] + [n]
@@ -127,13 +182,76 @@ def _band(n: int, m: int, anchors: list[tuple[int, int]], width: int) -> tuple[n
         lo[i] = min(lo[i], hi[i - 1])
         lo[i] = max(lo[i], lo[i - 1])
     for i in range(n - 1, -1, -1):
-        hi[i] = max(hi[i], lo[i + 1]) if i + 1 <= n else hi[i]
+        hi[i] = max(hi[i], lo[i + 1])
         hi[i] = min(hi[i], hi[i + 1])
     return lo, hi
 
 
-def _confidence(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-(x - CONF_CENTER) / CONF_SCALE))
+@dataclass
+class _Doc:
+    """Everything the DP reads, computed once per document."""
+
+    oz: list[np.ndarray]
+    oe: list[np.ndarray]
+    cz: np.ndarray  # cumulative character counts
+    ce: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    def gain(self, a: int, b: int, i: int, js: np.ndarray, cal: Calibration) -> np.ndarray:
+        """Nats gained by a bead of a zh sentences ending at i and b en sentences ending at each j."""
+        m = len(self.oe[1])
+        jj = np.clip(js - 1, 0, m - 1)
+        cos = self.oe[b][jj] @ self.oz[a][i - 1]
+        len_zh = self.cz[i] - self.cz[i - a]
+        len_en = self.ce[np.clip(js, 0, m)] - self.ce[np.clip(js - b, 0, m)]
+        g = cal.llr(cos) - cal.length_penalty(len_zh, len_en)
+        g[js - b < 0] = -np.inf
+        return g
+
+
+def _dp(doc: _Doc, n: int, m: int, cal: Calibration, log_prior: dict[tuple[int, int], float]) -> list[tuple[int, int, int, int]]:
+    """Best monotone bead path; returns (i0, i1, j0, j1) per bead."""
+    lo, hi = doc.lo, doc.hi
+    W = int((hi - lo).max()) + 1
+    D = np.full((n + 1, W), -np.inf)
+    back = np.full((n + 1, W), -1, np.int8)
+    D[0, 0] = 0.0
+    t01 = BEAD_TYPES.index((0, 1))
+    for i in range(n + 1):
+        js = np.arange(lo[i], hi[i] + 1)
+        row = D[i, : len(js)]
+        brow = back[i, : len(js)]
+        for t, (a, b) in enumerate(BEAD_TYPES):
+            if a == 0 or a > i:
+                continue
+            pj = js - b
+            pi = i - a
+            ok = (pj >= lo[pi]) & (pj <= hi[pi])
+            if not ok.any():
+                continue
+            prev = np.full(len(js), -np.inf)
+            prev[ok] = D[pi, pj[ok] - lo[pi]]
+            gain = np.full(len(js), log_prior[(a, b)]) if b == 0 else doc.gain(a, b, i, js, cal) + log_prior[(a, b)]
+            cand = prev + gain
+            better = cand > row
+            row[better] = cand[better]
+            brow[better] = t
+        skip_en = log_prior[(0, 1)]
+        for k in range(1, len(js)):  # 0-1 beads move along the row: sequential
+            if row[k - 1] + skip_en > row[k]:
+                row[k] = row[k - 1] + skip_en
+                brow[k] = t01
+    path = []
+    i, j = n, m
+    while i > 0 or j > 0:
+        t = back[i, j - lo[i]]
+        if t < 0:
+            raise RuntimeError("alignment band lost the path; retry with a larger width")
+        a, b = BEAD_TYPES[t]
+        path.append((i - a, i, j - b, j))
+        i, j = i - a, j - b
+    return path[::-1]
 
 
 def align(zh: list[str], en: list[str], embedder: Embedder, exact_overlaps: bool | None = None,
@@ -143,97 +261,54 @@ def align(zh: list[str], en: list[str], embedder: Embedder, exact_overlaps: bool
     if n == 0 or m == 0:
         return [Bead([i], [], 1.0, ["other_side_empty"]) for i in range(n)] + [
             Bead([], [j], 1.0, ["other_side_empty"]) for j in range(m)]
-    ez, ee = embedder.embed(zh), embedder.embed(en)
-    exact = exact_overlaps if exact_overlaps is not None else (n + m) <= 4000
-    oz = _overlaps(embedder, zh, ez, "", exact)
-    oe = _overlaps(embedder, en, ee, " ", exact)
-    mz, me, best_z, best_e = _knn_stats(ez, ee)
+    raw_z, raw_e = embedder.embed(zh), embedder.embed(en)
+    mean_z, mean_e = raw_z.mean(0) * n / (n + 1), raw_e.mean(0) * m / (m + 1)
+    ez, ee = _unit(raw_z - mean_z), _unit(raw_e - mean_e)
+    exact = exact_overlaps if exact_overlaps is not None else (n + m) <= EXACT_LIMIT
+    oz = _overlaps(embedder, zh, ez, mean_z, "", exact)
+    oe = _overlaps(embedder, en, ee, mean_e, " ", exact)
+    best_z, best_e = _nearest(ez, ee)
     anchors = _anchors(best_z, best_e)
     if width is None:
         width = 12 if len(anchors) >= 0.3 * min(n, m) else max(30, int(0.15 * max(n, m)))
     lo, hi = _band(n, m, anchors, width)
     lz = np.array([len(s) for s in zh], np.float64)
     le = np.array([len(s) for s in en], np.float64)
-    ratio = max(le.sum(), 1.0) / max(lz.sum(), 1.0)
-    cz = np.concatenate([[0.0], np.cumsum(lz)])
-    ce = np.concatenate([[0.0], np.cumsum(le)])
-    cmz = np.concatenate([[0.0], np.cumsum(mz)])
-    cme = np.concatenate([[0.0], np.cumsum(me)])
-
-    W = int((hi - lo).max()) + 1
-    D = np.full((n + 1, W), -np.inf)
-    back = np.full((n + 1, W), -1, np.int8)
-    D[0, 0] = 0.0
-    for i in range(n + 1):
-        js = np.arange(lo[i], hi[i] + 1)
-        row = D[i, : len(js)]
-        brow = back[i, : len(js)]
-        for t, (a, b) in enumerate(BEAD_TYPES):
-            if a > i or a == 0:
-                continue
-            pj = js - b
-            pi = i - a
-            idx = pj - lo[pi]
-            ok = (pj >= lo[pi]) & (pj <= hi[pi])
-            if not ok.any():
-                continue
-            prev = np.full(len(js), -np.inf)
-            prev[ok] = D[pi, idx[ok]]
-            if b == 0:
-                gain = np.zeros(len(js))
-            else:
-                jj = np.clip(js - 1, 0, m - 1)
-                cos = oe[b][jj] @ oz[a][i - 1]
-                margin = ((cmz[i] - cmz[i - a]) / a + (cme[np.clip(js, 0, m)] - cme[np.clip(js - b, 0, m)]) / b) / 2
-                lz_b = cz[i] - cz[i - a]
-                le_b = ce[np.clip(js, 0, m)] - ce[np.clip(js - b, 0, m)]
-                pen = LENGTH * np.abs(np.log((le_b + 10) / (ratio * lz_b + 10)))
-                gain = (cos - margin) - pen
-                gain[js - b < 0] = -np.inf
-            cand = prev + gain
-            better = cand > row
-            row[better] = cand[better]
-            brow[better] = t
-        # 0-1 beads move along the row: sequential.
-        t01 = BEAD_TYPES.index((0, 1))
-        for k in range(1, len(js)):
-            if row[k - 1] > row[k]:
-                row[k] = row[k - 1]
-                brow[k] = t01
-    beads: list[Bead] = []
-    i, j = n, m
-    while i > 0 or j > 0:
-        t = back[i, j - lo[i]]
-        if t < 0:
-            raise RuntimeError("alignment band lost the path; retry with a larger width")
-        a, b = BEAD_TYPES[t]
-        beads.append(Bead(list(range(i - a, i)), list(range(j - b, j)), 0.0))
-        i, j = i - a, j - b
-    beads.reverse()
-    for bead in beads:
-        _score_bead(bead, oz, oe, ez, ee, mz, me, lo, hi)
-    return beads
+    doc = _Doc(oz, oe, np.concatenate([[0.0], np.cumsum(lz)]), np.concatenate([[0.0], np.cumsum(le)]), lo, hi)
+    cal = _calibrate(ez, ee, anchors, lz, le)
+    path = _dp(doc, n, m, cal, _priors(None))
+    # Second pass: the document's own bead-type frequencies and its 1-1 beads recalibrate the model.
+    ones = [(i0, j0) for i0, i1, j0, j1 in path if i1 - i0 == 1 and j1 - j0 == 1]
+    cal = _calibrate(ez, ee, ones or anchors, lz, le)
+    path = _dp(doc, n, m, cal, _priors([(i1 - i0, j1 - j0) for i0, i1, j0, j1 in path]))
+    return [_bead(p, doc, cal, ez, ee) for p in path]
 
 
-def _score_bead(bead: Bead, oz, oe, ez, ee, mz, me, lo, hi) -> None:  # noqa: ANN001 - internal arrays
-    """Confidence: logistic of margin-normalised similarity; for a skip, 1 - that of its best local match."""
-    a, b = len(bead.zh), len(bead.en)
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
+
+
+def _bead(p: tuple[int, int, int, int], doc: _Doc, cal: Calibration, ez: np.ndarray, ee: np.ndarray) -> Bead:
+    """Confidence = sigmoid of the bead's calibrated log-likelihood ratio (translation vs neighbour,
+    even prior odds), length penalty included; for an unmatched sentence, 1 - that of its best
+    candidate inside the band, i.e. the probability that nothing nearby translates it."""
+    i0, i1, j0, j1 = p
+    bead = Bead(list(range(i0, i1)), list(range(j0, j1)), 0.0)
+    a, b = i1 - i0, j1 - j0
     if a and b:
-        cos = float(oz[a][bead.zh[-1]] @ oe[b][bead.en[-1]])
-        margin = (float(mz[bead.zh].mean()) + float(me[bead.en].mean())) / 2
-        bead.score = round(_confidence(cos - margin), 4)
+        g = doc.gain(a, b, i1, np.array([j1]), cal)[0]
+        bead.score = round(_sigmoid(float(g)), 4)
     elif a:
-        i = bead.zh[0]
-        window = ee[max(0, lo[i] - 2) : min(len(ee), hi[i + 1] + 2)]
-        best = float((window @ ez[i]).max() - mz[i]) if len(window) else -1.0
-        bead.score = round(1 - _confidence(best), 4)
+        window = ee[max(0, doc.lo[i0] - 2) : min(len(ee), doc.hi[i1] + 2)]
+        best = float(cal.llr((window @ ez[i0]).max())) if len(window) else -60.0
+        bead.score = round(1 - _sigmoid(best), 4)
         bead.flags.append("unmatched_zh")
     else:
-        j = bead.en[0]
-        rows = [i for i in range(len(lo)) if lo[i] <= j + 1 <= hi[i]]
-        window = ez[max(0, min(rows) - 2) : min(len(ez), max(rows) + 2)] if rows else ez[:0]
-        best = float((window @ ee[j]).max() - me[j]) if len(window) else -1.0
-        bead.score = round(1 - _confidence(best), 4)
+        rows = np.nonzero((doc.lo <= j1) & (doc.hi >= j1))[0]
+        window = ez[max(0, int(rows.min()) - 2) : min(len(ez), int(rows.max()) + 2)] if len(rows) else ez[:0]
+        best = float(cal.llr((window @ ee[j0]).max())) if len(window) else -60.0
+        bead.score = round(1 - _sigmoid(best), 4)
         bead.flags.append("unmatched_en")
     if bead.score < 0.5:
         bead.flags.append("low_confidence")
+    return bead

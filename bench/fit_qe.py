@@ -6,7 +6,10 @@ sentence chrF/100 against the reference. One least-squares linear model per avai
 (standardised features), so QE still works where a backend cannot score (no log-probabilities) or no
 embedder is installed. WMT19 is never used here: it is where the fit is tested.
 
-Usage: python -m bench.fit_qe --src SRC --ref REF --hyp FILE [--hyp FILE ...] [--write]
+With `--alternative FILE` (a different system's translations of SRC, e.g. the 0.5B model's) the
+consensus feature is fitted too.
+
+Usage: python -m bench.fit_qe --src SRC --ref REF --hyp FILE [--hyp FILE ...] [--alternative FILE] [--write]
 """
 
 from __future__ import annotations
@@ -45,9 +48,11 @@ def main() -> None:
     ap.add_argument("--src", required=True)
     ap.add_argument("--ref", required=True)
     ap.add_argument("--hyp", action="append", required=True)
+    ap.add_argument("--alternative", help="another system's translations of --src (consensus feature)")
     ap.add_argument("--write", action="store_true", help=f"write {OUT}")
     args = ap.parse_args()
     src, ref = read_lines(args.src), read_lines(args.ref)
+    alts = read_lines(args.alternative)[: len(src)] if args.alternative else None
     ratio = float(np.median([len(e) / max(1, len(z)) for z, e in zip(src, ref)]))
     weights = {"length_ratio": round(ratio, 4), "models": {}}
     qe = QualityEstimator(registry.load(), embedding_similarity(), weights=weights)
@@ -55,15 +60,16 @@ def main() -> None:
     for path in args.hyp:
         hyps = read_lines(path)[: len(src)]
         keep = [i for i, h in enumerate(hyps) if h.strip()]
-        feats = qe.features([src[i] for i in keep], [hyps[i] for i in keep])
+        feats = qe.features([src[i] for i in keep], [hyps[i] for i in keep],
+                            alternatives=[alts[i] for i in keep] if alts else None)
         rows += feats
         target += [s / 100 for s in sentence_scores([hyps[i] for i in keep], [ref[i] for i in keep])]
     y = np.array(target)
     for n in range(1, len(FEATURES) + 1):
         for names in itertools.combinations(FEATURES, n):
-            if "length" in names:
+            if "length" in names and all(k in rows[0] for k in names):
                 weights["models"]["+".join(names)] = fit(rows, y, names)
-    weights["trained_on"] = {"src": args.src, "hyps": args.hyp, "pairs": len(rows)}
+    weights["trained_on"] = {"src": args.src, "hyps": args.hyp, "alternative": args.alternative, "pairs": len(rows)}
     print(json.dumps(weights, indent=1))
     if args.write:
         OUT.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")

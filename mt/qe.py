@@ -3,7 +3,10 @@
 No trained QE model (CometKiwi and the like) can be obtained here, so the estimate combines what we
 have: how likely the translation model finds the candidate given the source (mean token
 log-probability under forced decoding), how close source and candidate are in a multilingual
-embedding space, and how far the length is from the usual English/Chinese ratio. A linear model fitted
+embedding space, how far the length is from the usual English/Chinese ratio and, where a second,
+different MT system is at hand, how much the candidate agrees with that system's translation
+(sentence chrF between the two: sentences two systems translate alike are usually the easy,
+well-translated ones). A linear model fitted
 on shared data (FLORES devtest; `python -m bench.fit_qe`) maps these to an estimate of sentence chrF/100,
 clipped to 0–1. Hard checks then cap the score and say why: Chinese left, numbers missing, glossary
 terms missing, runaway repetition, empty output.
@@ -24,7 +27,8 @@ from mt.base import Request, Translator
 from mt.glossary import Glossary, missing_terms
 
 Similarity = Callable[[Sequence[str], Sequence[str]], np.ndarray]  # cosine of each (source, candidate) pair
-FEATURES = ("logprob", "similarity", "length")
+Alternative = Callable[[Sequence[str]], list[str]]  # another system's English for each source
+FEATURES = ("logprob", "similarity", "consensus", "length")
 CAPS = {"empty": 0.0, "cjk_in_output": 0.3, "runaway": 0.2, "numbers_missing": 0.5, "term_missing": 0.7}
 
 
@@ -44,6 +48,13 @@ def default_weights() -> dict:
     return json.loads(resources.files("mt").joinpath("data/qe_weights.json").read_text(encoding="utf-8"))
 
 
+def consensus_feature(candidate: str, alternative: str) -> float:
+    """Sentence chrF/100 of the candidate against another system's translation of the same source."""
+    from sacrebleu.metrics import CHRF
+
+    return CHRF().sentence_score(candidate, [alternative]).score / 100 if alternative.strip() else 0.0
+
+
 def length_feature(source: str, candidate: str, ratio: float) -> float:
     """|log(English chars / (Chinese chars × usual ratio))|: 0 for a typical length."""
     return abs(math.log((len(candidate) + 1) / (len(source) * ratio + 1)))
@@ -53,16 +64,21 @@ class QualityEstimator:
     """Scores candidates with whatever signals are available; weights are chosen per available set."""
 
     def __init__(self, translator: Translator | None = None, similarity: Similarity | None = None,
-                 glossary: Glossary | None = None, weights: dict | None = None):
+                 glossary: Glossary | None = None, weights: dict | None = None,
+                 alternative: Alternative | None = None):
         self.translator = translator
         self.similarity = similarity
+        self.alternative = alternative
         self.glossary = glossary
         self.weights = weights or default_weights()
 
     def features(self, sources: Sequence[str], candidates: Sequence[str],
-                 logprobs: Sequence[float | None] | None = None) -> list[dict[str, float]]:
+                 logprobs: Sequence[float | None] | None = None,
+                 alternatives: Sequence[str] | None = None) -> list[dict[str, float]]:
         """Raw feature values per pair. `logprobs` (mean per token, None where unknown) may come from
-        generation for free; the missing ones are computed by forced decoding when a translator is set."""
+        generation for free; the missing ones are computed by forced decoding when a translator is set.
+        `alternatives` (another system's translations, same order) give the consensus feature; without
+        them the `alternative` system, if set, translates the sources."""
         n = len(sources)
         feats: list[dict[str, float]] = [{} for _ in range(n)]
         ratio = self.weights["length_ratio"]
@@ -79,6 +95,12 @@ class QualityEstimator:
             known.update((i, sum(lp) / len(lp) if lp else -10.0) for i, lp in zip(missing, lps))
         for i, lp in known.items():
             feats[i]["logprob"] = lp
+        if alternatives is None and self.alternative is not None and live:
+            alt = dict(zip(live, self.alternative([sources[i] for i in live])))
+            alternatives = [alt.get(i, "") for i in range(n)]
+        if alternatives is not None:
+            for i in live:
+                feats[i]["consensus"] = consensus_feature(candidates[i], alternatives[i])
         if self.similarity is not None and live:
             sims = self.similarity([sources[i] for i in live], [candidates[i] for i in live])
             for i, sim in zip(live, sims):
@@ -93,10 +115,11 @@ class QualityEstimator:
         return float(min(1.0, max(0.0, z)))
 
     def estimate(self, sources: Sequence[str], candidates: Sequence[str],
-                 logprobs: Sequence[float | None] | None = None) -> list[Estimate]:
+                 logprobs: Sequence[float | None] | None = None,
+                 alternatives: Sequence[str] | None = None) -> list[Estimate]:
         """One Estimate per (source, candidate) pair, same order."""
         out = []
-        for s, c, f in zip(sources, candidates, self.features(sources, candidates, logprobs)):
+        for s, c, f in zip(sources, candidates, self.features(sources, candidates, logprobs, alternatives)):
             reasons = checks.check(s, c)
             if self.glossary is not None:
                 reasons += [f"term_missing:{t.source}" for t in missing_terms(self.glossary.find(s), c)]

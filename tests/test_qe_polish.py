@@ -1,3 +1,5 @@
+import json
+
 from click.testing import CliRunner
 
 import pytest
@@ -44,6 +46,26 @@ def test_qe_checks_cap_the_score_and_say_why():
     assert 0 <= good.score <= 1 and not good.reasons
     w = default_weights()
     assert "logprob+similarity+length" in w["models"] and w["trained_on"]["pairs"] >= 200
+
+
+def test_qe_consensus_with_a_second_system():
+    """A candidate that agrees with another system's translation is trusted more than one that does not;
+    the second system is called only where no alternative text is given."""
+    src = ["世界卫生组织周二表示，该病毒已在三个国家传播。"] * 2
+    cands = ["The WHO said on Tuesday the virus had spread to three countries.",
+             "On Tuesday the organisation of health said virus is three countries spreading."]
+    alt = ["The World Health Organization said on Tuesday that the virus had spread to three countries."] * 2
+    agree, differ = QualityEstimator().estimate(src, cands, alternatives=alt)
+    assert agree.features["consensus"] > differ.features["consensus"] and agree.score > differ.score
+    calls = []
+
+    def second(sources):
+        calls.append(list(sources))
+        return alt[: len(sources)]
+
+    via_model = QualityEstimator(alternative=second).estimate(src, cands)
+    assert calls == [src] and [e.score for e in via_model] == [agree.score, differ.score]
+    assert "logprob+consensus+length" in default_weights()["models"]
 
 
 class _Table(Translator):
@@ -93,6 +115,12 @@ def test_qe_cli_ranks_a_good_translation_above_a_bad_one(tmp_path):
     assert res.exit_code == 0, res.output
     good, bad = (float(x) for x in res.stdout.split())
     assert 0 <= bad < good <= 1
+    alt = tmp_path / "alt.en"
+    alt.write_text("The WHO said on Tuesday that the virus has spread to three countries.\n" * 2, encoding="utf-8")
+    res = CliRunner().invoke(main, ["qe", "--presplit", str(src), str(hyp), "--alternative", str(alt), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    good, bad = (json.loads(x) for x in res.stdout.splitlines())
+    assert good["features"]["consensus"] > bad["features"]["consensus"] and good["score"] > bad["score"]
 
 
 @pytest.mark.model

