@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from zhen.text.cleanup import is_cjk
+
 MAX_SENTENCE_CHARS = 20_000  # longer than any real sentence; usually a whole file on one line
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
@@ -24,8 +25,8 @@ def check_sides(zh: Sequence[str], en: Sequence[str], zh_name: str = "Chinese si
                                  f"{MAX_SENTENCE_CHARS:,}); is the file one sentence per line? Without --presplit "
                                  "articles are segmented first")
     zh_text, en_text = "".join(zh), "".join(en)
-    if zh_text.strip() and not _CJK.search(zh_text):
+    if zh_text.strip() and not any(is_cjk(ch) for ch in zh_text):
         raise ValueError(f"{zh_name} contains no Chinese characters (are the files swapped?)")
-    cjk, latin = len(_CJK.findall(en_text)), len(_LATIN.findall(en_text))
+    cjk, latin = sum(1 for ch in en_text if is_cjk(ch)), len(_LATIN.findall(en_text))
     if cjk and cjk > latin:
         raise ValueError(f"{en_name} looks Chinese, not English ({cjk} Chinese characters, {latin} Latin letters)")

@@ -42,8 +42,7 @@ def _timed(embedder: Embedder, zh: list[str], en: list[str], **kw: object) -> tu
 
 def _refinements(gold: list[Bead], pred: list[Bead]) -> int:
     """Wrong predicted beads lying entirely inside one gold bead (a finer split of a verse)."""
-    owner_z = {i: k for k, (a, _) in enumerate(gold) for i in a}
-    owner_e = {j: k for k, (_, b) in enumerate(gold) for j in b}
+    owner_z, owner_e = gold_units(gold)
     gold_set = set(gold)
     n = 0
     for a, b in pred:

@@ -14,6 +14,7 @@ terms missing, runaway repetition, empty output.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -48,11 +49,16 @@ def default_weights() -> dict:
     return json.loads(resources.files("mt").joinpath("data/qe_weights.json").read_text(encoding="utf-8"))
 
 
-def consensus_feature(candidate: str, alternative: str) -> float:
-    """Sentence chrF/100 of the candidate against another system's translation of the same source."""
+@functools.cache
+def _chrf():  # noqa: ANN202 - sacrebleu.metrics.CHRF, built once rather than per sentence
     from sacrebleu.metrics import CHRF
 
-    return CHRF().sentence_score(candidate, [alternative]).score / 100 if alternative.strip() else 0.0
+    return CHRF()
+
+
+def consensus_feature(candidate: str, alternative: str) -> float:
+    """Sentence chrF/100 of the candidate against another system's translation of the same source."""
+    return _chrf().sentence_score(candidate, [alternative]).score / 100 if alternative.strip() else 0.0
 
 
 def length_feature(source: str, candidate: str, ratio: float) -> float:
