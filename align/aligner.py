@@ -11,8 +11,15 @@ works for long distinctive news sentences and short formulaic ones (scripture, l
   cosine x gains (mu_t - mu_f) / sd² · (x - (mu_t + mu_f) / 2) nats (the equal-variance Gaussian
   log-likelihood ratio), minus a length penalty (how unusual the English/Chinese character ratio is
   for this document's anchors) and minus the log prior odds of its type against 1-1.
+- Robust: each piece of evidence misjudges a share EPS of true translations (an embedder that
+  cannot read "threescore and one thousand", a free translation twice the usual length), so a
+  bead's cosine evidence is log((1 - EPS)·LR + EPS) and its length penalty is at most -log EPS:
+  one bad signal cannot outvote everything else and push a sentence into a neighbour's bead.
 - Bead-type priors start from Gale–Church-like defaults and are re-estimated once from the
   document's own first alignment (smoothed by the defaults), then the DP runs again.
+- Long documents (enough confident 1-1 beads) add a second, lexical channel learned from those
+  beads (`align.lexicon`); its calibrated log-likelihood ratio is added to the embedding's (the two
+  views are treated as independent evidence) and the DP runs a third time.
 
 Memory stays O((n+m)·band): similarities are computed in row chunks and the DP keeps one band per row.
 """
@@ -26,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from align.embed import Embedder
+from align.lexicon import Lexicon, span_sums
 
 BEAD_TYPES = [(1, 1), (1, 0), (0, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
 MAX_SPAN = 4
@@ -35,7 +43,8 @@ DEFAULT_PRIORS = {(1, 1): 0.80, (1, 0): 0.02, (0, 1): 0.02, (1, 2): 0.05, (2, 1)
 PRIOR_WEIGHT = 50.0  # pseudo-count mass of the defaults when re-estimating priors from a document
 SHRINK = 0.75  # approximate many-sentence embeddings: dot / norm**SHRINK (1 = renormalise fully)
 EXACT_LIMIT = 1200  # documents up to this many sentences (both sides) embed bead concatenations exactly
-K = 4  # neighbours for the hubness statistics
+EPS = 0.01  # share of true translations that one signal (cosine, length ratio) misjudges
+LEXICON_MIN_PAIRS = 100  # confident 1-1 beads needed before a document's own lexicon is learned
 
 
 @dataclass
@@ -61,13 +70,17 @@ class Calibration:
     sd: float
     ratio: float  # typical English/Chinese character ratio (log-space mean of the anchors)
     log_sd: float  # spread of log length ratios among anchors
+    separated: bool = True  # false when translations and neighbours barely differ (defaults imposed)
 
     def llr(self, cos: np.ndarray | float) -> np.ndarray | float:
-        return (self.mu_t - self.mu_f) / self.sd**2 * (cos - (self.mu_t + self.mu_f) / 2)
+        """log of (1 - EPS)·LR + EPS, LR the Gaussian likelihood ratio: bounded below by log EPS."""
+        raw = (self.mu_t - self.mu_f) / self.sd**2 * (cos - (self.mu_t + self.mu_f) / 2)
+        return np.logaddexp(math.log1p(-EPS) + raw, math.log(EPS))
 
     def length_penalty(self, len_zh: np.ndarray | float, len_en: np.ndarray | float) -> np.ndarray | float:
+        """-log of (1 - EPS)·exp(-z²/2) + EPS: Gaussian in the log length ratio, with a heavy tail."""
         z = (np.log((len_en + 10.0) / (self.ratio * len_zh + 10.0))) / self.log_sd
-        return np.minimum(0.5 * z * z, 8.0)
+        return -np.logaddexp(math.log1p(-EPS) - 0.5 * z * z, math.log(EPS))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -151,12 +164,13 @@ def _calibrate(ez: np.ndarray, ee: np.ndarray, pairs: list[tuple[int, int]], lz:
     mu_t, mu_f = float(np.median(true)), float(np.median(false_all)) if len(false_all) else 0.0
     sd = float(np.sqrt((np.var(true) + np.var(false_all)) / 2)) if len(false_all) else 0.12
     sd = max(sd, 0.03)
-    if mu_t - mu_f < sd:  # barely separated (odd input): keep a sensible decision boundary and slope
+    separated = mu_t - mu_f >= sd
+    if not separated:  # barely separated (odd input): keep a sensible decision boundary and slope
         mu_t = mu_f + sd
     logr = np.log((le[ej] + 10.0) / (lz[zi] + 10.0))
     ratio = float(np.exp(np.median(logr)))
     log_sd = max(float(np.std(logr - np.median(logr))), 0.15)
-    return Calibration(mu_t, mu_f, sd, ratio, log_sd)
+    return Calibration(mu_t, mu_f, sd, ratio, log_sd, separated)
 
 
 def _priors(beads: list[tuple[int, int]] | None) -> dict[tuple[int, int], float]:
@@ -197,6 +211,8 @@ class _Doc:
     ce: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
+    # further views of the same sentences (the document's lexicon): (zh spans, en spans, calibration)
+    extra: list[tuple[list[np.ndarray], list[np.ndarray], Calibration]] = field(default_factory=list)
 
     def gain(self, a: int, b: int, i: int, js: np.ndarray, cal: Calibration) -> np.ndarray:
         """Nats gained by a bead of a zh sentences ending at i and b en sentences ending at each j."""
@@ -206,6 +222,9 @@ class _Doc:
         len_zh = self.cz[i] - self.cz[i - a]
         len_en = self.ce[np.clip(js, 0, m)] - self.ce[np.clip(js - b, 0, m)]
         g = cal.llr(cos) - cal.length_penalty(len_zh, len_en)
+        for sz, se, c in self.extra:  # a zero vector (no known word) is no evidence either way
+            cos = se[b][jj] @ sz[a][i - 1]
+            g = g + np.where(cos == 0.0, 0.0, c.llr(cos))
         g[js - b < 0] = -np.inf
         return g
 
@@ -280,8 +299,34 @@ def align(zh: list[str], en: list[str], embedder: Embedder, exact_overlaps: bool
     # Second pass: the document's own bead-type frequencies and its 1-1 beads recalibrate the model.
     ones = [(i0, j0) for i0, i1, j0, j1 in path if i1 - i0 == 1 and j1 - j0 == 1]
     cal = _calibrate(ez, ee, ones or anchors, lz, le)
-    path = _dp(doc, n, m, cal, _priors([(i1 - i0, j1 - j0) for i0, i1, j0, j1 in path]))
+    priors = _priors([(i1 - i0, j1 - j0) for i0, i1, j0, j1 in path])
+    path = _dp(doc, n, m, cal, priors)
+    lexical = _lexical_view(zh, en, path, doc, cal, lz, le)
+    if lexical is not None:
+        doc.extra.append(lexical)
+        path = _dp(doc, n, m, cal, priors)
     return [_bead(p, doc, cal, ez, ee) for p in path]
+
+
+def _lexical_view(zh: list[str], en: list[str], path: list[tuple[int, int, int, int]], doc: _Doc,
+                  cal: Calibration, lz: np.ndarray, le: np.ndarray
+                  ) -> tuple[list[np.ndarray], list[np.ndarray], Calibration] | None:
+    """The document's own lexicon as a second channel, or None when too few beads are sure enough.
+
+    Trained on the 1-1 beads the embedding alone puts at ≥ 0.9. Its calibration is cross-fitted: the
+    lexicon learned on every other bead scores the remaining ones, since a lexicon judging its own
+    training pairs would look far more reliable than it is on the pairs the DP has to decide."""
+    sure = [(i0, j0) for i0, i1, j0, j1 in path if i1 - i0 == 1 and j1 - j0 == 1
+            and doc.gain(1, 1, i1, np.array([j1]), cal)[0] >= math.log(9.0)]
+    if len(sure) < LEXICON_MIN_PAIRS:
+        return None
+    lexicon = Lexicon(zh, en)
+    held_out_z, held_out_e = lexicon.vectors(sure[0::2])
+    cal_lex = _calibrate(span_sums(held_out_z, 1)[1], span_sums(held_out_e, 1)[1], sure[1::2], lz, le)
+    if not cal_lex.separated:  # the lexicon does not tell translations from neighbours: leave it out
+        return None
+    vz, ve = lexicon.vectors(sure)
+    return span_sums(vz, MAX_SPAN), span_sums(ve, MAX_SPAN), cal_lex
 
 
 def _sigmoid(x: float) -> float:
@@ -290,8 +335,9 @@ def _sigmoid(x: float) -> float:
 
 def _bead(p: tuple[int, int, int, int], doc: _Doc, cal: Calibration, ez: np.ndarray, ee: np.ndarray) -> Bead:
     """Confidence = sigmoid of the bead's calibrated log-likelihood ratio (translation vs neighbour,
-    even prior odds), length penalty included; for an unmatched sentence, 1 - that of its best
-    candidate inside the band, i.e. the probability that nothing nearby translates it."""
+    even prior odds), length penalty and the lexicon's evidence included; for an unmatched sentence,
+    1 - that of its best embedding candidate inside the band, i.e. the probability that nothing
+    nearby translates it."""
     i0, i1, j0, j1 = p
     bead = Bead(list(range(i0, i1)), list(range(j0, j1)), 0.0)
     a, b = i1 - i0, j1 - j0
