@@ -13,7 +13,7 @@ from mt.names import find_names
 from mt.postprocess import clean_output
 from zhen.text.cleanup import normalise
 from zhen.text.document import Document
-from zhen.text.segment import is_zh, split_zh
+from zhen.text.segment import split_zh
 
 MAX_CHUNK = 400  # characters per model call; longer lines are split and the outputs joined
 
@@ -80,7 +80,7 @@ class Pipeline:
         for i, src in enumerate(sources):
             if not src.strip():
                 drafts[i].flags.append("empty_source")
-            elif not is_zh(src):
+            elif not checks.has_cjk(src):  # one Chinese character is enough: it must not reach the English
                 drafts[i].draft = src  # nothing to translate: numbers, English, codes pass through
                 drafts[i].flags.append("no_chinese")
             else:

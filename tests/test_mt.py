@@ -59,12 +59,14 @@ def test_pipeline_memory_passthrough_empty_and_long(tmp_path):
     echo = EchoTranslator()
     pipe = Pipeline(echo, tm)
     long = "医" * 5000
-    drafts = pipe.translate(["浙江医院很好。", "", "COVID-19 2020", long, "控制\x07字符"])
+    names = "被告的姓名分别是 Baba Kanjar、Bhutha Kanjar、Rampro Kanjar 和 Vishnu Kanjar。"  # mostly Latin letters
+    drafts = pipe.translate(["浙江医院很好。", "", "COVID-19 2020", long, "控制\x07字符", names])
     assert drafts[0].draft.startswith("EN 浙江医院很好。") is False  # romanised: no Chinese left
     assert not re.search(r"[\u4e00-\u9fff]", drafts[0].draft)
     assert "Zhejiang Hospital" in drafts[0].draft
     assert drafts[1].flags == ["empty_source"] and drafts[1].draft == ""
     assert drafts[2].draft == "COVID-19 2020" and "no_chinese" in drafts[2].flags
+    assert "no_chinese" not in drafts[5].flags and not re.search(r"[\u4e00-\u9fff]", drafts[5].draft)
     assert all(len(r.source) <= 400 for r in echo.seen)  # the 5,000-character line was chunked
     n_calls = len(echo.seen)
     again = pipe.translate(["浙江医院很好。"])
