@@ -20,7 +20,11 @@ import re
 import numpy as np
 import scipy.sparse as sp
 
-DIM = 512  # projected dimension; cosine noise from the projection ≈ 1/sqrt(DIM)
+from zhen.text.cleanup import is_cjk
+
+# Projected dimension. Projection noise in a cosine is about 1/sqrt(DIM): at 512 the Bible's F1 still
+# moved by ±0.002 with the projection seed, at 1,024 by under 0.001.
+DIM = 1024
 TOP = 3  # associations kept per Chinese unit
 MIN_COOCCUR = 2  # a pair seen once is noise
 _WORD = re.compile(r"[a-z0-9]+")
@@ -28,7 +32,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 def zh_units(sentence: str) -> set[str]:
     """Han characters and digits, and the bigrams of that sequence (words without a segmenter)."""
-    chars = [c for c in sentence if "\u4e00" <= c <= "\u9fff" or c.isdigit()]
+    chars = [c for c in sentence if is_cjk(c) or c.isdigit()]
     return set(chars) | {a + b for a, b in zip(chars, chars[1:])}
 
 
@@ -37,10 +41,12 @@ def en_units(sentence: str) -> set[str]:
 
 
 def _incidence(units: list[set[str]]) -> sp.csr_matrix:
+    """Sentence × unit 0/1 matrix. Units are visited sorted: set order changes with Python's string
+    hashing from run to run, and the column order decides which projection row a word gets."""
     vocab: dict[str, int] = {}
     rows, cols = [], []
     for r, us in enumerate(units):
-        for u in us:
+        for u in sorted(us):
             rows.append(r)
             cols.append(vocab.setdefault(u, len(vocab)))
     return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(units), len(vocab)))
