@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from zhen.text.cleanup import is_cjk
+from zhen.text.cleanup import has_cjk, is_cjk
 
 MAX_SENTENCE_CHARS = 20_000  # longer than any real sentence; usually a whole file on one line
 _LATIN = re.compile(r"[A-Za-z]")
@@ -25,7 +25,7 @@ def check_sides(zh: Sequence[str], en: Sequence[str], zh_name: str = "Chinese si
                                  f"{MAX_SENTENCE_CHARS:,}); is the file one sentence per line? Without --presplit "
                                  "articles are segmented first")
     zh_text, en_text = "".join(zh), "".join(en)
-    if zh_text.strip() and not any(is_cjk(ch) for ch in zh_text):
+    if zh_text.strip() and not has_cjk(zh_text):
         raise ValueError(f"{zh_name} contains no Chinese characters (are the files swapped?)")
     cjk, latin = sum(1 for ch in en_text if is_cjk(ch)), len(_LATIN.findall(en_text))
     if cjk and cjk > latin:

@@ -9,7 +9,7 @@ import re
 
 from pypinyin import Style, lazy_pinyin
 
-from zhen.text.cleanup import is_cjk
+from zhen.text.cleanup import has_cjk
 
 _NUM = re.compile(r"\d+(?:[.,]\d+)*")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -17,10 +17,6 @@ _CJK_PUNCT = str.maketrans({"，": ", ", "。": ". ", "、": ", ", "：": ": ", 
                             "‘": "'", "’": "'", "（": " (", "）": ") ", "《": '"', "》": '"', "！": "! ", "？": "? "})
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"]
-
-
-def has_cjk(text: str) -> bool:
-    return any(is_cjk(ch) for ch in text)
 
 
 def romanise(text: str) -> str:

@@ -52,6 +52,10 @@ def is_cjk(ch: str) -> bool:
     return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x2FA1F or 0xF900 <= o <= 0xFAFF
 
 
+def has_cjk(text: str) -> bool:
+    return any(is_cjk(ch) for ch in text)
+
+
 @lru_cache(maxsize=8192)
 def _readings(ch: str) -> frozenset[str]:
     out: set[str] = set()
