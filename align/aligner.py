@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from align.embed import Embedder
-from align.lexicon import Lexicon, span_sums
+from align.lexicon import Lexicon
 
 BEAD_TYPES = [(1, 1), (1, 0), (0, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
 MAX_SPAN = 4
@@ -107,6 +107,16 @@ def _overlaps(embedder: Embedder, sents: list[str], base: np.ndarray, mean: np.n
         emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12) ** SHRINK
         out.append(emb.astype(np.float32))
     return out
+
+
+def span_sums(v: np.ndarray, max_span: int) -> list[np.ndarray]:
+    """out[k][i] = unit vector of v[i-k+1] + … + v[i] (k = 1..max_span; out[0] unused): exact bead
+    vectors for views that add up, such as the lexicon's word bags."""
+    n, dim = v.shape
+    csum = np.vstack([np.zeros((1, dim), np.float32), np.cumsum(v, axis=0, dtype=np.float32)])
+    idx = np.arange(n)
+    return [np.zeros((0, dim), np.float32)] + [_unit(csum[idx + 1] - csum[np.maximum(idx - k + 1, 0)])
+                                               for k in range(1, max_span + 1)]
 
 
 def _nearest(z: np.ndarray, e: np.ndarray, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
@@ -322,7 +332,7 @@ def _lexical_view(zh: list[str], en: list[str], path: list[tuple[int, int, int, 
         return None
     lexicon = Lexicon(zh, en)
     held_out_z, held_out_e = lexicon.vectors(sure[0::2])
-    cal_lex = _calibrate(span_sums(held_out_z, 1)[1], span_sums(held_out_e, 1)[1], sure[1::2], lz, le)
+    cal_lex = _calibrate(_unit(held_out_z), _unit(held_out_e), sure[1::2], lz, le)
     if not cal_lex.separated:  # the lexicon does not tell translations from neighbours: leave it out
         return None
     vz, ve = lexicon.vectors(sure)

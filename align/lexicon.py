@@ -86,14 +86,3 @@ class Lexicon:
         bag_e = self.xe.multiply(self.idf[None, :]).tocsr()
         return np.asarray(bag_z @ self.proj), np.asarray(bag_e @ self.proj)
 
-
-def span_sums(v: np.ndarray, max_span: int) -> list[np.ndarray]:
-    """out[k][i] = unit vector of v[i-k+1] + … + v[i] (k = 1..max_span; out[0] unused)."""
-    n, dim = v.shape
-    csum = np.vstack([np.zeros((1, dim), np.float32), np.cumsum(v, axis=0, dtype=np.float32)])
-    idx = np.arange(n)
-    out = [np.zeros((0, dim), np.float32)]
-    for k in range(1, max_span + 1):
-        s = csum[idx + 1] - csum[np.maximum(idx - k + 1, 0)]
-        out.append((s / np.maximum(np.linalg.norm(s, axis=1, keepdims=True), 1e-12)).astype(np.float32))
-    return out

@@ -6,9 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-from align.aligner import align
+from align.aligner import align, span_sums
 from align.embed import create, from_spec
-from align.lexicon import Lexicon, span_sums
+from align.lexicon import Lexicon
 from align.score import gold_units, merge_within_units, parse_beads, score
 from align.synthetic import make_doc
 from tests.conftest import article, require
