@@ -421,11 +421,8 @@ def eval_align(gold: str, pred: str, report_dir: str | None, merge_units: bool) 
         raise InputError(f"gold and pred hold different files: {[x.name for x in g]} vs {[x.name for x in t]}")
     try:
         golds, preds = [parse_beads(x.read_text()) for x in g], [parse_beads(x.read_text()) for x in t]
-    except ValueError as err:
-        raise InputError(str(err)) from None
-    if merge_units:
-        preds = [merge_within_units(p, *gold_units(gd)) for gd, p in zip(golds, preds)]
-    try:
+        if merge_units:
+            preds = [merge_within_units(p, *gold_units(gd)) for gd, p in zip(golds, preds)]
         res = score(golds, preds)
     except ValueError as err:
         raise InputError(str(err)) from None
