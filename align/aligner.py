@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from align.embed import Embedder
-from align.lexicon import Lexicon
+from zhen.align.beads import Bead
+from zhen.align.embed import Embedder
+from zhen.align.lexicon import Lexicon
 
 BEAD_TYPES = [(1, 1), (1, 0), (0, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
 MAX_SPAN = 4
@@ -45,20 +46,6 @@ SHRINK = 0.75  # approximate many-sentence embeddings: dot / norm**SHRINK (1 = r
 EXACT_LIMIT = 1200  # documents up to this many sentences (both sides) embed bead concatenations exactly
 EPS = 0.01  # share of true translations that one signal (cosine, length ratio) misjudges
 LEXICON_MIN_PAIRS = 100  # confident 1-1 beads needed before a document's own lexicon is learned
-
-
-@dataclass
-class Bead:
-    zh: list[int]
-    en: list[int]
-    score: float  # 0-1: probability that the bead is right under the document's calibration
-    flags: list[str] = field(default_factory=list)
-
-    def key(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        return tuple(self.zh), tuple(self.en)
-
-    def format(self) -> str:
-        return f"[{','.join(map(str, self.zh))}]:[{','.join(map(str, self.en))}]"
 
 
 @dataclass
@@ -231,7 +218,7 @@ class _Doc:
         cos = self.oe[b][jj] @ self.oz[a][i - 1]
         len_zh = self.cz[i] - self.cz[i - a]
         len_en = self.ce[np.clip(js, 0, m)] - self.ce[np.clip(js - b, 0, m)]
-        g = cal.llr(cos) - cal.length_penalty(len_zh, len_en)
+        g = np.asarray(cal.llr(cos) - cal.length_penalty(len_zh, len_en), dtype=np.float64)
         for sz, se, c in self.extra:  # a zero vector (no known word) is no evidence either way
             cos = se[b][jj] @ sz[a][i - 1]
             g = g + np.where(cos == 0.0, 0.0, c.llr(cos))
@@ -239,7 +226,8 @@ class _Doc:
         return g
 
 
-def _dp(doc: _Doc, n: int, m: int, cal: Calibration, log_prior: dict[tuple[int, int], float]) -> list[tuple[int, int, int, int]]:
+def _dp(doc: _Doc, n: int, m: int, cal: Calibration,
+        log_prior: dict[tuple[int, int], float]) -> list[tuple[int, int, int, int]]:
     """Best monotone bead path; returns (i0, i1, j0, j1) per bead."""
     lo, hi = doc.lo, doc.hi
     W = int((hi - lo).max()) + 1
@@ -288,8 +276,8 @@ def align(zh: list[str], en: list[str], embedder: Embedder, exact_overlaps: bool
     """Beads covering every sentence of both sides in order, each with a 0-1 confidence."""
     n, m = len(zh), len(en)
     if n == 0 or m == 0:
-        return [Bead([i], [], 1.0, ["other_side_empty"]) for i in range(n)] + [
-            Bead([], [j], 1.0, ["other_side_empty"]) for j in range(m)]
+        return [Bead((i,), (), 1.0, ["other_side_empty"]) for i in range(n)] + [
+            Bead((), (j,), 1.0, ["other_side_empty"]) for j in range(m)]
     raw_z, raw_e = embedder.embed(zh), embedder.embed(en)
     mean_z, mean_e = raw_z.mean(0) * n / (n + 1), raw_e.mean(0) * m / (m + 1)
     ez, ee = _unit(raw_z - mean_z), _unit(raw_e - mean_e)
@@ -349,7 +337,7 @@ def _bead(p: tuple[int, int, int, int], doc: _Doc, cal: Calibration, ez: np.ndar
     1 - that of its best embedding candidate inside the band, i.e. the probability that nothing
     nearby translates it."""
     i0, i1, j0, j1 = p
-    bead = Bead(list(range(i0, i1)), list(range(j0, j1)), 0.0)
+    bead = Bead(tuple(range(i0, i1)), tuple(range(j0, j1)), 0.0)
     a, b = i1 - i0, j1 - j0
     if a and b:
         g = doc.gain(a, b, i1, np.array([j1]), cal)[0]

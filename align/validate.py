@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from zhen.errors import InputError
 from zhen.text.cleanup import has_cjk, is_cjk
 
 MAX_SENTENCE_CHARS = 20_000  # longer than any real sentence; usually a whole file on one line
@@ -17,16 +18,16 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 def check_sides(zh: Sequence[str], en: Sequence[str], zh_name: str = "Chinese side",
                 en_name: str = "English side") -> None:
-    """Raise ValueError naming the side (and line) that cannot be aligned as Chinese → English."""
+    """Raise InputError naming the side (and line) that cannot be aligned as Chinese → English."""
     for name, sents in ((zh_name, zh), (en_name, en)):
         for k, s in enumerate(sents):
             if len(s) > MAX_SENTENCE_CHARS:
-                raise ValueError(f"{name}: sentence {k + 1} is {len(s):,} characters long (limit "
+                raise InputError(f"{name}: sentence {k + 1} is {len(s):,} characters long (limit "
                                  f"{MAX_SENTENCE_CHARS:,}); is the file one sentence per line? Without --presplit "
                                  "articles are segmented first")
     zh_text, en_text = "".join(zh), "".join(en)
     if zh_text.strip() and not has_cjk(zh_text):
-        raise ValueError(f"{zh_name} contains no Chinese characters (are the files swapped?)")
+        raise InputError(f"{zh_name} contains no Chinese characters (are the files swapped?)")
     cjk, latin = sum(1 for ch in en_text if is_cjk(ch)), len(_LATIN.findall(en_text))
     if cjk and cjk > latin:
-        raise ValueError(f"{en_name} looks Chinese, not English ({cjk} Chinese characters, {latin} Latin letters)")
+        raise InputError(f"{en_name} looks Chinese, not English ({cjk} Chinese characters, {latin} Latin letters)")

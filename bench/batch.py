@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from service.store import Store
 from zhen import config
 from zhen.batch.engines import LocalEngine, RayEngine, WorkerSpec
 from zhen.batch.run import Batch
+from zhen.store import Store
 from zhen.text.decode import read_text
 from zhen.text.document import parse_article
 

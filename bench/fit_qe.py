@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from eval.files import read_lines
-from eval.metrics import sentence_scores
-from mt import registry
-from mt.qe import FEATURES, QualityEstimator
-from zhen.quality import embedding_similarity
+from zhen.app import factory
+from zhen.app.quality import embedding_similarity
+from zhen.eval.files import read_lines
+from zhen.eval.metrics import sentence_scores
+from zhen.mt.qe import FEATURES, QualityEstimator
 
 OUT = Path(__file__).resolve().parent.parent / "mt" / "data" / "qe_weights.json"
 
@@ -55,7 +55,7 @@ def main() -> None:
     alts = read_lines(args.alternative)[: len(src)] if args.alternative else None
     ratio = float(np.median([len(e) / max(1, len(z)) for z, e in zip(src, ref)]))
     weights = {"length_ratio": round(ratio, 4), "models": {}}
-    qe = QualityEstimator(registry.load(), embedding_similarity(), weights=weights)
+    qe = QualityEstimator(factory.translator(), embedding_similarity(factory.embedder()), weights=weights)
     rows, target = [], []
     for path in args.hyp:
         hyps = read_lines(path)[: len(src)]

@@ -16,10 +16,10 @@ import time
 
 import sacrebleu
 
-from mt import registry
-from mt.pipeline import Pipeline, normalise_lines
 from zhen import config
+from zhen.app import factory
 from zhen.models import presets
+from zhen.mt.pipeline import Pipeline, normalise_lines
 
 SYSTEM = "You are a professional Chinese-to-English translator. Translate the user's text into English. Output only the translation."
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -45,7 +45,7 @@ def main() -> None:
     zh = (d / "zho_Hans.devtest").read_text(encoding="utf-8").splitlines()[args.offset : args.offset + args.n]
     en = (d / "eng_Latn.devtest").read_text(encoding="utf-8").splitlines()[args.offset : args.offset + args.n]
 
-    translator = registry.load()
+    translator = factory.translator()
     llm = translator.llm  # the same weights serve the naive path
     t0 = time.perf_counter()
     naive, ntok = [], 0

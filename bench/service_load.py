@@ -22,9 +22,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from server import Server  # noqa: E402
+from server import Server
 
-from zhen import config  # noqa: E402
+from zhen import config
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 
 from zhen.errors import InputError
-from zhen.text.decode import split_lines
+from zhen.text.lines import split_lines
 
 
 def read_lines(path: str | Path) -> list[str]:
@@ -26,7 +26,7 @@ def read_lines(path: str | Path) -> list[str]:
         raise InputError(f"{p}: line {line} is not valid UTF-8 (byte {err.start}); convert the file to UTF-8") from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in split_lines(text)]
+    lines = split_lines(text)
     if not lines or not any(ln.strip() for ln in lines):
         raise InputError(f"{p}: empty file")
     return lines

@@ -40,7 +40,8 @@ def make(name: str) -> Metric:
         raise ValueError(f"unknown metric {name!r}; choose from {', '.join(METRICS)}") from None
 
 
-def corpus_scores(hyps: Sequence[str], refs: Sequence[str], names: Sequence[str] = tuple(METRICS)) -> dict[str, CorpusScore]:
+def corpus_scores(hyps: Sequence[str], refs: Sequence[str],
+                  names: Sequence[str] = tuple(METRICS)) -> dict[str, CorpusScore]:
     """Every named metric over the whole test set, with signature."""
     out = {}
     for name in names:

@@ -11,11 +11,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
+from typing import Any
 
 import sacrebleu
 
-from eval.metrics import HIGHER_IS_BETTER, METRICS, corpus_scores, sentence_scores
-from eval.significance import paired_test
+from zhen.eval.metrics import HIGHER_IS_BETTER, METRICS, corpus_scores, sentence_scores
+from zhen.eval.significance import paired_test
 
 WORST = 10  # worst sentences listed per system
 
@@ -71,7 +72,7 @@ def mt_report(systems: Sequence[System], refs: Sequence[str], srcs: Sequence[str
         scores = corpus_scores(s.hyps, refs)
         sent[s.name] = sentence_scores(s.hyps, refs, "chrf")
         worst = sorted(range(len(refs)), key=lambda i: sent[s.name][i])[:WORST]
-        entry = {
+        entry: dict[str, Any] = {
             "meta": s.meta,
             "scores": {k: v.to_dict() for k, v in scores.items()},
             "sentence_chrf": [round(x, 2) for x in sent[s.name]],

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from sacrebleu.significance import PairedTest
 
-from eval.metrics import make
+from zhen.eval.metrics import make
 
 
 @dataclass
@@ -39,7 +40,7 @@ def paired_test(systems: dict[str, Sequence[str]], refs: Sequence[str], test: st
         raise ValueError("a significance test needs at least two systems")
     if test not in ("bs", "ar"):
         raise ValueError("test must be 'bs' (bootstrap) or 'ar' (approximate randomisation)")
-    named = [(name, list(h)) for name, h in systems.items()]
+    named: list[tuple[str, Sequence[str]]] = [(name, list(h)) for name, h in systems.items()]
     ms = {name: make(name) for name in metrics}
     tester = PairedTest(named, ms, [list(refs)], test_type=test, n_samples=n_samples)
     sigs, results = tester()
@@ -48,9 +49,10 @@ def paired_test(systems: dict[str, Sequence[str]], refs: Sequence[str], test: st
     for i, name in enumerate(results["System"]):
         for metric, k in zip(metrics, keys):
             r = results[k][i]
+            assert not isinstance(r, str)  # the "System" column holds names; every other column results
             rows.append(Comparison(str(name), metric, float(r.score), _num(r.p_value), _num(r.mean), _num(r.ci)))
     return {m: str(sigs[k]) for m, k in zip(metrics, keys)}, rows
 
 
-def _num(x: object) -> float | None:
+def _num(x: Any) -> float | None:  # noqa: ANN401 - numpy scalar, float or None
     return None if x is None else float(x)  # numpy scalars → plain floats for JSON

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.files import check_parallel, read_lines, sha256
 from zhen import config
 from zhen.errors import InputError
+from zhen.eval.files import check_parallel, read_lines, sha256
 
 # name → (folder under shared/data/mt, source file, reference file)
 KNOWN = {
@@ -52,10 +52,10 @@ def load(name_or_dir: str) -> Suite:
         if len(zs) != 1 or len(es) != 1:
             raise InputError(f"{d}: a suite directory needs exactly one *.zh and one *.en file")
         src_path, ref_path, name = zs[0], es[0], d.name
-    src, ref = read_lines(src_path), read_lines(ref_path)
-    check_parallel({str(src_path): src, str(ref_path): ref})
-    docs = _flores_docs(src_path.parent, len(src)) if name == "flores" else None
-    return Suite(name, src_path, ref_path, src, ref, docs)
+    src_lines, ref_lines = read_lines(src_path), read_lines(ref_path)
+    check_parallel({str(src_path): src_lines, str(ref_path): ref_lines})
+    docs = _flores_docs(src_path.parent, len(src_lines)) if name == "flores" else None
+    return Suite(name, src_path, ref_path, src_lines, ref_lines, docs)
 
 
 def _flores_docs(folder: Path, n: int) -> list[str] | None:

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from mt.glossary import Term
+from zhen.mt.glossary import Term
 
 
 @dataclass(frozen=True)

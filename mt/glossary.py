@@ -27,7 +27,7 @@ class Term:
 class Glossary:
     """A source→target term table with longest-match lookup."""
 
-    def __init__(self, terms: dict[str, str] | None = None):
+    def __init__(self, terms: dict[str, str] | None = None) -> None:
         self.terms: dict[str, str] = {}
         self._max = 0
         for s, t in (terms or {}).items():
@@ -115,4 +115,4 @@ def load_file(path: str | Path) -> Glossary:
 @lru_cache(maxsize=1)
 def base() -> Glossary:
     """The built-in base glossary shipped with the package."""
-    return load_csv(resources.files("mt").joinpath("data/glossary.csv").read_text(encoding="utf-8"))
+    return load_csv(resources.files("zhen.mt").joinpath("data/glossary.csv").read_text(encoding="utf-8"))

@@ -1,19 +1,17 @@
-"""Translation memory: an SQLite cache keyed by model signature, prompt inputs and normalised source.
+"""Translation memory: model outputs keyed by model signature, prompt inputs and normalised source.
 
 Re-running an article, or a sentence that recurs across articles (datelines, slogans, standard
-titles), costs a lookup instead of a model call. WAL mode lets the API and batch jobs read while
-one of them writes.
+titles), costs a lookup instead of a model call. The rows live in the one store (`zhen.store`, table
+`tm`), so the CLI, the API and batch runs share one memory.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-import threading
-import time
 from pathlib import Path
 
-from mt.base import Request
+from zhen.mt.base import Request
+from zhen.store import Store
 
 
 def key(signature: str, req: Request) -> str:
@@ -27,41 +25,23 @@ def key(signature: str, req: Request) -> str:
 
 
 class TranslationMemory:
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS tm (key TEXT PRIMARY KEY, signature TEXT, source TEXT, target TEXT,"
-            " created REAL)"
-        )
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(tm)")}
-        if "logprob" not in columns:  # added later: older memories gain the column, their rows stay valid
-            self.db.execute("ALTER TABLE tm ADD COLUMN logprob REAL")
-        self.db.commit()
+    """The store's `tm` table seen as a cache; give it a store, or a path to open one."""
+
+    def __init__(self, store: Store | str | Path) -> None:
+        self._owned = not isinstance(store, Store)
+        self.store: Store = store if isinstance(store, Store) else Store(store)
 
     def get_many(self, keys: list[str]) -> dict[str, tuple[str, float | None]]:
         """key → (target, mean token log-probability or None) for the keys present."""
-        out: dict[str, tuple[str, float | None]] = {}
-        with self._lock:
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
-                q = f"SELECT key, target, logprob FROM tm WHERE key IN ({','.join('?' * len(chunk))})"
-                out.update((k, (t, lp)) for k, t, lp in self.db.execute(q, chunk).fetchall())
-        return out
+        return self.store.tm_get_many(keys)
 
     def put_many(self, rows: list[tuple[str, str, str, str, float | None]]) -> None:
         """Store (key, signature, source, target, logprob) rows."""
-        now = time.time()
-        with self._lock, self.db:
-            self.db.executemany("INSERT OR REPLACE INTO tm (key, signature, source, target, created, logprob) "
-                                "VALUES (?, ?, ?, ?, ?, ?)", [(*r[:4], now, r[4]) for r in rows])
+        self.store.tm_put_many(rows)
 
     def __len__(self) -> int:
-        with self._lock:
-            return self.db.execute("SELECT COUNT(*) FROM tm").fetchone()[0]
+        return self.store.tm_size()
 
     def close(self) -> None:
-        self.db.close()
+        if self._owned:
+            self.store.close()

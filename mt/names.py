@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
-from mt.glossary import Term
+from zhen.mt.glossary import Term
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from mt import checks
-from mt.base import Request, Translator
-from mt.glossary import Glossary, Term, base, missing_terms
-from mt.memory import TranslationMemory, key
-from mt.names import find_names
-from mt.postprocess import clean_output
+from zhen.mt import checks
+from zhen.mt.base import Request, Translator
+from zhen.mt.glossary import Glossary, Term, base, missing_terms
+from zhen.mt.memory import TranslationMemory, key
+from zhen.mt.names import find_names
+from zhen.mt.postprocess import clean_output
 from zhen.text.cleanup import normalise
 from zhen.text.document import Document
 from zhen.text.segment import split_zh
@@ -35,7 +35,7 @@ class Draft:
         return asdict(self)
 
 
-Progress = Callable[[int], None]
+Progress = Callable[[int], object]  # called with the number of sentences just done
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Pipeline:
     """Translate sentences through memory → model → post-processing → checks."""
 
     def __init__(self, translator: Translator, memory: TranslationMemory | None = None,
-                 glossary: Glossary | None = None, use_base_glossary: bool = True, chunk_size: int = 64):
+                 glossary: Glossary | None = None, use_base_glossary: bool = True, chunk_size: int = 64) -> None:
         self.translator = translator
         self.memory = memory
         self.glossary = base().merged(glossary) if use_base_glossary else (glossary or Glossary())
@@ -95,7 +95,8 @@ class Pipeline:
             d.draft = " ".join(o.text for _, o in parts).strip()
             d.cached = all(o.cached for _, o in parts)
             lps = [o.logprob for _, o in parts]
-            d.logprob = None if None in lps else sum(lps) / len(lps)
+            known = [lp for lp in lps if lp is not None]
+            d.logprob = sum(known) / len(known) if known and len(known) == len(lps) else None
             terms = [t for req, _ in parts for t in req.terms]
             d.terms = [{"source": t.source, "target": t.target} for t in terms]
             d.flags += checks.check(d.source, d.draft)

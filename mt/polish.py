@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from mt import checks
-from mt.base import Request
-from mt.facts import extract
-from mt.pipeline import Pipeline
-from mt.qe import QualityEstimator
-from mt.repair import document_names, repair
+from zhen.mt import checks
+from zhen.mt.base import Request
+from zhen.mt.facts import extract
+from zhen.mt.pipeline import Pipeline
+from zhen.mt.qe import QualityEstimator
+from zhen.mt.repair import document_names, repair
 
 KEEP_MARGIN = 0.05  # a new candidate must beat the existing English by this much QE to replace it
 MERGE_WINDOW = 0.15  # post-edit only where old and new are this close (elsewhere the choice is clear)
@@ -112,11 +112,16 @@ def polish_without_source(sentences: Sequence[str], pipe: Pipeline,
     todo = [i for i, s in enumerate(repaired) if s.strip() and (rewrite is None or rewrite[i])]
     raw = pipe.run([Request(repaired[i], task="rewrite") for i in todo])
     rewritten = {i: o.text for i, o in zip(todo, raw)}
-    sims = similarity([repaired[i] for i in todo], [rewritten[i] for i in todo]) if similarity and todo else []
-    sim = {i: float(s) for i, s in zip(todo, sims)}
+    sim: dict[int, float] = {}
+    if similarity and todo:
+        sims = similarity([repaired[i] for i in todo], [rewritten[i] for i in todo])
+        sim = {i: float(s) for i, s in zip(todo, sims)}
     out = []
     for i, (orig, rep) in enumerate(zip(sentences, repaired)):
-        action, text, reasons = ("repaired", rep, ["deterministic repairs"]) if rep != orig.strip() else ("kept", rep, [])
+        if rep != orig.strip():
+            action, text, reasons = "repaired", rep, ["deterministic repairs"]
+        else:
+            action, text, reasons = "kept", rep, []
         if i in rewritten:
             cand = rewritten[i]
             lost = extract(rep).missing_in(cand)

@@ -7,7 +7,7 @@ shares across every sentence of the batch.
 
 from __future__ import annotations
 
-from mt.base import Request
+from zhen.mt.base import Request
 
 SYSTEM = (
     "You are a professional Chinese-to-English translator for hospital and health news. Translate the "

@@ -22,10 +22,11 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 
 import numpy as np
+from sacrebleu.metrics import CHRF
 
-from mt import checks
-from mt.base import Request, Translator
-from mt.glossary import Glossary, missing_terms
+from zhen.mt import checks
+from zhen.mt.base import Request, Translator
+from zhen.mt.glossary import Glossary, missing_terms
 
 Similarity = Callable[[Sequence[str], Sequence[str]], np.ndarray]  # cosine of each (source, candidate) pair
 Alternative = Callable[[Sequence[str]], list[str]]  # another system's English for each source
@@ -46,13 +47,12 @@ class Estimate:
 
 
 def default_weights() -> dict:
-    return json.loads(resources.files("mt").joinpath("data/qe_weights.json").read_text(encoding="utf-8"))
+    return json.loads(resources.files("zhen.mt").joinpath("data/qe_weights.json").read_text(encoding="utf-8"))
 
 
 @functools.cache
-def _chrf():  # noqa: ANN202 - sacrebleu.metrics.CHRF, built once rather than per sentence
-    from sacrebleu.metrics import CHRF
-
+def _chrf() -> CHRF:
+    """Built once rather than per sentence."""
     return CHRF()
 
 
@@ -71,7 +71,7 @@ class QualityEstimator:
 
     def __init__(self, translator: Translator | None = None, similarity: Similarity | None = None,
                  glossary: Glossary | None = None, weights: dict | None = None,
-                 alternative: Alternative | None = None):
+                 alternative: Alternative | None = None) -> None:
         self.translator = translator
         self.similarity = similarity
         self.alternative = alternative
@@ -91,7 +91,7 @@ class QualityEstimator:
         for f, s, c in zip(feats, sources, candidates):
             f["length"] = length_feature(s, c, ratio)
         live = [i for i in range(n) if candidates[i].strip()]
-        known = {i: float(logprobs[i]) for i in live if logprobs is not None and logprobs[i] is not None}
+        known = {i: lp for i in live if logprobs is not None and (lp := logprobs[i]) is not None}
         missing = [i for i in live if i not in known]
         if missing and self.translator is not None:
             try:

@@ -14,15 +14,15 @@ from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
-from mt.glossary import base
+from pypinyin.constants import PINYIN_DICT
+from pypinyin.contrib.tone_convert import to_normal
+
+from zhen.mt.glossary import base
 
 
 @lru_cache(maxsize=1)
 def pinyin_syllables() -> frozenset[str]:
     """Every toneless Mandarin syllable known to pypinyin."""
-    from pypinyin.constants import PINYIN_DICT
-    from pypinyin.contrib.tone_convert import to_normal
-
     return frozenset(to_normal(p).replace("ü", "v") for v in PINYIN_DICT.values() for p in v.split(","))
 
 
@@ -41,7 +41,7 @@ def is_pinyin_word(word: str, min_syllables: int = 2) -> bool:
 @lru_cache(maxsize=1)
 def known_fixes() -> tuple[tuple[str, re.Pattern[str], str], ...]:
     """(wrong phrase, its case-insensitive whole-word pattern, replacement) from `mt/data/en_fixes.csv`."""
-    text = resources.files("mt").joinpath("data/en_fixes.csv").read_text(encoding="utf-8")
+    text = resources.files("zhen.mt").joinpath("data/en_fixes.csv").read_text(encoding="utf-8")
     rows = csv.DictReader(io.StringIO(text))
     return tuple((r["wrong"], re.compile(rf"\b{re.escape(r['wrong'])}\b", re.I), r["right"]) for r in rows)
 

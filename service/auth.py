@@ -13,16 +13,11 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from service.store import Store, new_id
+from zhen.errors import Forbidden, RateLimited, Unauthorized
+from zhen.store import Store, new_id
 
 DEFAULT_RPM = 60
 DEFAULT_CHARS_PER_DAY = 200_000
-
-
-class AuthError(Exception):
-    def __init__(self, status: int, message: str, retry_after: int | None = None):
-        super().__init__(message)
-        self.status, self.message, self.retry_after = status, message, retry_after
 
 
 @dataclass
@@ -58,25 +53,26 @@ def revoke_key(store: Store, key_id: str) -> bool:
 
 
 class Limiter:
-    """Checks a presented key and charges it a request and some characters, or raises AuthError."""
+    """Checks a presented key and charges it a request and some characters (Unauthorized, Forbidden or
+    RateLimited when it may not)."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
         self._recent: dict[str, deque[float]] = {}
 
     def authenticate(self, presented: str | None) -> Key:
         if not presented:
-            raise AuthError(401, "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
+            raise Unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
         parts = presented.split("_", 2)
         if len(parts) != 3 or parts[0] != "zk":
-            raise AuthError(401, "malformed API key")
+            raise Unauthorized("malformed API key")
         rows = self.store.query("SELECT * FROM api_keys WHERE id = ?", (parts[1],))
         if not rows or not hmac.compare_digest(rows[0]["hash"], _hash(parts[2])):
-            raise AuthError(401, "unknown API key")
+            raise Unauthorized("unknown API key")
         r = rows[0]
         if r["revoked"] is not None:
-            raise AuthError(403, "this API key has been revoked")
+            raise Forbidden("this API key has been revoked")
         return Key(r["id"], r["name"], r["requests_per_minute"], r["chars_per_day"])
 
     def count_request(self, key: Key) -> None:
@@ -87,7 +83,7 @@ class Limiter:
             while q and q[0] < now - 60:
                 q.popleft()
             if len(q) >= key.requests_per_minute:
-                raise AuthError(429, f"request limit reached ({key.requests_per_minute} per minute)",
+                raise RateLimited(f"request limit reached ({key.requests_per_minute} per minute)",
                                 retry_after=int(q[0] + 60 - now) + 1)
             q.append(now)
         day = time.strftime("%Y-%m-%d", time.gmtime(now))
@@ -104,7 +100,7 @@ class Limiter:
             spent = row["chars"] if row else 0
             if spent + chars > key.chars_per_day:
                 tomorrow = (int(now) // 86400 + 1) * 86400
-                raise AuthError(429, f"character limit reached ({spent} of {key.chars_per_day} today; this request "
+                raise RateLimited(f"character limit reached ({spent} of {key.chars_per_day} today; this request "
                                      f"needs {chars})", retry_after=tomorrow - int(now))
             db.execute("INSERT INTO usage VALUES (?, ?, 0, ?) ON CONFLICT (key_id, day) DO UPDATE SET "
                        "chars = chars + excluded.chars", (key.id, day, chars))

@@ -1,6 +1,7 @@
 """What the service's worker does with a request: translate, align or polish, into a storable document.
 
-It holds the one model instance of the process and is only ever called from the worker thread.
+It holds the one model instance of the process and is only ever called from the worker thread; the
+work itself is the application's use cases, the same the CLI and batch run.
 """
 
 from __future__ import annotations
@@ -8,30 +9,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mt.base import Translator
-from mt.glossary import Glossary
-from mt.memory import TranslationMemory
-from mt.pipeline import Draft, Pipeline
-from mt.qe import QualityEstimator
+from zhen import config
+from zhen.align.embed import Embedder
+from zhen.app import factory
+from zhen.app.align_files import align_texts
+from zhen.app.polish import polish_english, polish_with_zh
 from zhen.errors import InputError
+from zhen.mt.base import Translator
+from zhen.mt.glossary import Glossary
+from zhen.mt.memory import TranslationMemory
+from zhen.mt.pipeline import Draft, Pipeline
+from zhen.mt.qe import QualityEstimator
+from zhen.store import Store
 from zhen.text.document import parse_article
 
-Emit = Callable[[dict], None]
+Emit = Callable[[dict], object]
 STREAM_CHUNK = 8  # sentences per model call when streaming
 
 
 class Engine:
-    def __init__(self, translator: Translator, memory: TranslationMemory | None, embedder: str | None = None):
+    def __init__(self, translator: Translator, memory: TranslationMemory | None, embedder: str | None = None,
+                 settings: config.Settings | None = None) -> None:
         self.translator = translator
+        self.settings = settings
         self.memory = memory
-        self._embedder_name = embedder
-        self._embedder = None  # loaded on first use, then shared by every request (and its cache with it)
+        self._embedder_spec = embedder
+        self._embedder: Embedder | None = None  # loaded on first use, then shared by every request (and its cache)
 
-    def embedder(self):  # noqa: ANN201 - align.embed.Embedder
-        from align.embed import from_spec
-
+    def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = from_spec(self._embedder_name)
+            self._embedder = factory.embedder(self._embedder_spec, self.settings)
         return self._embedder
 
     def model(self) -> str:
@@ -79,39 +86,20 @@ class Engine:
                 "options": {k: p.get(k) for k in ("include_boilerplate", "qe") if k in p}, "segments": segments}
 
     def align(self, p: dict[str, Any], emit: Emit | None = None) -> dict:
-        from align.aligner import align
-        from align.validate import check_sides
-
-        if p.get("presplit"):
-            zh = [x.strip() for x in p["zh"].splitlines() if x.strip()]
-            en = [x.strip() for x in p["en"].splitlines() if x.strip()]
-        else:
-            zh = [s.normalised for s in parse_article(p["zh"]).translatable()]
-            en = [s.normalised for s in parse_article(p["en"]).translatable()]
-        if not zh or not en:
-            raise InputError(f"nothing to align: the {'Chinese' if not zh else 'English'} text has no sentences")
-        try:
-            check_sides(zh, en, "zh", "en")
-        except ValueError as err:
-            raise InputError(str(err)) from None
-        beads = align(zh, en, self.embedder())
-        rows = [{"k": k, "zh": b.zh, "en": b.en, "zh_text": "".join(zh[i] for i in b.zh),
-                 "en_text": " ".join(en[j] for j in b.en), "score": b.score, "flags": b.flags}
-                for k, b in enumerate(beads)]
+        alignment = align_texts(p["zh"], p["en"], self.embedder(), bool(p.get("presplit")), ("zh", "en"))
+        rows = alignment.rows()
         # Each bead with both sides is also a segment, so it can be reviewed, edited and exported.
         segs = [{"n": r["k"], "kind": "bead", "source": r["zh_text"], "draft": r["en_text"], "qe": r["score"],
                  "reasons": r["flags"]} for r in rows]
-        return {"kind": "alignment", "title": None, "text": None, "options": {"presplit": bool(p.get("presplit"))},
-                "alignments": rows, "segments": segs}
+        return {"kind": "alignment", "title": None, "text": None, "model": alignment.embedder,
+                "options": {"presplit": bool(p.get("presplit"))}, "alignments": rows, "segments": segs}
 
     def polish(self, p: dict[str, Any], emit: Emit | None = None) -> dict:
-        from zhen.polish import polish_english, polish_with_zh
-
         pipe = self._pipeline(None)
         if p.get("source"):
-            res = polish_with_zh(p["source"], p["english"], pipe, p.get("presplit", False), embedder=self.embedder())
+            res = polish_with_zh(p["source"], p["english"], pipe, self.embedder(), p.get("presplit", False))
         else:
-            res = polish_english(p["english"], pipe, p.get("presplit", False), self.embedder())
+            res = polish_english(p["english"], pipe, self.embedder(), p.get("presplit", False))
         segs = [{"n": s.id, "kind": s.action, "source": s.source or s.before, "draft": s.after, "action": s.action,
                  "qe": s.score_after, "score_before": s.score_before, "reasons": s.reasons} for s in res.sentences]
         return {"kind": "polish", "title": res.title, "text": res.text, "options": {"source": bool(p.get("source"))},
@@ -122,3 +110,14 @@ class Engine:
         if op is None:
             raise InputError(f"unknown job kind {kind!r}")
         return op(payload, emit)
+
+
+def engine_factory(settings: config.Settings, store: Store) -> Callable[[], Engine]:
+    """How the worker builds its engine once it starts (the model loads in the worker thread); the
+    translation memory is the app's store."""
+
+    def make() -> Engine:
+        translator = factory.translator(settings.model, backend=settings.backend, settings=settings)
+        return Engine(translator, TranslationMemory(store), settings.embedder, settings)
+
+    return make

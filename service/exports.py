@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from zhen import formats
+
 FORMATS = {"json": "application/json", "tsv": "text/tab-separated-values; charset=utf-8",
            "tmx": "application/x-tmx+xml", "xliff": "application/x-xliff+xml"}
 
@@ -36,8 +38,6 @@ def export(doc: dict, fmt: str) -> bytes:
                   f"{int(r['edited'])}" for r in rows]
         return ("\n".join(lines) + "\n").encode()
     if fmt in ("tmx", "xliff"):
-        from zhen import formats
-
         notes = [f"segment {r['n']}; qe {r['qe']}" + ("; edited by a translator" if r["edited"] else "") for r in rows]
         units = [formats.Pair(r["source"], r["target"], note, str(r["n"])) for r, note in zip(rows, notes)]
         return (formats.tmx if fmt == "tmx" else formats.xliff)(units, src_lang, tgt_lang)

@@ -86,7 +86,9 @@ class Segment(BaseModel):
     edits: list[dict] = []
 
 
-class Bead(BaseModel):
+class AlignmentRow(BaseModel):
+    """A stored `zhen.align.beads.Bead` with its position and texts."""
+
     k: int
     zh: list[int]
     en: list[int]
@@ -105,4 +107,4 @@ class Document(BaseModel):
     options: dict = {}
     text: str | None = None
     segments: list[Segment] = []
-    alignments: list[Bead] = []
+    alignments: list[AlignmentRow] = []

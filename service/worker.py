@@ -18,16 +18,16 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from service.engine import Emit, Engine
-from service.store import Store
-from zhen.errors import EXPECTED
+from zhen.errors import Unavailable, ZhenError
+from zhen.service.engine import Emit, Engine
+from zhen.store import Store
 
 log = logging.getLogger("zhen.service")
 INTERACTIVE, BATCH = 0, 1
 GROUP_SENTENCES = 32  # waiting sentence-list requests merged into one model call, up to this many sentences
 
 
-class Busy(Exception):
+class Busy(Unavailable):
     """Too many interactive requests are waiting."""
 
 
@@ -51,7 +51,7 @@ def _groupable(task: _Task) -> bool:
 
 
 class Worker:
-    def __init__(self, engine_factory: Callable[[], Engine], store: Store, max_waiting: int = 32):
+    def __init__(self, engine_factory: Callable[[], Engine], store: Store, max_waiting: int = 32) -> None:
         self._factory = engine_factory
         self.engine: Engine | None = None
         self.store = store
@@ -65,6 +65,7 @@ class Worker:
         self.ready = threading.Event()
         self.done_count = 0
         self.grouped_count = 0  # requests answered by a shared model call
+        self.load_error: str | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="zhen-worker", daemon=True)
@@ -79,7 +80,7 @@ class Worker:
         """Run an interactive request; the future resolves to the stored document's id."""
         with self._lock:
             if self._waiting >= self.max_waiting:
-                raise Busy(f"{self._waiting} requests are waiting for the model")
+                raise Busy(f"busy: {self._waiting} requests are waiting for the model; retry later", retry_after=5)
             self._waiting += 1
         fut: Future = Future()
         self._q.put(_Task(INTERACTIVE, next(self._seq), kind, payload, fut, emit))
@@ -100,7 +101,7 @@ class Worker:
     def _loop(self) -> None:
         try:
             self.engine = self._factory()
-        except Exception as err:  # noqa: BLE001 - reported by /healthz and to every waiting request
+        except Exception as err:
             log.exception("model failed to load")
             self.load_error = str(err)
         self.ready.set()
@@ -119,7 +120,7 @@ class Worker:
     def _claim(self, task: _Task) -> bool:
         with self._lock:
             self._waiting -= 1
-        return task.future.set_running_or_notify_cancel()
+        return task.future is not None and task.future.set_running_or_notify_cancel()
 
     def _gather(self, first: _Task) -> list[_Task]:
         """`first` plus the waiting requests that can share its model call (micro-batching): on a CPU the
@@ -144,9 +145,12 @@ class Worker:
 
     def _run_group(self, group: list[_Task]) -> None:
         """One translation for several requests, split back into one stored document each."""
+        engine = self.engine
         try:
+            if engine is None:
+                raise Unavailable("model not loaded")
             merged = {"sentences": [x for t in group for x in t.payload["sentences"]], "qe": group[0].payload.get("qe")}
-            doc = self.engine.run("translate", merged)
+            doc = engine.run("translate", merged)
         except Exception:  # noqa: BLE001 - fall back to one by one, so one bad request fails alone
             for t in group:
                 self._run(t)
@@ -154,23 +158,24 @@ class Worker:
         start = 0
         self.grouped_count += len(group)
         for t in group:
+            assert t.future is not None  # grouped tasks are interactive requests
             k = len(t.payload["sentences"])
             segs = [{**seg, "n": seg["n"] - start} for seg in doc["segments"][start : start + k]]
             start += k
             try:
-                doc_id = self.store.save_document("translation", title=None, model=self.engine.model(),
+                doc_id = self.store.save_document("translation", title=None, model=engine.model(),
                                                   options=doc["options"], text="\n".join(t.payload["sentences"]),
                                                   segments=segs)
                 self.done_count += 1
                 t.future.set_result(doc_id)
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:
                 log.exception("could not store a grouped result")
                 t.future.set_exception(err)
 
     def _run(self, task: _Task) -> None:
         try:
             if self.engine is None:
-                raise RuntimeError(f"model not loaded: {getattr(self, 'load_error', 'unknown error')}")
+                raise Unavailable(f"model not loaded: {self.load_error or 'unknown error'}", retry_after=60)
             if task.job_id:
                 job = self.store.job(task.job_id)
                 if not job or job["status"] == "done":
@@ -180,19 +185,20 @@ class Worker:
             else:
                 payload = task.payload
             doc = self.engine.run(task.kind, payload, task.emit)
-            doc_id = self.store.save_document(doc["kind"], title=doc.get("title"), model=self.engine.model(),
+            doc_id = self.store.save_document(doc["kind"], title=doc.get("title"),
+                                              model=doc.get("model") or self.engine.model(),
                                               options=doc.get("options", {}), text=doc.get("text"),
                                               segments=doc.get("segments", []), alignments=doc.get("alignments", []),
                                               job_id=task.job_id)
             self.done_count += 1
             if task.future:
                 task.future.set_result(doc_id)
-        except EXPECTED as err:  # the input's fault: the job fails with the reason, the request gets a 422
+        except ZhenError as err:  # the input's fault: the job fails with the reason, the request gets a 422
             if task.job_id:
                 self.store.set_job(task.job_id, "failed", str(err))
             if task.future:
                 task.future.set_exception(err)
-        except Exception as err:  # noqa: BLE001 - keep serving; the caller gets a 500 with the reason logged
+        except Exception as err:
             log.exception("task failed")
             if task.job_id:
                 self.store.set_job(task.job_id, "failed", f"internal error: {err}")

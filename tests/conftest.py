@@ -10,6 +10,7 @@ from zhen.models import presets
 
 DATA = config.shared_data()
 ARTICLES = DATA / "articles"
+PLUGINS = Path(__file__).resolve().parent / "plugins"
 
 
 def article(prefix: str) -> Path:
@@ -30,14 +31,14 @@ def translator():
     preset = presets.get(presets.DEFAULT_TRANSLATOR)
     if not preset.installed():
         pytest.fail(f"default model not installed at {preset.path()}: run `zhen models pull` (CI does)")
-    from mt import registry
+    from zhen.app import factory
 
-    t = registry.load()
+    t = factory.translator()
     yield t
     t.close()
 
 
-def require(module: str, extra: str):  # noqa: ANN201 - the imported module
+def require(module: str, extra: str):
     """Import an optional dependency, or skip with the extra that provides it; CI (ZHEN_REQUIRE_EXTRAS=1)
     installs every extra and fails instead of skipping, so no test silently passes by not running."""
     import importlib
@@ -48,3 +49,17 @@ def require(module: str, extra: str):  # noqa: ANN201 - the imported module
         if os.environ.get("ZHEN_REQUIRE_EXTRAS") == "1":
             pytest.fail(f"{module} is required in CI (pip install -e '.[{extra}]')")
         pytest.skip(f"needs the '{extra}' extra: pip install -e '.[{extra}]'")
+
+
+@pytest.fixture()
+def api(tmp_path, monkeypatch):
+    """The API in-process (FastAPI's TestClient, lifespan run) over the test-double translator, without keys."""
+    from fastapi.testclient import TestClient
+
+    from zhen.service.app import create_app
+
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    settings = config.settings(home=tmp_path / "api-home", auth=False, backend="fake", plugins="fake_mt",
+                               sync_chars=8000)
+    with TestClient(create_app(settings)) as client:
+        yield client

@@ -6,13 +6,14 @@ import sys
 import numpy as np
 import pytest
 
-from align.aligner import align, span_sums
-from align.embed import create, from_spec
-from align.lexicon import Lexicon
-from align.score import gold_units, merge_within_units, parse_beads, score
-from align.synthetic import make_doc
 from tests.conftest import article, require
 from zhen import config
+from zhen.align.aligner import align, span_sums
+from zhen.align.beads import Bead, format_beads
+from zhen.align.embed import create, from_spec
+from zhen.align.lexicon import Lexicon
+from zhen.align.score import gold_units, merge_within_units, parse_beads, score
+from zhen.align.synthetic import make_doc
 from zhen.text.document import parse_article
 
 
@@ -42,7 +43,7 @@ def test_verse_merging_as_bertalign_scores_the_bible(tmp_path):
     across = parse_beads("[0,1,2]:[0]\n[3]:[1,2]\n[4,5]:[3,4]\n")  # en 1 put in the wrong verse
     assert merge_within_units(across, *gold_units(gold)) == across
     (tmp_path / "gold").write_text("[0,1,2]:[0,1]\n[3]:[2]\n[4,5]:[3,4]\n")
-    (tmp_path / "pred").write_text("".join(f"[{','.join(map(str, a))}]:[{','.join(map(str, b))}]\n" for a, b in pred))
+    (tmp_path / "pred").write_text(format_beads(pred))
     args = ["eval", "align", "--gold", str(tmp_path / "gold"), "--pred", str(tmp_path / "pred")]
     assert json.loads(_cli(*args, "--merge-units").stdout)["f1_strict"] == 1.0
     assert json.loads(_cli(*args).stdout)["f1_strict"] < 0.5
@@ -68,14 +69,14 @@ def _covers_in_order(beads, n: int, m: int) -> bool:
 def test_synthetic_document_with_merges_and_drops(embedder, exact):
     zh, en = _flores(40, 200)
     doc = make_doc(zh, en, random.Random(3), p_merge=0.12, p_drop=0.06)
-    kinds = {(len(a), len(b)) for a, b in doc.gold}
+    kinds = {(len(g.zh), len(g.en)) for g in doc.gold}
     assert {(1, 2), (2, 1), (1, 0), (0, 1)} <= kinds
     beads = align(doc.zh, doc.en, embedder, exact_overlaps=exact)
-    res = score([doc.gold], [[b.key() for b in beads]])
+    res = score([doc.gold], [beads])
     assert res["f1_strict"] >= 0.9, res
     assert all(0.0 <= b.score <= 1.0 for b in beads)
     assert _covers_in_order(beads, len(doc.zh), len(doc.en))
-    right = [b.score for b in beads if b.key() in set(doc.gold) and b.zh and b.en]
+    right = [b.score for b in beads if b.key() in {g.key() for g in doc.gold} and b.zh and b.en]
     assert np.median(right) > 0.9  # confident where it is right
 
 
@@ -106,17 +107,17 @@ def test_span_sums_are_exact_sums():
 def test_long_document_learns_its_own_lexicon(embedder, monkeypatch):
     """The first 700 verses of the Bible gold set (1004 × 747 sentences, approximate overlaps):
     names recur, so a lexicon is learned and used, and the verses come out right."""
-    import align.aligner as aligner
+    from zhen.align import aligner
 
     used = []
     real = aligner._lexical_view
     monkeypatch.setattr(aligner, "_lexical_view", lambda *a: used.append(real(*a)) or used[-1])
     b = config.shared_data() / "align" / "bible-zh-en"
     gold = parse_beads((b / "gold" / "001.align").read_text(encoding="utf-8"))[:700]
-    n, m = max(i for z, _ in gold for i in z) + 1, max(j for _, e in gold for j in e) + 1
+    n, m = max(i for g in gold for i in g.zh) + 1, max(j for g in gold for j in g.en) + 1
     zh = (b / "zh" / "001").read_text(encoding="utf-8").splitlines()[:n]
     en = (b / "en" / "001").read_text(encoding="utf-8").splitlines()[:m]
-    beads = [x.key() for x in align(zh, en, embedder, exact_overlaps=False)]
+    beads = align(zh, en, embedder, exact_overlaps=False)
     assert used and used[0] is not None
     assert score([gold], [merge_within_units(beads, *gold_units(gold))])["f1_strict"] >= 0.95
 
@@ -144,15 +145,15 @@ def test_english_seed_against_itself_segmented_differently(embedder):
     joined, gold, k = [], [], 0
     while k < len(en):
         if k % 3 == 0 and k + 1 < len(en):
-            gold.append(((len(joined),), (k, k + 1)))
+            gold.append(Bead((len(joined),), (k, k + 1)))
             joined.append(en[k] + " " + en[k + 1])
             k += 2
         else:
-            gold.append(((len(joined),), (k,)))
+            gold.append(Bead((len(joined),), (k,)))
             joined.append(en[k])
             k += 1
     beads = align(joined, en, embedder)
-    res = score([gold], [[b.key() for b in beads]])
+    res = score([gold], [beads])
     assert res["f1_strict"] >= 0.95, res
     assert np.median([b.score for b in beads]) > 0.95
     assert not [b for b in beads if not b.zh or not b.en]
@@ -162,7 +163,7 @@ def test_english_seed_against_itself_segmented_differently(embedder):
 def test_chinese_seed_against_its_translation(translator, embedder):
     """A Chinese seed against the model's English with one sentence dropped and two joined: the drop
     comes back as an unmatched, flagged Chinese sentence, the join as a 2-sentence bead."""
-    from mt.pipeline import Pipeline
+    from zhen.mt.pipeline import Pipeline
 
     zh = [s.normalised for s in parse_article(article("001").read_text(encoding="utf-8")).translatable()][:12]
     en = [d.draft for d in Pipeline(translator).translate(zh)]
@@ -204,7 +205,7 @@ def test_cli_align_tmx_and_jsonl(tmp_path):
     (tmp_path / "en").write_text("\n".join(en[:2] + [en[2] + " " + en[3]] + en[4:]) + "\n", encoding="utf-8")
     out = _cli("align", "--presplit", "--format", "tmx", str(tmp_path / "zh"), str(tmp_path / "en")).stdout
     units = tmxfile(out.encode("utf-8"), "zh-CN", "en").units
-    assert [u.source for u in units] == [zh[0], zh[1], " ".join(zh[2:4]), zh[4]]
+    assert [u.source for u in units] == [zh[0], zh[1], "".join(zh[2:4]), zh[4]]
     assert units[2].target == en[2] + " " + en[3]
     assert "score=" in units[0].getnotes()
     rows = [json.loads(x) for x in _cli("align", "--presplit", "--format", "jsonl", str(tmp_path / "zh"),
@@ -262,3 +263,26 @@ def test_long_documents_keep_a_narrow_band():
     sents = [" ".join(rng.choice(words) for _ in range(8)) for _ in range(2000)]
     beads = align(sents, sents, create("hashing"))
     assert sum(b.zh == b.en for b in beads) >= 1990
+
+
+def test_cli_and_api_give_identical_beads_for_presplit_files_with_blank_lines(tmp_path, api):
+    """One presplit rule everywhere: a blank line keeps its number and is in no bead."""
+    from click.testing import CliRunner
+
+    from zhen.cli import main
+
+    zh, en = _flores(5, 60)
+    zh_text = "\n".join([zh[0], "", zh[1], zh[2], "   ", zh[3], zh[4]]) + "\n"
+    en_text = "\n".join(["", en[0], en[1], en[2] + " " + en[3], "", en[4]]) + "\n"
+    (tmp_path / "zh").write_text(zh_text, encoding="utf-8")
+    (tmp_path / "en").write_text(en_text, encoding="utf-8")
+    res = CliRunner().invoke(main, ["align", "--presplit", "--format", "jsonl", str(tmp_path / "zh"),
+                                    str(tmp_path / "en")])
+    assert res.exit_code == 0, res.output
+    cli = [json.loads(line) for line in res.output.splitlines()]
+    r = api.post("/v1/align", json={"zh": zh_text, "en": en_text, "presplit": True})
+    assert r.status_code == 200, r.text
+    served = [{"zh": b["zh"], "en": b["en"], "score": b["score"], "flags": b["flags"]} for b in r.json()["alignments"]]
+    assert served == cli
+    # indices are line numbers; blank lines (zh 1 and 4, en 0 and 4) are in no bead
+    assert [(b["zh"], b["en"]) for b in cli] == [([0], [1]), ([2], [2]), ([3, 5], [3]), ([6], [5])]

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from translate.storage.tmx import tmxfile
-
 from conftest import ARTICLES
 from server import TESTS, ZHEN
+from translate.storage.tmx import tmxfile
+
 from zhen.cli import main
 
 
@@ -100,9 +100,9 @@ def test_sigkill_mid_batch_then_rerun_does_every_article_exactly_once(tmp_path):
 
 @pytest.mark.slow
 def test_ray_engine_on_a_local_cluster_matches_the_local_engine(tmp_path, monkeypatch):
-    from service.store import Store
     from zhen.batch.engines import LocalEngine, RayEngine, WorkerSpec
     from zhen.batch.run import Batch
+    from zhen.store import Store
 
     inputs = _inputs(tmp_path, n_small=6)
     for k, v in _env(tmp_path).items():

@@ -4,12 +4,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from browser import screenshot
 from click.testing import CliRunner
 
-from browser import screenshot
-from eval.report import System, mt_report
 from zhen import config
 from zhen.cli import main
+from zhen.eval.report import System, mt_report
 
 FLORES = config.shared_data() / "mt" / "flores200-devtest"
 SACREBLEU = str(Path(sys.executable).parent / "sacrebleu")

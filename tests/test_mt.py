@@ -2,13 +2,13 @@ import re
 
 import pytest
 
-from mt.base import Request, Translator
-from mt.checks import check, missing_numbers, romanise
-from mt.glossary import base, load_csv, load_tbx, missing_terms
-from mt.memory import TranslationMemory
-from mt.names import find_names
-from mt.pipeline import Pipeline
 from tests.conftest import article
+from zhen.mt.base import Request, Translator
+from zhen.mt.checks import check, missing_numbers, romanise
+from zhen.mt.glossary import base, load_csv, load_tbx, missing_terms
+from zhen.mt.memory import TranslationMemory
+from zhen.mt.names import find_names
+from zhen.mt.pipeline import Pipeline
 from zhen.text.decode import read_text
 from zhen.text.document import parse_article
 
@@ -120,7 +120,7 @@ def test_seed_articles_keep_every_number(prefix, translator):
 
 @pytest.mark.model
 def test_presplit_keeps_line_count(translator, tmp_path):
-    from zhen.translate import translate_presplit
+    from zhen.app.translate import translate_presplit
 
     src = tmp_path / "in.zh"
     src.write_text("浙江医院成立于1954年。\n\n世界卫生组织表示，病毒已传播到3个国家。\nCOVID-19\n", encoding="utf-8")
@@ -133,7 +133,7 @@ def test_presplit_keeps_line_count(translator, tmp_path):
 
 
 def test_spelled_out_small_numbers_count_as_kept():
-    from mt.checks import missing_numbers
+    from zhen.mt.checks import missing_numbers
 
     assert missing_numbers("医院有3个院区，第2次会议在2019年召开。", "The hospital's three campuses held the second "
                            "meeting in 2019.") == []
@@ -145,7 +145,7 @@ def test_spelled_out_small_numbers_count_as_kept():
 
 
 def test_a_draft_that_lost_a_number_is_asked_for_again():
-    from mt.base import Translator
+    from zhen.mt.base import Translator
 
     class Forgetful(Translator):
         name = "forgetful"

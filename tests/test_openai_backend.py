@@ -9,11 +9,11 @@ import time
 
 import httpx
 import pytest
-
-from mt.base import Request
-from mt.backends.openai import OpenAITranslator
-from mt.pipeline import Pipeline
 from server import free_port
+
+from zhen.mt.backends.openai import OpenAITranslator
+from zhen.mt.base import Request
+from zhen.mt.pipeline import Pipeline
 
 
 def test_requests_are_spread_over_servers_and_answers_keep_order():

@@ -1,17 +1,16 @@
 import json
 
-from click.testing import CliRunner
-
 import pytest
-
+from click.testing import CliRunner
 from conftest import article
-from mt.base import Translator
-from mt.facts import extract
-from mt.pipeline import Pipeline
-from mt.polish import polish_with_source
-from mt.qe import Estimate, QualityEstimator, default_weights
-from mt.repair import document_names, is_pinyin_word, known_fixes, repair
+
 from zhen.cli import main
+from zhen.mt.base import Translator
+from zhen.mt.facts import extract
+from zhen.mt.pipeline import Pipeline
+from zhen.mt.polish import polish_with_source
+from zhen.mt.qe import Estimate, QualityEstimator, default_weights
+from zhen.mt.repair import document_names, is_pinyin_word, known_fixes, repair
 
 
 def test_repairs_fix_mechanics_and_never_facts():

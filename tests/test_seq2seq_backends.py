@@ -1,12 +1,13 @@
 """`ctranslate2` and `transformers` backends on a tiny Marian model the test builds and converts itself."""
 
 import pytest
-
 from conftest import require
-from mt import registry
-from mt.base import Request
-from mt.pipeline import Pipeline
 from tiny_models import build_tiny_marian
+
+from zhen.errors import ModelNotInstalled
+from zhen.mt import registry
+from zhen.mt.base import Request
+from zhen.mt.pipeline import Pipeline
 
 
 @pytest.fixture(scope="module")
@@ -45,5 +46,5 @@ def test_transformers_backend_matches_ctranslate2_on_the_same_weights(tiny):
 
 def test_missing_model_files_give_clear_errors(tmp_path):
     require("ctranslate2", "ctranslate2")
-    with pytest.raises(FileNotFoundError, match="model.bin"):
+    with pytest.raises(ModelNotInstalled, match="model.bin"):
         registry.create("ctranslate2", model_path=str(tmp_path))

@@ -1,4 +1,6 @@
-"""The API over HTTP against real `zhen serve` processes (test-double translator unless marked `model`)."""
+"""The API: in-process through FastAPI's TestClient, and against real `zhen serve` processes where a
+process must die, bind a port for a browser or a fuzzer, or serve the real model (test-double
+translator unless marked `model`)."""
 
 import json
 import sqlite3
@@ -10,12 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import article
+from server import ZHEN, Server
 from translate.storage.tmx import tmxfile
 from translate.storage.xliff import xlifffile
 
-from conftest import article
-from server import ZHEN, Server
-from service.store import MIGRATIONS, Store
+from zhen.store import MIGRATIONS, Store
 
 
 @pytest.fixture()
@@ -25,7 +27,7 @@ def open_server(tmp_path):
     srv.stop()
 
 
-def _finished(c: httpx.Client, job_id: str, seconds: float) -> dict:
+def _finished(c: httpx.Client, job_id: str, seconds: float) -> dict:  # TestClient is an httpx.Client too
     """Poll a job until it is done or failed (or time runs out); returns its last state."""
     deadline = time.time() + seconds
     while True:
@@ -48,102 +50,102 @@ def test_store_migrates_once(tmp_path):
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_translate_align_edit_export_over_http(open_server):
-    with open_server.client() as c:
-        r = c.post("/v1/translate", json={"text": _zh("003")})
-        assert r.status_code == 200, r.text
-        doc = r.json()
-        segs = doc["segments"]
-        assert len(segs) > 5 and doc["title"]
-        assert all(0 <= s["qe"] <= 1 and isinstance(s["reasons"], list) and s["draft"] for s in segs)
-        assert c.get(f"/v1/documents/{doc['id']}").json()["segments"] == segs
+def test_translate_align_edit_export_over_http(api):
+    c = api
+    r = c.post("/v1/translate", json={"text": _zh("003")})
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    segs = doc["segments"]
+    assert len(segs) > 5 and doc["title"]
+    assert all(0 <= s["qe"] <= 1 and isinstance(s["reasons"], list) and s["draft"] for s in segs)
+    assert c.get(f"/v1/documents/{doc['id']}").json()["segments"] == segs
 
-        english = "\n".join(s["draft"] for s in segs)
-        r = c.post("/v1/align", json={"zh": "\n".join(s["source"] for s in segs), "en": english, "presplit": True})
-        assert r.status_code == 200, r.text
-        beads = r.json()["alignments"]
-        assert sum(len(b["zh"]) for b in beads) == len(segs) and all(0 <= b["score"] <= 1 for b in beads)
+    english = "\n".join(s["draft"] for s in segs)
+    r = c.post("/v1/align", json={"zh": "\n".join(s["source"] for s in segs), "en": english, "presplit": True})
+    assert r.status_code == 200, r.text
+    beads = r.json()["alignments"]
+    assert sum(len(b["zh"]) for b in beads) == len(segs) and all(0 <= b["score"] <= 1 for b in beads)
 
-        n = segs[2]["n"]
-        r = c.put(f"/v1/documents/{doc['id']}/segments/{n}", json={"text": "A translator's better sentence.",
-                                                                      "author": "li"})
-        assert r.status_code == 200
-        edited = next(s for s in r.json()["segments"] if s["n"] == n)
-        assert edited["text"] == "A translator's better sentence." and edited["draft"] == segs[2]["draft"]
-        assert edited["edits"][0]["author"] == "li"
+    n = segs[2]["n"]
+    r = c.put(f"/v1/documents/{doc['id']}/segments/{n}", json={"text": "A translator's better sentence.",
+                                                                  "author": "li"})
+    assert r.status_code == 200
+    edited = next(s for s in r.json()["segments"] if s["n"] == n)
+    assert edited["text"] == "A translator's better sentence." and edited["draft"] == segs[2]["draft"]
+    assert edited["edits"][0]["author"] == "li"
 
-        tmx = tmxfile(c.get(f"/v1/documents/{doc['id']}/parallel", params={"format": "tmx"}).content)
-        pairs = {u.source: u.target for u in tmx.units}
-        assert pairs[segs[2]["source"]] == "A translator's better sentence."
-        assert len(tmx.units) == len(segs)
-        xlf = xlifffile(c.get(f"/v1/documents/{doc['id']}/parallel", params={"format": "xliff"}).content)
-        assert {u.source: u.target for u in xlf.units} == pairs
-        tsv = c.get(f"/v1/documents/{doc['id']}/parallel", params={"format": "tsv"}).text.splitlines()
-        assert len(tsv) == len(segs) + 1 and "A translator's better sentence." in tsv[3]
+    tmx = tmxfile(c.get(f"/v1/documents/{doc['id']}/parallel", params={"format": "tmx"}).content)
+    pairs = {u.source: u.target for u in tmx.units}
+    assert pairs[segs[2]["source"]] == "A translator's better sentence."
+    assert len(tmx.units) == len(segs)
+    xlf = xlifffile(c.get(f"/v1/documents/{doc['id']}/parallel", params={"format": "xliff"}).content)
+    assert {u.source: u.target for u in xlf.units} == pairs
+    tsv = c.get(f"/v1/documents/{doc['id']}/parallel", params={"format": "tsv"}).text.splitlines()
+    assert len(tsv) == len(segs) + 1 and "A translator's better sentence." in tsv[3]
 
-        r = c.put(f"/v1/documents/{doc['id']}/segments/9999", json={"text": "x"})
-        assert r.status_code == 404 and "9999" in r.json()["detail"]
-        assert c.get("/v1/documents/nope").status_code == 404
-        assert c.get("/v1/models").json()["loaded"] == "fake"
-        assert "zhen_requests_total" in c.get("/metrics").text
-
-
-def test_polish_over_http_with_and_without_source(open_server):
-    with open_server.client() as c:
-        english = "we visited zhejiang university on 3 May , \" Zhejiang Hospital \"said.\nThe 2 hospitals agreed."
-        r = c.post("/v1/polish", json={"english": english, "presplit": True})
-        assert r.status_code == 200, r.text
-        doc = r.json()
-        assert doc["kind"] == "polish" and len(doc["segments"]) == 2
-        first = doc["segments"][0]
-        assert first["action"] == "repaired" and first["draft"].startswith("We visited Zhejiang University on 3 May,")
-        r = c.post("/v1/polish", json={"english": "The hospital has campuses.", "source": "医院有3个院区。",
-                                       "presplit": True})
-        assert r.status_code == 200, r.text
-        seg = r.json()["segments"][0]
-        assert seg["source"] == "医院有3个院区。" and seg["action"] in ("kept", "replaced", "merged")
-        assert "3" in seg["draft"]  # the candidate without the source's number is refused
-        tmx = tmxfile(c.get(f"/v1/documents/{r.json()['id']}/parallel", params={"format": "tmx"}).content)
-        assert [u.source for u in tmx.units] == ["医院有3个院区。"]
+    r = c.put(f"/v1/documents/{doc['id']}/segments/9999", json={"text": "x"})
+    assert r.status_code == 404 and "9999" in r.json()["detail"]
+    assert c.get("/v1/documents/nope").status_code == 404
+    assert c.get("/v1/models").json()["loaded"] == "fake"
+    assert "zhen_requests_total" in c.get("/metrics").text
 
 
-def test_bad_input_gets_4xx_with_a_message(open_server):
-    with open_server.client() as c:
-        cases = [
-            ({"text": "x", "sentences": ["y"]}, 422),  # both inputs
-            ({}, 422),
-            ({"sentences": []}, 422),
-            ({"text": "   "}, 422),  # nothing to translate
-            ({"text": "只有中文", "model": "some-other-model"}, 422),
-            ({"text": "中" * 100_001}, 413),
-        ]
-        for body, status in cases:
-            r = c.post("/v1/translate", json=body)
-            assert r.status_code == status, (body, r.text)
-            assert r.json()["detail"]
-        r = c.post("/v1/translate", content=b"{not json", headers={"content-type": "application/json"})
-        assert r.status_code == 422
-        assert c.post("/v1/align", json={"zh": "中文。", "en": "   "}).status_code == 422
+def test_polish_over_http_with_and_without_source(api):
+    c = api
+    english = "we visited zhejiang university on 3 May , \" Zhejiang Hospital \"said.\nThe 2 hospitals agreed."
+    r = c.post("/v1/polish", json={"english": english, "presplit": True})
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["kind"] == "polish" and len(doc["segments"]) == 2
+    first = doc["segments"][0]
+    assert first["action"] == "repaired" and first["draft"].startswith("We visited Zhejiang University on 3 May,")
+    r = c.post("/v1/polish", json={"english": "The hospital has campuses.", "source": "医院有3个院区。",
+                                   "presplit": True})
+    assert r.status_code == 200, r.text
+    seg = r.json()["segments"][0]
+    assert seg["source"] == "医院有3个院区。" and seg["action"] in ("kept", "replaced", "merged")
+    assert "3" in seg["draft"]  # the candidate without the source's number is refused
+    tmx = tmxfile(c.get(f"/v1/documents/{r.json()['id']}/parallel", params={"format": "tmx"}).content)
+    assert [u.source for u in tmx.units] == ["医院有3个院区。"]
 
 
-def test_large_requests_become_jobs_and_streams_deliver_sentences(open_server):
-    with open_server.client() as c:
-        big = "\n".join(f"第{i}段：浙江医院今天举行了第{i}次会议，共有{i * 10}人参加。" for i in range(300))
-        r = c.post("/v1/translate", json={"text": big})
-        assert r.status_code == 202 and r.headers["location"] == f"/v1/jobs/{r.json()['id']}"
-        job = _finished(c, r.json()["id"], 60)
-        assert job["status"] == "done", job
-        assert len(c.get(f"/v1/documents/{job['doc_id']}").json()["segments"]) == 300
+def test_bad_input_gets_4xx_with_a_message(api):
+    c = api
+    cases = [
+        ({"text": "x", "sentences": ["y"]}, 422),  # both inputs
+        ({}, 422),
+        ({"sentences": []}, 422),
+        ({"text": "   "}, 422),  # nothing to translate
+        ({"text": "只有中文", "model": "some-other-model"}, 422),
+        ({"text": "中" * 100_001}, 413),
+    ]
+    for body, status in cases:
+        r = c.post("/v1/translate", json=body)
+        assert r.status_code == status, (body, r.text)
+        assert r.json()["detail"]
+    r = c.post("/v1/translate", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert c.post("/v1/align", json={"zh": "中文。", "en": "   "}).status_code == 422
 
-        with c.stream("POST", "/v1/translate", params={"stream": "true"},
-                      json={"sentences": [f"第{i}句话。" for i in range(20)]}) as resp:
-            lines = [json.loads(x) for x in resp.iter_lines() if x]
-        assert [x["segment"]["n"] for x in lines[:-1]] == list(range(20))
-        assert "document" in lines[-1]
-        r = c.post("/v1/jobs", json={"kind": "align", "input": {"zh": "你好。", "en": "Hello."}})
-        assert r.status_code == 202
-        r = c.post("/v1/jobs", json={"kind": "align", "input": {"zh": "你好。"}})
-        assert r.status_code == 422 and "en" in r.json()["detail"]
+
+def test_large_requests_become_jobs_and_streams_deliver_sentences(api):
+    c = api
+    big = "\n".join(f"第{i}段：浙江医院今天举行了第{i}次会议，共有{i * 10}人参加。" for i in range(300))
+    r = c.post("/v1/translate", json={"text": big})
+    assert r.status_code == 202 and r.headers["location"] == f"/v1/jobs/{r.json()['id']}"
+    job = _finished(c, r.json()["id"], 60)
+    assert job["status"] == "done", job
+    assert len(c.get(f"/v1/documents/{job['doc_id']}").json()["segments"]) == 300
+
+    with c.stream("POST", "/v1/translate", params={"stream": "true"},
+                  json={"sentences": [f"第{i}句话。" for i in range(20)]}) as resp:
+        lines = [json.loads(x) for x in resp.iter_lines() if x]
+    assert [x["segment"]["n"] for x in lines[:-1]] == list(range(20))
+    assert "document" in lines[-1]
+    r = c.post("/v1/jobs", json={"kind": "align", "input": {"zh": "你好。", "en": "Hello."}})
+    assert r.status_code == 202
+    r = c.post("/v1/jobs", json={"kind": "align", "input": {"zh": "你好。"}})
+    assert r.status_code == 422 and "en" in r.json()["detail"]
 
 
 def test_concurrent_requests_each_get_their_own_output(tmp_path):
@@ -290,7 +292,7 @@ def test_real_model_server_translates_a_seed_article(tmp_path):
                 assert job["status"] == "done", job
                 doc_id = job["doc_id"]
             doc = c.get(f"/v1/documents/{doc_id}").json()
-            from mt.checks import has_cjk
+            from zhen.mt.checks import has_cjk
 
             assert doc["segments"] and not any(has_cjk(s["draft"]) for s in doc["segments"])
             tmx = tmxfile(c.get(f"/v1/documents/{doc_id}/parallel", params={"format": "tmx"}).content)

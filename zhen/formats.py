@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from translate.storage.tmx import tmxfile
+from translate.storage.xliff import xlifffile
+
 
 @dataclass
 class Pair:
@@ -15,8 +18,6 @@ class Pair:
 
 
 def tmx(pairs: Sequence[Pair], src_lang: str = "zh-CN", tgt_lang: str = "en") -> bytes:
-    from translate.storage.tmx import tmxfile
-
     store = tmxfile(sourcelanguage=src_lang, targetlanguage=tgt_lang)
     for p in pairs:
         store.addtranslation(p.source, src_lang, p.target, tgt_lang, comment=p.note or None)
@@ -24,9 +25,7 @@ def tmx(pairs: Sequence[Pair], src_lang: str = "zh-CN", tgt_lang: str = "en") ->
 
 
 def xliff(pairs: Sequence[Pair], src_lang: str = "zh-CN", tgt_lang: str = "en") -> bytes:
-    from translate.storage.xliff import xlifffile
-
-    store = xlifffile(sourcelanguage=src_lang, targetlanguage=tgt_lang)
+    store: xlifffile = xlifffile(sourcelanguage=src_lang, targetlanguage=tgt_lang)
     for p in pairs:
         unit = store.addsourceunit(p.source)
         unit.target = p.target

@@ -9,32 +9,33 @@ still checks terms and numbers on their output.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from mt.base import Request, Translator
-from mt.registry import register
+from zhen import config
+from zhen.errors import ModelNotInstalled
+from zhen.mt.base import Request, Translator
+from zhen.mt.registry import register
 
 
 @register("ctranslate2")
 class CTranslate2Translator(Translator):
     def __init__(self, model_path: str, source_lang: str | None = None, target_lang: str | None = None,
                  name: str | None = None, device: str = "cpu", compute_type: str = "default", beam_size: int = 1,
-                 max_decoding_length: int = 256, batch_size: int = 32, **_ignored: object):
+                 max_decoding_length: int = 256, batch_size: int = 32, **_ignored: object) -> None:
         import ctranslate2
         import sentencepiece as spm
 
         d = Path(model_path)
         if not (d / "model.bin").is_file():
-            raise FileNotFoundError(f"no CTranslate2 model in {d} (expected model.bin; convert with "
+            raise ModelNotInstalled(f"no CTranslate2 model in {d} (expected model.bin; convert with "
                                     f"ct2-transformers-converter)")
         shared = d / "sentencepiece.bpe.model"
         src, tgt = (shared, shared) if shared.exists() else (d / "source.spm", d / "target.spm")
         for p in (src, tgt):
             if not p.is_file():
-                raise FileNotFoundError(f"missing SentencePiece model {p} (pass --copy_files to the converter)")
-        threads = int(os.environ.get("ZHEN_THREADS", "0")) or (os.cpu_count() or 1)
+                raise ModelNotInstalled(f"missing SentencePiece model {p} (pass --copy_files to the converter)")
+        threads = config.settings().cpu_threads()
         self.model = ctranslate2.Translator(str(d), device=device, compute_type=compute_type, intra_threads=threads)
         self.sp_src = spm.SentencePieceProcessor(model_file=str(src))
         self.sp_tgt = spm.SentencePieceProcessor(model_file=str(tgt))

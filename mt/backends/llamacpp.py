@@ -9,15 +9,16 @@ from pathlib import Path
 import llama_cpp
 import numpy as np
 
-from mt.base import Request, Translator
-from mt.prompts import split_prompt
-from mt.registry import register
+from zhen import config
+from zhen.errors import ModelNotInstalled
+from zhen.mt.backends.llamacpp_engine import BatchEngine, _cjk_ban_mask
+from zhen.mt.base import Request, Translator
+from zhen.mt.prompts import split_prompt
+from zhen.mt.registry import register
 
 
 def _ban_mask_cached(llm, model_path: str) -> np.ndarray:  # noqa: ANN001 - llama_cpp.Llama
     """The CJK-token mask takes ~1 s to build; keep it beside the model."""
-    from mt.backends.llamacpp_engine import _cjk_ban_mask
-
     cache = Path(model_path + ".cjkban.npy")
     if cache.exists():
         mask = np.load(cache)
@@ -38,15 +39,12 @@ class LlamaCppTranslator(Translator):
     """Greedy, deterministic translation of a GGUF chat model through `BatchEngine`."""
 
     def __init__(self, model_path: str, family: str = "qwen", name: str | None = None, n_slots: int = 16,
-                 n_threads: int | None = None, few_shot: bool = True, ban_cjk: bool = True, max_tokens: int = 320):
-        from llama_cpp import Llama
-
-        from mt.backends.llamacpp_engine import BatchEngine
-
+                 n_threads: int | None = None, few_shot: bool = True, ban_cjk: bool = True,
+                 max_tokens: int = 320) -> None:
         if not Path(model_path).is_file():
-            raise FileNotFoundError(f"GGUF model not found: {model_path}")
-        threads = n_threads or int(os.environ.get("ZHEN_THREADS", "0")) or max(1, os.cpu_count() or 1)
-        self.llm = Llama(model_path, n_ctx=256, n_threads=threads, verbose=False)
+            raise ModelNotInstalled(f"GGUF model not found: {model_path}")
+        threads = n_threads or config.settings().cpu_threads()
+        self.llm = llama_cpp.Llama(model_path, n_ctx=256, n_threads=threads, verbose=False)
         self.family, self.few_shot, self.max_tokens = family, few_shot, max_tokens
         self.name = name or Path(model_path).stem
         ban = _ban_mask_cached(self.llm, model_path) if ban_cjk else None

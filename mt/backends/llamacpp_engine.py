@@ -10,6 +10,7 @@ sequence ends, and bans tokens that would put Chinese characters in English outp
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -55,7 +56,7 @@ class BatchEngine:
     """Greedy generation for many prompts sharing one prefix, `n_slots` sequences at a time."""
 
     def __init__(self, llm: llama_cpp.Llama, n_slots: int = 8, slot_ctx: int = 1024, n_threads: int | None = None,
-                 ban_mask: np.ndarray | None = None):
+                 ban_mask: np.ndarray | None = None) -> None:
         self.llm = llm
         self.n_slots = n_slots
         params = llama_cpp.llama_context_default_params()
@@ -86,10 +87,8 @@ class BatchEngine:
             self.ctx = None
 
     def __del__(self) -> None:  # pragma: no cover - interpreter shutdown order varies
-        try:
+        with contextlib.suppress(Exception):
             self.close()
-        except Exception:  # noqa: BLE001
-            pass
 
     def _decode(self, entries: list[tuple[int, int, int, bool]]) -> None:
         """Decode (token, pos, seq, want_logits) entries, in chunks of the batch size.
@@ -191,7 +190,8 @@ class BatchEngine:
                 jobs.append((i, s, c))
         p = len(self.prefix)
         while jobs:
-            group, used = [], 0
+            group: list[tuple[int, list[int], list[int]]] = []
+            used = 0
             while jobs and len(group) < self.n_slots and used + len(jobs[0][1]) + len(jobs[0][2]) <= limit:
                 used += len(jobs[0][1]) + len(jobs[0][2])
                 group.append(jobs.pop(0))

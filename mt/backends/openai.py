@@ -14,16 +14,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from mt.base import Request, Translator
-from mt.prompts import chat_messages
-from mt.registry import register
+from zhen.mt.base import Request, Translator
+from zhen.mt.prompts import chat_messages
+from zhen.mt.registry import register
 
 
 @register("openai")
 class OpenAITranslator(Translator):
     def __init__(self, base_urls: str | Sequence[str] = "http://127.0.0.1:8080/v1", model: str = "default",
                  api_key: str | None = None, concurrency: int = 4, timeout: float = 120.0, few_shot: bool = True,
-                 max_tokens: int = 320, name: str | None = None, **_ignored: object):
+                 max_tokens: int = 320, name: str | None = None, **_ignored: object) -> None:
         urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
         self.urls = [u.rstrip("/") for u in urls]
         self.model, self.few_shot, self.max_tokens = model, few_shot, max_tokens

@@ -12,9 +12,9 @@ import os
 import time
 from collections.abc import Sequence
 
-from mt.base import Request, Translator
-from mt.checks import romanise
-from mt.registry import register
+from zhen.mt.base import Request, Translator
+from zhen.mt.checks import romanise
+from zhen.mt.registry import register
 
 
 @register("fake")

@@ -6,9 +6,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from mt.pipeline import Pipeline
-from mt.qe import QualityEstimator
+from zhen.app import factory
 from zhen.errors import InputError
+from zhen.mt.pipeline import Pipeline
+from zhen.mt.qe import QualityEstimator
+from zhen.store import Store
 from zhen.text.decode import decode_bytes
 from zhen.text.document import parse_article
 from zhen.text.segment import is_zh, split_en
@@ -25,12 +27,9 @@ class Worker:
 
     @classmethod
     def create(cls, model: str | None = None, backend: str | None = None, memory_path: str | None = None) -> Worker:
-        from mt import registry
-        from mt.memory import TranslationMemory
-
-        translator = registry.create(backend) if backend else registry.load(model)
-        memory = TranslationMemory(memory_path) if memory_path else None
-        return cls(Pipeline(translator, memory), QualityEstimator())
+        translator = factory.translator(model, backend=backend)
+        memory = Store(memory_path) if memory_path else False
+        return cls(factory.pipeline(translator, memory=memory), QualityEstimator())
 
     def signature(self) -> str:
         return self.pipe.translator.signature()
@@ -58,7 +57,8 @@ def process(worker: Worker, name: str, data: bytes, include_boilerplate: bool = 
     ests = worker.qe.estimate([d.source for d in drafts], [d.draft for d in drafts], [d.logprob for d in drafts])
     beads, n_en = [], 0
     for i, (d, e) in enumerate(zip(drafts, ests)):
-        pieces = [p for p in (d.draft[a:b].strip() for a, b in split_en(d.draft)) if p] or ([d.draft] if d.draft else [])
+        pieces = [p for p in (d.draft[a:b].strip() for a, b in split_en(d.draft)) if p]
+        pieces = pieces or ([d.draft] if d.draft else [])
         beads.append({"zh": [i], "en": list(range(n_en, n_en + len(pieces))), "zh_text": d.source,
                       "en_text": " ".join(pieces), "score": e.score, "flags": e.reasons})
         n_en += len(pieces)

@@ -11,11 +11,22 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Protocol
 
-from zhen.errors import EXPECTED
+from zhen.batch.article import Worker, process
+from zhen.errors import ZhenError
+from zhen.models import presets
 
 Item = tuple[str, str, bytes]  # (key, name, data)
 Outcome = tuple[str, str, dict | str]  # (key, "ok" | "error", result or reason)
+
+
+class Engine(Protocol):
+    """Where articles are processed; `map` yields outcomes as they finish, in any order."""
+
+    def map(self, items: Iterable[Item]) -> Iterator[Outcome]: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -29,31 +40,28 @@ class WorkerSpec:
     threads: int | None = None
 
 
-_WORKER = None  # one per process
+_WORKER: Worker | None = None  # one per process
 
 
 def _init(spec: WorkerSpec) -> None:
     global _WORKER
-    from zhen.batch.article import Worker
-
     if spec.threads:
         os.environ["ZHEN_THREADS"] = str(spec.threads)
     _WORKER = Worker.create(spec.model, spec.backend, spec.memory_path)
 
 
 def _run(spec: WorkerSpec, key: str, name: str, data: bytes) -> Outcome:
-    from zhen.batch.article import process
-
+    if _WORKER is None:
+        _init(spec)
+    assert _WORKER is not None
     try:
         return key, "ok", process(_WORKER, name, data, spec.include_boilerplate)
-    except EXPECTED as err:
+    except ZhenError as err:
         return key, "error", str(err)
 
 
 def signature(spec: WorkerSpec) -> str:
     """The model signature a worker built from `spec` would report (for skip keys), without loading it."""
-    from zhen.models import presets
-
     if spec.backend:
         return spec.backend
     return presets.get(spec.model or presets.DEFAULT_TRANSLATOR).name
@@ -62,7 +70,7 @@ def signature(spec: WorkerSpec) -> str:
 class LocalEngine:
     """`concurrency` 1: in this process; more: that many worker processes, each with its own model."""
 
-    def __init__(self, spec: WorkerSpec, concurrency: int = 1):
+    def __init__(self, spec: WorkerSpec, concurrency: int = 1) -> None:
         self.spec, self.concurrency = spec, max(1, concurrency)
         self._pool: ProcessPoolExecutor | None = None
 
@@ -92,7 +100,7 @@ class RayEngine:
     `address` None starts a local cluster (`num_cpus` = workers); "auto" or ray://host:port joins one.
     """
 
-    def __init__(self, spec: WorkerSpec, workers: int = 2, address: str | None = None):
+    def __init__(self, spec: WorkerSpec, workers: int = 2, address: str | None = None) -> None:
         import ray
 
         env = {k: v for k, v in os.environ.items() if k.startswith(("ZHEN_", "FAKE_MT_")) or k == "PYTHONPATH"}
@@ -102,7 +110,7 @@ class RayEngine:
 
         @ray.remote(num_cpus=1)
         class ArticleActor:
-            def __init__(self, spec: WorkerSpec):
+            def __init__(self, spec: WorkerSpec) -> None:
                 _init(spec)
                 self.spec = spec
 
@@ -114,7 +122,7 @@ class RayEngine:
 
         threads = 1 if not address else None
         actor_spec = WorkerSpec(**{**spec.__dict__, "threads": threads})
-        self.actors = [ArticleActor.remote(actor_spec) for _ in range(workers)]
+        self.actors = [ArticleActor.remote(actor_spec) for _ in range(workers)]  # type: ignore[attr-defined]
         self.pool = ray.util.ActorPool(self.actors)
 
     def map(self, items: Iterable[Item]) -> Iterator[Outcome]:

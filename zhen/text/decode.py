@@ -11,9 +11,9 @@ import codecs
 
 from charset_normalizer import from_bytes
 
+from zhen.errors import DecodeError
 
-class DecodeError(ValueError):
-    """The input cannot be read as text in a supported encoding."""
+__all__ = ["DecodeError", "decode_bytes", "read_text"]
 
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -92,11 +92,3 @@ def read_text(path: str) -> str:
         data = fh.read()
     text, _ = decode_bytes(data, name=str(path))
     return text
-
-
-def split_lines(text: str) -> list[str]:
-    """One-segment-per-line text as lines: a final newline ends the last line, it does not add an empty one."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines

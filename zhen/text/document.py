@@ -104,7 +104,8 @@ def parse_article(text: str) -> Document:
             if any(ds < o_end and de > o_start for ds, de in norm.damaged):
                 flags.append("damaged")
             sentences.append(
-                Sentence(len(sentences), p_idx, kind.value, lang, text[o_start:o_end], norm.text[s:e], o_start, o_end, flags)
+                Sentence(len(sentences), p_idx, kind.value, lang, text[o_start:o_end], norm.text[s:e], o_start, o_end,
+                         flags)
             )
     return Document(text, sentences)
 

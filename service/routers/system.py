@@ -1,0 +1,44 @@
+"""The server itself: models, readiness, metrics and the review page."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from zhen.models.presets import PRESETS
+from zhen.service.deps import Principal, ServicesDep
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/v1/models")
+async def models(key: Principal, svc: ServicesDep) -> dict:
+    engine = svc.worker.engine
+    return {"loaded": engine.model() if engine else None,
+            "presets": [{"name": p.name, "role": p.role, "backend": p.backend, "installed": p.installed()}
+                        for p in PRESETS.values()]}
+
+
+@router.get("/healthz")
+async def healthz(svc: ServicesDep) -> JSONResponse:
+    worker = svc.worker
+    ready = worker.ready.is_set() and worker.engine is not None
+    body = {"status": "ok" if ready else ("loading" if not worker.ready.is_set() else "error"),
+            "model": worker.engine.model() if worker.engine else None, "waiting": worker.waiting(),
+            "done": worker.done_count, "grouped": worker.grouped_count, "error": worker.load_error}
+    return JSONResponse(body, 200 if ready else 503)
+
+
+@router.get("/metrics")
+async def prometheus(svc: ServicesDep) -> Response:
+    svc.metrics.waiting.set(svc.worker.waiting())
+    return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/review/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+async def review(doc_id: str) -> HTMLResponse:
+    page = resources.files("zhen.service").joinpath("static/review.html").read_text(encoding="utf-8")
+    return HTMLResponse(page)

@@ -1,0 +1,5 @@
+"""`python -m zhen.cli`."""
+
+from zhen.cli import run
+
+run()
