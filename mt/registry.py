@@ -23,6 +23,6 @@ def backends() -> list[str]:
     return TRANSLATORS.names()
 
 
-def create(backend: str, **options: Any) -> Translator:  # noqa: ANN401 - backend-specific options
+def create(backend: str, /, **options: Any) -> Translator:  # noqa: ANN401 - backend-specific options
     """Instantiate a backend by name, importing its module on first use (heavy deps load lazily)."""
     return TRANSLATORS.create(backend, **options)

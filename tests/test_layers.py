@@ -143,3 +143,12 @@ def test_translation_memory_lives_in_the_one_store_and_old_tables_migrate(tmp_pa
     assert tm.get_many(["k1"]) == {"k1": ("Hello", None)}
     tm.put_many([("k2", "sig", "再见", "Goodbye", -0.5)])
     assert len(tm) == 2 and Store(db).tm_get_many(["k2"]) == {"k2": ("Goodbye", -0.5)}
+
+
+def test_registries_pass_every_option_through(monkeypatch):
+    """Options may include `name` (presets pass their own): the backend's name is positional only."""
+    from zhen.plugins import Registry
+
+    reg: Registry[dict] = Registry("toy", "zhen.toys")
+    reg.register("echo")(lambda **kw: kw)
+    assert reg.create("echo", name="preset-name", backend="x") == {"name": "preset-name", "backend": "x"}

@@ -63,6 +63,6 @@ class Registry(Generic[T]):
         except KeyError:
             raise UnknownModel(f"unknown {self.kind} backend {name!r}; available: {', '.join(self.names())}") from None
 
-    def create(self, name: str, **options: Any) -> T:  # noqa: ANN401 - backend-specific options
-        """An instance of backend `name` built with `options`."""
-        return self.factory(name)(**options)
+    def create(self, backend: str, /, **options: Any) -> T:  # noqa: ANN401 - backend-specific options
+        """An instance of `backend` built with `options` (which may include a `name` of their own)."""
+        return self.factory(backend)(**options)
