@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from zhen.errors import InputError
 from zhen.text.cleanup import has_cjk, is_cjk
 
-MAX_SENTENCE_CHARS = 20_000  # longer than any real sentence; usually a whole file on one line
+MAX_SENTENCE_CHARS = 2_000  # ten times a long real sentence; longer is a paragraph or a file on one line
 _LATIN = re.compile(r"[A-Za-z]")
 
 

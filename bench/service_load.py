@@ -27,6 +27,17 @@ from server import Server
 from zhen import config
 
 
+def _peak_rss_mib(pid: int) -> float | None:
+    """The server process's peak resident memory (VmHWM), MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=20)
@@ -74,6 +85,8 @@ def main() -> None:
     for t in threads:
         t.join()
     wall = time.perf_counter() - start
+    assert srv.proc is not None
+    peak_rss = _peak_rss_mib(srv.proc.pid)  # read before the process ends
     srv.stop()
     q = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [0.0] * 99
     print(json.dumps({
@@ -82,6 +95,7 @@ def main() -> None:
         "statuses": dict(statuses), "server_errors": sum(v for k, v in statuses.items() if k.startswith("5")),
         "throughput_req_per_s": round(len(latencies) / wall, 2),
         "latency_p50_s": round(q[49], 3), "latency_p95_s": round(q[94], 3),
+        "server_peak_rss_mib": peak_rss,
     }, indent=2))
 
 

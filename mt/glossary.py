@@ -37,7 +37,7 @@ class Glossary:
         key = normalise(source).text
         if key and target.strip():
             self.terms[key] = target.strip()
-        self._max = max((len(k) for k in self.terms), default=0)
+            self._max = max(self._max, len(key))  # longest term bounds the match window
 
     def merged(self, other: Glossary | None) -> Glossary:
         """A new glossary: this one overridden by `other`."""

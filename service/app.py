@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from zhen import __version__
@@ -22,7 +23,9 @@ from zhen.errors import Unauthorized, ZhenError
 from zhen.service.auth import Limiter
 from zhen.service.deps import LOOPBACK, Metrics, Services
 from zhen.service.engine import engine_factory
+from zhen.service.middleware import BodyLimit, LoopbackHosts, RedactKeys, SecurityHeaders
 from zhen.service.routers import documents, jobs, operations, system
+from zhen.service.schemas import describe_errors
 from zhen.service.worker import Worker
 from zhen.store import Store
 
@@ -62,11 +65,13 @@ def create_app(settings: Settings) -> FastAPI:
     async def _zhen_error(_: Request, err: ZhenError) -> JSONResponse:
         return error_response(err)
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+        """One message, never an echo of the input (it may be megabytes, or not encodable)."""
+        return JSONResponse({"detail": describe_errors(list(err.errors()))}, 422)
+
     @app.middleware("http")
     async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_request_chars * 4 + 65536:
-            return JSONResponse({"detail": f"request body too large ({length} bytes)"}, 413)
         start = time.perf_counter()
         response = await call_next(request)
         path = getattr(request.scope.get("route"), "path", "unmatched")
@@ -76,4 +81,16 @@ def create_app(settings: Settings) -> FastAPI:
 
     for router in (operations.router, jobs.router, documents.router, system.router):
         app.include_router(router)
+    # Outermost last: headers on every answer, then the Host check, then the body limit.
+    app.add_middleware(BodyLimit, limit=settings.max_request_chars * 4 + 65536)
+    if not settings.auth:
+        app.add_middleware(LoopbackHosts, allowed=LOOPBACK)
+    app.add_middleware(SecurityHeaders, extra={"/review/": [(b"content-security-policy", system.REVIEW_CSP)]})
+    _redact_access_log()
     return app
+
+
+def _redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactKeys) for f in access.filters):
+        access.addFilter(RedactKeys())

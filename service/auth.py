@@ -8,12 +8,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 
-from zhen.errors import Forbidden, RateLimited, Unauthorized
+from zhen.errors import Forbidden, InputError, RateLimited, Unauthorized
 from zhen.store import Store, new_id
 
 DEFAULT_RPM = 60
@@ -26,24 +24,32 @@ class Key:
     name: str
     requests_per_minute: int
     chars_per_day: int
+    admin: bool = False  # sees and edits every key's documents and jobs
+
+    def may_see(self, owner: str | None) -> bool:
+        return self.admin or owner == self.id
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(store: Store, name: str, rpm: int = DEFAULT_RPM, chars_per_day: int = DEFAULT_CHARS_PER_DAY) -> str:
+def create_key(store: Store, name: str, rpm: int = DEFAULT_RPM, chars_per_day: int = DEFAULT_CHARS_PER_DAY,
+               admin: bool = False) -> str:
     """Create a key and return it in full (the only time it is shown)."""
+    if rpm < 1 or chars_per_day < 1:
+        raise InputError("a key needs at least 1 request per minute and 1 character per day")
     key_id, secret = new_id(), secrets.token_urlsafe(24)
     with store.tx() as db:
-        db.execute("INSERT INTO api_keys VALUES (?, ?, ?, ?, NULL, ?, ?)",
-                   (key_id, name, _hash(secret), time.time(), rpm, chars_per_day))
+        db.execute("INSERT INTO api_keys (id, name, hash, created, revoked, requests_per_minute, chars_per_day, "
+                   "admin) VALUES (?, ?, ?, ?, NULL, ?, ?, ?)",
+                   (key_id, name, _hash(secret), time.time(), rpm, chars_per_day, int(admin)))
     return f"zk_{key_id}_{secret}"
 
 
 def list_keys(store: Store) -> list[dict]:
     return [dict(r) for r in store.query(
-        "SELECT id, name, created, revoked, requests_per_minute, chars_per_day FROM api_keys ORDER BY created")]
+        "SELECT id, name, created, revoked, requests_per_minute, chars_per_day, admin FROM api_keys ORDER BY created")]
 
 
 def revoke_key(store: Store, key_id: str) -> bool:
@@ -58,8 +64,6 @@ class Limiter:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._lock = threading.Lock()
-        self._recent: dict[str, deque[float]] = {}
 
     def authenticate(self, presented: str | None) -> Key:
         if not presented:
@@ -73,21 +77,23 @@ class Limiter:
         r = rows[0]
         if r["revoked"] is not None:
             raise Forbidden("this API key has been revoked")
-        return Key(r["id"], r["name"], r["requests_per_minute"], r["chars_per_day"])
+        return Key(r["id"], r["name"], r["requests_per_minute"], r["chars_per_day"], bool(r["admin"]))
 
     def count_request(self, key: Key) -> None:
-        """One more request in the key's sliding minute, or 429 with when to retry."""
+        """One more request in the key's sliding minute, or 429 with when to retry. The minute is kept in the
+        store, so it survives restarts and every server on the store counts the same requests."""
+        if key.requests_per_minute < 1:
+            raise Forbidden("this API key allows no requests (0 per minute); create one with --rpm 1 or more")
         now = time.time()
-        with self._lock:
-            q = self._recent.setdefault(key.id, deque())
-            while q and q[0] < now - 60:
-                q.popleft()
-            if len(q) >= key.requests_per_minute:
-                raise RateLimited(f"request limit reached ({key.requests_per_minute} per minute)",
-                                retry_after=int(q[0] + 60 - now) + 1)
-            q.append(now)
         day = time.strftime("%Y-%m-%d", time.gmtime(now))
         with self.store.tx() as db:
+            db.execute("DELETE FROM requests WHERE key_id = ? AND t < ?", (key.id, now - 60))
+            recent = db.execute("SELECT COUNT(*) AS n, MIN(t) AS first FROM requests WHERE key_id = ?",
+                                (key.id,)).fetchone()
+            if recent["n"] >= key.requests_per_minute:
+                raise RateLimited(f"request limit reached ({key.requests_per_minute} per minute)",
+                                  retry_after=int(recent["first"] + 60 - now) + 1)
+            db.execute("INSERT INTO requests VALUES (?, ?)", (key.id, now))
             db.execute("INSERT INTO usage VALUES (?, ?, 1, 0) ON CONFLICT (key_id, day) DO UPDATE SET "
                        "requests = requests + 1", (key.id, day))
 
@@ -95,7 +101,7 @@ class Limiter:
         """Spend `chars` of the key's daily character allowance, or 429 until tomorrow (UTC)."""
         now = time.time()
         day = time.strftime("%Y-%m-%d", time.gmtime(now))
-        with self._lock, self.store.tx() as db:
+        with self.store.tx() as db:
             row = db.execute("SELECT chars FROM usage WHERE key_id = ? AND day = ?", (key.id, day)).fetchone()
             spent = row["chars"] if row else 0
             if spent + chars > key.chars_per_day:
@@ -104,3 +110,9 @@ class Limiter:
                                      f"needs {chars})", retry_after=tomorrow - int(now))
             db.execute("INSERT INTO usage VALUES (?, ?, 0, ?) ON CONFLICT (key_id, day) DO UPDATE SET "
                        "chars = chars + excluded.chars", (key.id, day, chars))
+
+    def refund_chars(self, key: Key, chars: int) -> None:
+        """Give back what a request that failed on its input was charged."""
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        with self.store.tx() as db:
+            db.execute("UPDATE usage SET chars = MAX(0, chars - ?) WHERE key_id = ? AND day = ?", (chars, key.id, day))

@@ -24,7 +24,9 @@ from zhen.store import Store
 from zhen.text.document import parse_article
 
 Emit = Callable[[dict], object]
+Between = Callable[[], None]
 STREAM_CHUNK = 8  # sentences per model call when streaming
+JOB_CHUNK = 16  # sentences per model call in a job, between which interactive requests are answered
 
 
 class Engine:
@@ -55,7 +57,7 @@ class Engine:
         return [{"n": d.id, "kind": d.kind, "paragraph": paragraphs.get(d.id), "source": d.source, "draft": d.draft,
                  "qe": e.score, "reasons": list(dict.fromkeys(d.flags + e.reasons))} for d, e in zip(drafts, ests)]
 
-    def translate(self, p: dict[str, Any], emit: Emit | None = None) -> dict:
+    def translate(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None) -> dict:
         pipe = self._pipeline(p.get("glossary"))
         if p.get("text") is not None:
             doc = parse_article(p["text"])
@@ -67,7 +69,7 @@ class Engine:
         else:
             title, sources, ids = None, [s.strip() for s in p["sentences"]], {}
         segments: list[dict] = []
-        step = STREAM_CHUNK if emit else max(1, len(sources))
+        step = STREAM_CHUNK if emit else JOB_CHUNK if between else max(1, len(sources))
         for start in range(0, len(sources), step):
             drafts = pipe.translate(sources[start : start + step], title=title)
             paragraphs = {}
@@ -82,10 +84,12 @@ class Engine:
             if emit:
                 for seg in chunk:
                     emit({"segment": seg})
+            if between and start + step < len(sources):
+                between()
         return {"kind": "translation", "title": title, "text": p.get("text") or "\n".join(sources),
                 "options": {k: p.get(k) for k in ("include_boilerplate", "qe") if k in p}, "segments": segments}
 
-    def align(self, p: dict[str, Any], emit: Emit | None = None) -> dict:
+    def align(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None) -> dict:
         alignment = align_texts(p["zh"], p["en"], self.embedder(), bool(p.get("presplit")), ("zh", "en"))
         rows = alignment.rows()
         # Each bead with both sides is also a segment, so it can be reviewed, edited and exported.
@@ -94,7 +98,7 @@ class Engine:
         return {"kind": "alignment", "title": None, "text": None, "model": alignment.embedder,
                 "options": {"presplit": bool(p.get("presplit"))}, "alignments": rows, "segments": segs}
 
-    def polish(self, p: dict[str, Any], emit: Emit | None = None) -> dict:
+    def polish(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None) -> dict:
         pipe = self._pipeline(None)
         if p.get("source"):
             res = polish_with_zh(p["source"], p["english"], pipe, self.embedder(), p.get("presplit", False))
@@ -105,11 +109,12 @@ class Engine:
         return {"kind": "polish", "title": res.title, "text": res.text, "options": {"source": bool(p.get("source"))},
                 "segments": segs}
 
-    def run(self, kind: str, payload: dict, emit: Emit | None = None) -> dict:
+    def run(self, kind: str, payload: dict, emit: Emit | None = None, between: Between | None = None) -> dict:
+        """The document for one request or job; `between` is called between chunks of a long translation."""
         op = {"translate": self.translate, "align": self.align, "polish": self.polish}.get(kind)
         if op is None:
             raise InputError(f"unknown job kind {kind!r}")
-        return op(payload, emit)
+        return op(payload, emit, between)
 
 
 def engine_factory(settings: config.Settings, store: Store) -> Callable[[], Engine]:

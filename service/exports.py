@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from zhen import formats
+from zhen.errors import InputError
 
 FORMATS = {"json": "application/json", "tsv": "text/tab-separated-values; charset=utf-8",
            "tmx": "application/x-tmx+xml", "xliff": "application/x-xliff+xml"}
@@ -32,13 +33,19 @@ def export(doc: dict, fmt: str) -> bytes:
         return json.dumps({"id": doc["id"], "source_language": src_lang, "target_language": tgt_lang,
                            "segments": rows}, ensure_ascii=False).encode()
     if fmt == "tsv":
-        clean = lambda t: t.replace("\t", " ").replace("\n", " ")  # noqa: E731
         lines = ["n\tsource\ttarget\tqe\tedited"]
-        lines += [f"{r['n']}\t{clean(r['source'])}\t{clean(r['target'])}\t{'' if r['qe'] is None else r['qe']}\t"
+        lines += [f"{r['n']}\t{tsv_cell(r['source'])}\t{tsv_cell(r['target'])}\t{'' if r['qe'] is None else r['qe']}\t"
                   f"{int(r['edited'])}" for r in rows]
         return ("\n".join(lines) + "\n").encode()
     if fmt in ("tmx", "xliff"):
         notes = [f"segment {r['n']}; qe {r['qe']}" + ("; edited by a translator" if r["edited"] else "") for r in rows]
         units = [formats.Pair(r["source"], r["target"], note, str(r["n"])) for r, note in zip(rows, notes)]
         return (formats.tmx if fmt == "tmx" else formats.xliff)(units, src_lang, tgt_lang)
-    raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    raise InputError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+
+
+def tsv_cell(text: str) -> str:
+    """One cell: no tabs or line breaks, and never read as a formula by a spreadsheet (OWASP's advice:
+    a cell starting with = + - @ or a control character gets a leading apostrophe)."""
+    text = text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\x00") else text

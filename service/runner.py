@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from zhen.errors import InputError, NotFound, TimedOut, TooLarge
+from zhen.errors import InputError, NotFound, TimedOut, TooLarge, ZhenError
 from zhen.service.auth import Key
 from zhen.service.deps import Services
 
@@ -29,13 +29,18 @@ def check_model(svc: Services, model: str | None) -> None:
         raise InputError(f"this server runs {engine.model()}; start another server for model {model!r}")
 
 
-async def run_sync(svc: Services, kind: str, payload: dict) -> dict:
-    """Run now (queued behind earlier interactive requests) and return the stored document."""
-    fut = svc.worker.submit(kind, payload)
+async def run_sync(svc: Services, kind: str, payload: dict, key: Key | None, chars: int) -> dict:
+    """Run now (queued behind earlier interactive requests) and return the stored document. A request
+    that fails on its input gets its characters back."""
+    fut = svc.worker.submit(kind, payload, key_id=key.id if key else None)
     try:
         doc_id = await asyncio.wait_for(asyncio.wrap_future(fut), svc.settings.sync_timeout)
     except TimeoutError:
         raise TimedOut("the model did not answer in time; submit large work as a job") from None
+    except ZhenError as err:
+        if key is not None and 400 <= err.http_status < 500:
+            svc.limiter.refund_chars(key, chars)
+        raise
     doc = svc.store.document(doc_id)
     if doc is None:  # removed between its commit and this read
         raise NotFound(f"no document {doc_id}")
@@ -50,11 +55,12 @@ def as_job(svc: Services, kind: str, payload: dict, key: Key | None) -> JSONResp
     return JSONResponse(svc.store.job(job_id), 202, headers={"Location": f"/v1/jobs/{job_id}"})
 
 
-def stream(svc: Services, kind: str, payload: dict) -> StreamingResponse:
+def stream(svc: Services, kind: str, payload: dict, key: Key | None) -> StreamingResponse:
     """NDJSON: one `{"segment": ...}` line per sentence as it is done, then `{"document": id}` (or `{"error"}`)."""
     loop = asyncio.get_running_loop()
     items: asyncio.Queue[dict] = asyncio.Queue()
-    fut = svc.worker.submit(kind, payload, lambda item: loop.call_soon_threadsafe(items.put_nowait, item))
+    fut = svc.worker.submit(kind, payload, lambda item: loop.call_soon_threadsafe(items.put_nowait, item),
+                            key_id=key.id if key else None)
     done = asyncio.wrap_future(fut)
 
     async def lines() -> AsyncIterator[bytes]:

@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from zhen.text.safety import check_text, displayable
+
+MAX_GLOSSARY_TERMS = 1_000  # a request's own glossary; each term is matched in every sentence
+MAX_TERM_CHARS = 200
+
+# Every text field: valid Unicode (no lone surrogates, which no store or encoder accepts).
+Text = Annotated[str, AfterValidator(check_text)]
+Term = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TERM_CHARS), AfterValidator(check_text)]
+
+
+def _edit_text(text: str) -> str:
+    """A translator's edit: something to read (not only blanks) that TMX/XLIFF can hold."""
+    if not text.strip():
+        raise ValueError("an edit must contain text, not only whitespace")
+    return check_text(text, xml=True)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class TranslateRequest(_Strict):
-    text: str | None = Field(None, description="a whole article (cleaned and segmented by the service)",
-                             min_length=1)
-    sentences: list[str] | None = Field(None, description="or sentences, one draft each, same order",
-                                        min_length=1, max_length=2000)
-    model: str | None = Field(None, description="must name the server's loaded model when given")
-    glossary: dict[str, str] | None = Field(None, description="source term → target term, on top of the built-in")
+    text: Text | None = Field(None, description="a whole article (cleaned and segmented by the service)",
+                              min_length=1)
+    sentences: list[Text] | None = Field(None, description="or sentences, one draft each, same order",
+                                         min_length=1, max_length=2000)
+    model: Text | None = Field(None, description="must name the server's loaded model when given", max_length=200)
+    glossary: dict[Term, Term] | None = Field(
+        None, description=f"source term → target term, on top of the built-in (at most {MAX_GLOSSARY_TERMS} "
+        f"terms of at most {MAX_TERM_CHARS} characters; their characters count towards the request's)",
+        max_length=MAX_GLOSSARY_TERMS)
     include_boilerplate: bool = False
     qe: Literal["fast", "full", "none"] = Field(
         "fast", description="fast: log-probabilities recorded while translating, length and checks; full: "
@@ -30,12 +49,14 @@ class TranslateRequest(_Strict):
         return self
 
     def chars(self) -> int:
-        return len(self.text) if self.text is not None else sum(len(s) for s in self.sentences or [])
+        """What the request costs: its text and its glossary (every term is matched against every sentence)."""
+        text = len(self.text) if self.text is not None else sum(len(s) for s in self.sentences or [])
+        return text + sum(len(k) + len(v) for k, v in (self.glossary or {}).items())
 
 
 class AlignRequest(_Strict):
-    zh: str = Field(..., min_length=1, description="Chinese text (article, or one sentence per line with presplit)")
-    en: str = Field(..., min_length=1, description="English text")
+    zh: Text = Field(..., min_length=1, description="Chinese text (article, or one sentence per line with presplit)")
+    en: Text = Field(..., min_length=1, description="English text")
     presplit: bool = False
 
     def chars(self) -> int:
@@ -43,8 +64,8 @@ class AlignRequest(_Strict):
 
 
 class PolishRequest(_Strict):
-    english: str = Field(..., min_length=1, description="the poor English article")
-    source: str | None = Field(None, min_length=1, description="its Chinese source, if there is one")
+    english: Text = Field(..., min_length=1, description="the poor English article")
+    source: Text | None = Field(None, min_length=1, description="its Chinese source, if there is one")
     presplit: bool = False
 
     def chars(self) -> int:
@@ -57,8 +78,8 @@ class JobRequest(_Strict):
 
 
 class EditRequest(_Strict):
-    text: str = Field(..., min_length=1, max_length=20000)
-    author: str | None = Field(None, max_length=200)
+    text: Annotated[str, AfterValidator(_edit_text)] = Field(..., min_length=1, max_length=20000)
+    author: Text | None = Field(None, max_length=200)
 
 
 class Job(BaseModel):
@@ -108,3 +129,14 @@ class Document(BaseModel):
     text: str | None = None
     segments: list[Segment] = []
     alignments: list[AlignmentRow] = []
+
+
+def describe_errors(errors: list[Any], limit: int = 8) -> str:
+    """Validation errors as one short message: where and what, never the input itself (which may be
+    megabytes, or hold characters no JSON encoder accepts)."""
+    parts = []
+    for e in errors[:limit]:
+        loc = ".".join(displayable(str(x))[:60] for x in e.get("loc", ()) if x != "body") or "body"
+        parts.append(f"{loc}: {e.get('msg', 'invalid')}")
+    more = f" (and {len(errors) - limit} more)" if len(errors) > limit else ""
+    return "; ".join(parts)[:2000] + more

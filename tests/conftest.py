@@ -61,5 +61,5 @@ def api(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(PLUGINS))
     settings = config.settings(home=tmp_path / "api-home", auth=False, backend="fake", plugins="fake_mt",
                                sync_chars=8000)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
         yield client

@@ -132,6 +132,7 @@ def test_translation_memory_lives_in_the_one_store_and_old_tables_migrate(tmp_pa
 
     db = tmp_path / "old.sqlite"
     con = sqlite3.connect(db)
+    con.executescript(MIGRATIONS[0] + ";" + MIGRATIONS[1])  # a store of version 2, as older servers left it
     con.execute("CREATE TABLE tm (key TEXT PRIMARY KEY, signature TEXT, source TEXT, target TEXT, created REAL)")
     con.execute("INSERT INTO tm VALUES ('k1', 'sig', '你好', 'Hello', 0)")
     con.execute("PRAGMA user_version = 2")

@@ -8,6 +8,8 @@ finished job and its document, an edit) is one transaction, so a crash leaves al
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
@@ -50,7 +52,22 @@ MIGRATIONS: list[Migration] = [
     # 3: the translation memory, which earlier versions created outside the migrations (with or without
     # its logprob column): keep such a table and its rows, add what is missing.
     lambda db: _translation_memory(db),
+    # 4: documents owned by the key that made them, admin keys, request counts kept in the store (so limits
+    # survive restarts and hold across servers), and jobs claimed by one server at a time under a lease
+    """
+    ALTER TABLE documents ADD COLUMN key_id TEXT;
+    ALTER TABLE api_keys ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE requests (key_id TEXT NOT NULL, t REAL NOT NULL);
+    CREATE INDEX requests_by_key ON requests (key_id, t);
+    ALTER TABLE jobs ADD COLUMN owner TEXT;
+    ALTER TABLE jobs ADD COLUMN lease_until REAL;
+    """,
 ]
+JOB_LEASE = 30.0  # seconds a claimed job stays its server's without a heartbeat
+
+
+class LostJob(Exception):
+    """The job is no longer this server's (its lease expired and another server claimed it)."""
 
 
 def _translation_memory(db: sqlite3.Connection) -> None:
@@ -62,6 +79,28 @@ def _translation_memory(db: sqlite3.Connection) -> None:
 
 def new_id() -> str:
     return uuid.uuid4().hex[:16]
+
+
+def worker_id() -> str:
+    """Who claims jobs: `host:pid:nonce`, so a server on the same host can tell a dead owner at once."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _owner_gone(owner: str | None) -> bool:
+    """True when `owner` was a process on this host that no longer runs (killed, crashed)."""
+    if not owner:
+        return True
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's: only its lease can say
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class Store:
@@ -120,15 +159,17 @@ class Store:
     # documents ---------------------------------------------------------------------------------
     def save_document(self, kind: str, *, title: str | None, model: str | None, options: dict[str, Any],
                       text: str | None, segments: Sequence[dict] = (), alignments: Sequence[dict] = (),
-                      job_id: str | None = None, doc_id: str | None = None,
-                      also: Callable[[sqlite3.Connection, str], None] | None = None) -> str:
-        """Insert a document with its parts; with `job_id`, mark the job done in the same transaction, and
-        run `also(connection, doc_id)` inside it too (so a caller's bookkeeping commits with the document)."""
+                      job_id: str | None = None, owner: str | None = None, doc_id: str | None = None,
+                      key_id: str | None = None, also: Callable[[sqlite3.Connection, str], None] | None = None) -> str:
+        """Insert a document with its parts; with `job_id`, mark the job done in the same transaction (only
+        if `owner` still holds it: LostJob otherwise, and nothing is stored), and run `also(connection,
+        doc_id)` inside it too (so a caller's bookkeeping commits with the document)."""
         doc_id = doc_id or new_id()
         now = time.time()
         with self.tx() as db:
-            db.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (doc_id, kind, now, title, model, json.dumps(options, ensure_ascii=False), text))
+            db.execute("INSERT INTO documents (id, kind, created, title, model, options, text, key_id) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (doc_id, kind, now, title, model, json.dumps(options, ensure_ascii=False), text, key_id))
             db.executemany(
                 "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(doc_id, s["n"], s.get("kind"), s.get("paragraph"), s.get("source"), s.get("draft"), s.get("action"),
@@ -139,8 +180,11 @@ class Store:
                 [(doc_id, a["k"], json.dumps(a["zh"]), json.dumps(a["en"]), a.get("zh_text"), a.get("en_text"),
                   a.get("score"), json.dumps(a.get("flags", []))) for a in alignments])
             if job_id:
-                db.execute("UPDATE jobs SET status = 'done', doc_id = ?, updated = ?, error = NULL WHERE id = ?",
-                           (doc_id, now, job_id))
+                cur = db.execute("UPDATE jobs SET status = 'done', doc_id = ?, updated = ?, error = NULL, "
+                                 "lease_until = NULL WHERE id = ? AND status = 'running' AND owner IS ?",
+                                 (doc_id, now, job_id, owner))
+                if cur.rowcount != 1:
+                    raise LostJob(f"job {job_id} is no longer held by {owner}")
             if also:
                 also(db, doc_id)
         return doc_id
@@ -210,20 +254,44 @@ class Store:
         return job_id
 
     def job(self, job_id: str) -> dict | None:
-        rows = self.query("SELECT id, kind, status, created, updated, doc_id, error, attempts FROM jobs WHERE id = ?",
-                          (job_id,))
+        rows = self.query("SELECT id, kind, status, created, updated, doc_id, error, attempts, key_id FROM jobs "
+                          "WHERE id = ?", (job_id,))
         return dict(rows[0]) if rows else None
 
     def job_payload(self, job_id: str) -> dict:
         return json.loads(self.query("SELECT payload FROM jobs WHERE id = ?", (job_id,))[0]["payload"])
 
-    def set_job(self, job_id: str, status: str, error: str | None = None) -> None:
-        with self.tx() as db:
-            db.execute("UPDATE jobs SET status = ?, error = ?, updated = ?, "
-                       "attempts = attempts + (CASE WHEN ? = 'running' THEN 1 ELSE 0 END) WHERE id = ?",
-                       (status, error, time.time(), status, job_id))
+    def claim_job(self, job_id: str, owner: str, lease: float = JOB_LEASE) -> bool:
+        """Make the job `owner`'s, atomically: True for exactly one of any number of servers asking. A job
+        can be claimed when queued, or running under a lease that expired or an owner on this host that died."""
+        now = time.time()
+        with self.tx() as db:  # BEGIN IMMEDIATE: one claimant at a time across processes
+            row = db.execute("SELECT status, owner, lease_until FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None or row["status"] not in ("queued", "running"):
+                return False
+            if row["status"] == "running" and row["owner"] != owner and not (
+                    (row["lease_until"] or 0) < now or _owner_gone(row["owner"])):
+                return False
+            db.execute("UPDATE jobs SET status = 'running', owner = ?, lease_until = ?, updated = ?, "
+                       "attempts = attempts + 1 WHERE id = ?", (owner, now + lease, now, job_id))
+        return True
 
-    def unfinished_jobs(self) -> list[str]:
-        """Jobs to (re)start after a restart: queued, or running when the process died."""
-        return [r["id"] for r in self.query(
-            "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created")]
+    def renew_lease(self, job_id: str, owner: str, lease: float = JOB_LEASE) -> bool:
+        """Extend the lease of a job `owner` is running; False if it is no longer `owner`'s."""
+        with self.tx() as db:
+            cur = db.execute("UPDATE jobs SET lease_until = ? WHERE id = ? AND owner = ? AND status = 'running'",
+                             (time.time() + lease, job_id, owner))
+        return cur.rowcount == 1
+
+    def fail_job(self, job_id: str, owner: str, error: str) -> None:
+        with self.tx() as db:
+            db.execute("UPDATE jobs SET status = 'failed', error = ?, updated = ?, lease_until = NULL "
+                       "WHERE id = ? AND owner = ?", (error, time.time(), job_id, owner))
+
+    def claimable_jobs(self) -> list[str]:
+        """Jobs some server should run: queued, or running under an expired lease or a dead owner."""
+        now = time.time()
+        rows = self.query("SELECT id, status, owner, lease_until FROM jobs WHERE status IN ('queued', 'running') "
+                          "ORDER BY created")
+        return [r["id"] for r in rows if r["status"] == "queued" or (r["lease_until"] or 0) < now
+                or _owner_gone(r["owner"])]

@@ -24,10 +24,10 @@ async def translate(body: TranslateRequest, key: Principal, svc: ServicesDep, st
     runner.check_model(svc, body.model)
     payload = body.model_dump(exclude={"model"})
     if stream_:
-        return runner.stream(svc, "translate", payload)
+        return runner.stream(svc, "translate", payload, key)
     if async_ or body.chars() > svc.settings.sync_chars:
         return runner.as_job(svc, "translate", payload, key)
-    return await runner.run_sync(svc, "translate", payload)
+    return await runner.run_sync(svc, "translate", payload, key, body.chars())
 
 
 @router.post("/align", response_model=Document, responses={202: {"model": Job}})
@@ -36,7 +36,7 @@ async def align(body: AlignRequest, key: Principal, svc: ServicesDep, async_: As
     runner.admit(svc, key, body.chars())
     if async_ or body.chars() > svc.settings.sync_chars * 10:
         return runner.as_job(svc, "align", body.model_dump(), key)
-    return await runner.run_sync(svc, "align", body.model_dump())
+    return await runner.run_sync(svc, "align", body.model_dump(), key, body.chars())
 
 
 @router.post("/polish", response_model=Document, responses={202: {"model": Job}})
@@ -45,4 +45,4 @@ async def polish(body: PolishRequest, key: Principal, svc: ServicesDep, async_: 
     runner.admit(svc, key, body.chars())
     if async_ or body.chars() > svc.settings.sync_chars:
         return runner.as_job(svc, "polish", body.model_dump(), key)
-    return await runner.run_sync(svc, "polish", body.model_dump())
+    return await runner.run_sync(svc, "polish", body.model_dump(), key, body.chars())

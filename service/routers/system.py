@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from importlib import resources
 
 from fastapi import APIRouter
@@ -12,6 +14,13 @@ from zhen.models.presets import PRESETS
 from zhen.service.deps import Principal, ServicesDep
 
 router = APIRouter(tags=["system"])
+REVIEW_PAGE = resources.files("zhen.service").joinpath("static/review.html").read_text(encoding="utf-8")
+_SCRIPT = REVIEW_PAGE.split("<script>", 1)[1].split("</script>", 1)[0]
+# The page's one inline script is allowed by its hash; nothing else runs, and no other site may frame it.
+_SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+REVIEW_CSP = (f"default-src 'none'; script-src 'sha256-{_SCRIPT_HASH}'; "
+              "style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'; "
+              "base-uri 'none'; form-action 'none'").encode()
 
 
 @router.get("/v1/models")
@@ -40,5 +49,4 @@ async def prometheus(svc: ServicesDep) -> Response:
 
 @router.get("/review/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
 async def review(doc_id: str) -> HTMLResponse:
-    page = resources.files("zhen.service").joinpath("static/review.html").read_text(encoding="utf-8")
-    return HTMLResponse(page)
+    return HTMLResponse(REVIEW_PAGE)

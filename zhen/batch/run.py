@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from zhen.batch import outputs
 from zhen.batch.engines import Engine, WorkerSpec, signature
+from zhen.batch.names import OutputNames, display_path
 from zhen.errors import InputError
 from zhen.store import Store
 
@@ -59,9 +61,9 @@ def article_key(data: bytes, model: str, options: dict) -> str:
     return h.hexdigest()
 
 
-def _stem(path: Path, root: Path | None) -> str:
-    rel = path.relative_to(root) if root and path.is_relative_to(root) else Path(path.name)
-    return str(rel.with_suffix("")).replace("/", "__")
+def _common_root(files: list[Path]) -> Path | None:
+    """Where a glob's matches meet, so `d1/x.txt` and `d2/x.txt` are named `d1__x` and `d2__x`."""
+    return Path(os.path.commonpath([f.resolve().parent for f in files])) if files else None
 
 
 class Batch:
@@ -74,8 +76,14 @@ class Batch:
     def _pending(self, files: list[Path], root: Path | None, summary: Summary) -> Iterator[tuple[str, str, bytes]]:
         done = {r["key"]: r for r in self.store.query("SELECT key, name, status, outputs, error FROM batch_items")}
         seen: set[str] = set()
+        names = OutputNames(self.out)
         for path in files:
-            data = path.read_bytes()
+            name = names.stem(path, root)
+            try:
+                data = path.read_bytes()
+            except OSError as err:  # unreadable (permissions, vanished): reported, the rest goes on
+                summary.failed.append({"article": display_path(path), "reason": f"cannot read: {err.strerror}"})
+                continue
             key = article_key(data, self.model, self.options)
             if key in seen:  # the same bytes under another name: done once, under the first name
                 summary.skipped += 1
@@ -88,7 +96,8 @@ class Batch:
             if row and row["status"] == "failed":  # same bytes, same reason: reported again, not retried
                 summary.failed.append({"article": row["name"], "reason": row["error"], "earlier_run": True})
                 continue
-            yield key, _stem(path, root), data
+            names.save()  # before the article is done: a name, once given, is kept
+            yield key, name, data
 
     def _record(self, key: str, name: str, status: str, *, doc: dict | None = None, files: Sequence[str] = (),
                 error: str | None = None) -> None:
@@ -113,7 +122,7 @@ class Batch:
         """Process every article under `inputs` not done yet; returns the summary (also `summary.json`)."""
         start = time.perf_counter()
         files = find_articles(inputs)
-        root = Path(inputs) if Path(inputs).is_dir() else None
+        root = Path(inputs).resolve() if Path(inputs).is_dir() else _common_root(files)
         self.out.mkdir(parents=True, exist_ok=True)
         outputs.clean_partial(self.out)
         summary = Summary(total=len(files))

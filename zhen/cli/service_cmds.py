@@ -52,9 +52,10 @@ def keys() -> None:
 @click.option("--rpm", default=60, show_default=True, type=click.IntRange(min=1), help="requests per minute")
 @click.option("--chars-per-day", default=200_000, show_default=True, type=click.IntRange(min=1),
               help="characters per day")
-def keys_create(name: str, rpm: int, chars_per_day: int) -> None:
+@click.option("--admin", is_flag=True, help="may read and edit every key's documents and jobs")
+def keys_create(name: str, rpm: int, chars_per_day: int, admin: bool) -> None:
     """Create a key and print it (shown only once)."""
-    click.echo(create_key(factory.store(), name, rpm, chars_per_day))
+    click.echo(create_key(factory.store(), name, rpm, chars_per_day, admin))
 
 
 @keys.command("list")
@@ -62,7 +63,9 @@ def keys_list() -> None:
     """List keys (ids, names, limits; never the secret)."""
     for k in list_keys(factory.store()):
         state = "revoked" if k["revoked"] else "active"
-        click.echo(f"{k['id']}\t{k['name']}\t{state}\t{k['requests_per_minute']}/min\t{k['chars_per_day']} chars/day")
+        role = "\tadmin" if k["admin"] else ""
+        click.echo(f"{k['id']}\t{k['name']}\t{state}\t{k['requests_per_minute']}/min\t{k['chars_per_day']} chars/day"
+                   f"{role}")
 
 
 @keys.command("revoke")

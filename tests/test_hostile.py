@@ -1,0 +1,299 @@
+"""Hostile and odd input against the service and batch: every case a 4xx with a message or correct
+behaviour, never a 500, a stall, a leak, or a lost article (the probes of issue 19, kept as tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from conftest import PLUGINS
+from fastapi.testclient import TestClient
+from server import Server
+from translate.storage.tmx import tmxfile
+
+from zhen import config
+from zhen.cli import main
+from zhen.service.app import create_app
+from zhen.service.auth import create_key
+from zhen.store import Store
+
+JSON = {"content-type": "application/json"}
+
+
+def _doc(c: TestClient, sentences: list[str]) -> dict:
+    r = c.post("/v1/translate", json={"sentences": sentences})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+BAD_BODIES = [
+    ("/v1/translate", '{"text": NaN}'),
+    ("/v1/translate", '{"sentences": [Infinity]}'),
+    ("/v1/align", '{"zh": NaN, "en": "x"}'),
+    ("/v1/polish", '{"english": -Infinity}'),
+    ("/v1/jobs", '{"kind": "translate", "input": {"text": NaN}}'),
+    ("/v1/translate", '{"text": "\\ud800你好"}'),
+    ("/v1/translate", '{"sentences": ["好", "\\udfff"]}'),
+    ("/v1/translate", '{"sentences": ["你好。"], "glossary": {"\\ud800": "x"}}'),
+    ("/v1/align", '{"zh": "你好。", "en": "\\ud83d"}'),
+    ("/v1/polish", '{"english": "Hello.", "source": "\\udc80"}'),
+    ("/v1/jobs", '{"kind": "align", "input": {"zh": "\\ud800", "en": "x"}}'),
+    ("/v1/translate", '{"text": "\\ud800' + "x" * 50_000 + '", "qe": "\\ud800"}'),
+]
+
+
+@pytest.mark.parametrize("path,body", BAD_BODIES)
+def test_nan_and_lone_surrogates_get_a_short_422(api, path, body):
+    r = api.post(path, content=body.encode(), headers=JSON)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert isinstance(detail, str) and detail and len(r.content) < 3000  # a message, never the input echoed
+
+
+def test_a_big_wrong_body_is_not_echoed(api):
+    r = api.post("/v1/align", json={"zh": ["中" * 100_000], "en": "x"})  # 300 kB: under the body limit
+    assert r.status_code == 422 and len(r.content) < 3000
+
+
+def test_segment_numbers_edits_and_exports(api):
+    doc = _doc(api, ["浙江医院成立于1954年。", "医院有3个院区。"])
+    base = f"/v1/documents/{doc['id']}/segments"
+    for n in ("9223372036854775808", "-1", "99999999999999999999999"):
+        r = api.put(f"{base}/{n}", json={"text": "Fine."})
+        assert r.status_code == 422, (n, r.text)
+    assert api.put(f"{base}/7", json={"text": "Fine."}).status_code == 404
+    for text in ("   ", "\n\t ", "bad \x12 control"):
+        r = api.put(f"{base}/1", json={"text": text})
+        assert r.status_code == 422 and r.json()["detail"], (text, r.text)
+    # An edit stored before the check existed still exports: TMX without the character, not a 500.
+    store = api.app.state.services.store
+    store.add_edit(doc["id"], 0, "Zhejiang \x12Hospital was founded in 1954.", "legacy")
+    r = api.get(f"/v1/documents/{doc['id']}/parallel", params={"format": "tmx"})
+    assert r.status_code == 200
+    units = {u.source: u.target for u in tmxfile(r.content).units}
+    assert units["浙江医院成立于1954年。"] == "Zhejiang Hospital was founded in 1954."
+    assert "医院有3个院区。" in units  # the refused whitespace edit deleted nothing
+    for formula in ("=HYPERLINK(\"http://x\")", "+1+1", "-2", "@SUM(A1)"):
+        assert api.put(f"{base}/1", json={"text": formula}).status_code == 200
+        tsv = api.get(f"/v1/documents/{doc['id']}/parallel", params={"format": "tsv"}).text
+        cell = tsv.splitlines()[2].split("\t")[2]
+        assert cell == "'" + formula, tsv
+
+
+def test_glossaries_are_bounded_and_charged(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    settings = config.settings(home=tmp_path, backend="fake", plugins="fake_mt")
+    key = create_key(Store(settings.db_path()), "g", rpm=100, chars_per_day=1_000)
+    with TestClient(create_app(settings), base_url="http://localhost", headers={"X-API-Key": key}) as c:
+        huge = {f"术语{i}": f"term {i}" for i in range(30_000)}
+        start = time.perf_counter()
+        r = c.post("/v1/translate", json={"sentences": ["你好。"], "glossary": huge})
+        assert r.status_code in (413, 422) and time.perf_counter() - start < 10, r.text
+        assert c.post("/v1/translate", json={"sentences": ["你好。"], "glossary": {"长" * 300: "x"}}).status_code == 422
+        terms = {f"医院{i:03d}": "hospital " * 3 for i in range(60)}  # ~1,800 characters of glossary
+        r = c.post("/v1/translate", json={"sentences": ["你好。"], "glossary": terms})
+        assert r.status_code == 429 and "character limit" in r.json()["detail"]  # the glossary is charged too
+        spent = sqlite3.connect(settings.db_path()).execute("SELECT chars FROM usage").fetchone()
+        assert spent is None or spent[0] == 0
+
+
+def test_failed_requests_are_not_charged_and_limits_live_in_the_store(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    settings = config.settings(home=tmp_path, backend="fake", plugins="fake_mt")
+    store = Store(settings.db_path())
+    key = create_key(store, "a", rpm=4, chars_per_day=10_000)
+    with TestClient(create_app(settings), base_url="http://localhost", headers={"X-API-Key": key}) as c:
+        r = c.post("/v1/translate", json={"text": "   \n  "})  # nothing to translate: 422 from the worker
+        assert r.status_code == 422
+        assert store.query("SELECT chars FROM usage")[0]["chars"] == 0
+        assert c.post("/v1/translate", json={"sentences": ["你好。"]}).status_code == 200
+    with TestClient(create_app(settings), base_url="http://localhost", headers={"X-API-Key": key}) as c:
+        codes = [c.get("/v1/jobs/none").status_code for _ in range(3)]
+    assert codes == [404, 404, 429]  # a new app on the same store remembers the minute's 2 requests
+    with sqlite3.connect(settings.db_path()) as db:  # a key made by an older version with --rpm 0
+        db.execute("UPDATE api_keys SET requests_per_minute = 0")
+    with TestClient(create_app(settings), base_url="http://localhost", headers={"X-API-Key": key}) as c:
+        r = c.get("/v1/models")
+        assert r.status_code == 403 and "0 per minute" in r.json()["detail"]
+
+
+def test_documents_belong_to_their_key_and_an_admin_sees_all(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    settings = config.settings(home=tmp_path, backend="fake", plugins="fake_mt")
+    store = Store(settings.db_path())
+    alice, bob, admin = (create_key(store, n) for n in ("alice", "bob", "root"))
+    store.query("UPDATE api_keys SET admin = 1 WHERE name = 'root'")
+    with TestClient(create_app(settings), base_url="http://localhost") as c:
+        doc = c.post("/v1/translate", json={"sentences": ["你好。"]}, headers={"X-API-Key": alice}).json()
+        job = c.post("/v1/translate", params={"async": "true"}, json={"sentences": ["再见。"]},
+                     headers={"X-API-Key": alice}).json()
+        for path in (f"/v1/documents/{doc['id']}", f"/v1/documents/{doc['id']}/parallel", f"/v1/jobs/{job['id']}"):
+            assert c.get(path, headers={"X-API-Key": alice}).status_code == 200, path
+            assert c.get(path, headers={"X-API-Key": bob}).status_code == 404, path
+            assert c.get(path, headers={"X-API-Key": admin}).status_code == 200, path
+        assert c.put(f"/v1/documents/{doc['id']}/segments/0", json={"text": "Hi."},
+                     headers={"X-API-Key": bob}).status_code == 404
+
+
+def test_no_auth_server_checks_the_host_and_pages_send_security_headers(api):
+    assert api.get("/healthz", headers={"host": "evil.example"}).status_code == 421
+    assert api.get("/healthz", headers={"host": "localhost:8000"}).status_code in (200, 503)
+    assert api.get("/healthz", headers={"host": "[::1]:8000"}).status_code in (200, 503)
+    r = api.get("/review/abc")
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-frame-options"] == "DENY" and "localStorage" not in r.text
+
+
+def test_presplit_book_length_lines_are_refused_at_once(api):
+    start = time.perf_counter()
+    r = api.post("/v1/align", json={"zh": "中" * 10_000 + "\n你好。", "en": "Hello.\nHi.", "presplit": True})
+    assert r.status_code == 422 and "characters long" in r.json()["detail"]
+    assert time.perf_counter() - start < 5
+
+
+def _chunked_upload(port: int, megabytes: int) -> bytes:
+    """POST `megabytes` of chunked body without a key; returns what the server answered."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(b"POST /v1/align HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n")
+        chunk = b"%x\r\n" % (1 << 20) + b"a" * (1 << 20) + b"\r\n"
+        try:
+            for _ in range(megabytes):
+                s.sendall(chunk)
+            s.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server answered and closed: the rest of the body is never read
+        s.settimeout(10)
+        return s.recv(4096)
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.mark.slow
+def test_a_300_mb_chunked_upload_is_refused_in_bounded_memory(tmp_path):
+    for args in (("--backend", "fake"), ("--no-auth", "--backend", "fake")):
+        srv = Server(tmp_path, *args).start()
+        try:
+            answer = _chunked_upload(srv.port, 300)
+            assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+            assert _peak_rss_mib(srv.proc.pid) < 200
+        finally:
+            srv.stop()
+
+
+@pytest.mark.slow
+def test_keys_in_review_links_stay_out_of_the_access_log(tmp_path):
+    srv = Server(tmp_path, "--no-auth", "--backend", "fake").start()
+    try:
+        httpx.get(srv.url + "/review/abc", params={"key": "zk_secret_SECRETVALUE"})
+        httpx.get(srv.url + "/review/abc", params={"api_key": "OTHERSECRET", "x": "1"})
+    finally:
+        srv.stop()
+    log = (tmp_path / f"server-{srv.port}.log").read_text()
+    assert "/review/abc?key=[redacted]" in log and "SECRETVALUE" not in log and "OTHERSECRET" not in log
+
+
+@pytest.mark.slow
+def test_two_servers_on_one_store_run_every_job_exactly_once(tmp_path):
+    env = {"FAKE_MT_DELAY": "0.05"}
+    a = Server(tmp_path, "--no-auth", "--backend", "fake", env=env).start()
+    b = Server(tmp_path, "--no-auth", "--backend", "fake", env=env).start()
+    jobs = []
+    try:
+        for i in range(12):
+            srv = a if i % 2 else b
+            with srv.client() as c:
+                r = c.post("/v1/translate", params={"async": "true"},
+                           json={"sentences": [f"第{i}号病人在{k}楼。" for k in range(6)]})
+                assert r.status_code == 202
+                jobs.append(r.json()["id"])
+        time.sleep(0.5)
+        a.kill()  # a dies holding a job or two: b must take them over, once
+        with b.client() as c:
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                states = [c.get(f"/v1/jobs/{j}").json()["status"] for j in jobs]
+                if all(s == "done" for s in states):
+                    break
+                time.sleep(0.3)
+            assert states == ["done"] * len(jobs), states
+    finally:
+        a.stop()
+        b.stop()
+    db = sqlite3.connect(tmp_path / "zhen.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == len(jobs)
+    assert db.execute("SELECT COUNT(DISTINCT doc_id) FROM jobs").fetchone()[0] == len(jobs)
+    assert db.execute("SELECT COUNT(*) FROM segments").fetchone()[0] == 6 * len(jobs)
+
+
+def _batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *inputs: str) -> dict:
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    monkeypatch.setenv("ZHEN_PLUGINS", "fake_mt")
+    res = CliRunner().invoke(main, ["batch", "translate", *inputs, "--out", str(tmp_path / "out"), "--backend",
+                                    "fake"])
+    assert res.exit_code == 0, res.output
+    return json.loads(res.output[res.output.index("{"):])
+
+
+def test_batch_names_never_collide_and_stay_stable(tmp_path, monkeypatch):
+    src = tmp_path / "in"
+    (src / "a").mkdir(parents=True)
+    (src / "a" / "b.txt").write_text("北京医院今天开业。\n", encoding="utf-8")
+    (src / "a__b.txt").write_text("上海医院今天开业。\n", encoding="utf-8")
+    for d, city in (("d1", "杭州"), ("d2", "宁波")):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "x.txt").write_text(f"{city}医院今天开业。\n", encoding="utf-8")
+    first = _batch(tmp_path, monkeypatch, str(src))
+    assert first["done"] == 2
+    _batch(tmp_path, monkeypatch, str(tmp_path / "d*" / "x.txt"))
+    out = tmp_path / "out"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    stems = list(manifest.values())
+    assert len(stems) == len(set(stems)) == 4
+    english = {json.loads((out / f"{s}.json").read_text())["sentences"][0]["source"] for s in stems}
+    assert english == {"北京医院今天开业。", "上海医院今天开业。", "杭州医院今天开业。", "宁波医院今天开业。"}
+    again = _batch(tmp_path, monkeypatch, str(src))
+    assert again["skipped"] == 2 and json.loads((out / "manifest.json").read_text(encoding="utf-8")) == manifest
+
+
+@pytest.mark.skipif(os.uname().sysname == "Darwin", reason="macOS file systems refuse non-UTF-8 names")
+def test_batch_survives_file_names_that_are_not_utf8(tmp_path, monkeypatch):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "good.txt").write_text("北京医院今天开业。\n", encoding="utf-8")
+    bad = os.fsdecode(bytes(src) + b"/\xff\xfe-gb.txt")
+    Path(bad).write_text("天津医院今天开业。\n", encoding="utf-8")
+    (src / "z-last.txt").write_text("广州医院今天开业。\n", encoding="utf-8")
+    summary = _batch(tmp_path, monkeypatch, str(src))
+    assert summary["done"] == 3 and summary["failed"] == 0, summary
+    names = sorted(p.name for p in (tmp_path / "out").glob("*.json") if p.name not in ("summary.json",
+                                                                                       "manifest.json"))
+    assert names == ["_xff_xfe-gb.json", "good.json", "z-last.json"]
+    assert _batch(tmp_path, monkeypatch, str(src))["skipped"] == 3  # the rerun works too
+
+
+def test_a_short_request_waits_for_one_chunk_not_a_whole_job(api, monkeypatch):
+    monkeypatch.setenv("FAKE_MT_DELAY", "0.02")  # 250 sentences: a 5-second job
+    r = api.post("/v1/translate", params={"async": "true"}, json={"sentences": [f"第{i}句。" for i in range(250)]})
+    job = r.json()["id"]
+    deadline = time.time() + 30
+    while api.get(f"/v1/jobs/{job}").json()["status"] != "running" and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    start = time.perf_counter()
+    r = api.post("/v1/translate", json={"sentences": ["你好。"]})
+    waited = time.perf_counter() - start
+    assert r.status_code == 200 and waited < 3, waited  # one 16-sentence chunk is ~0.3 s
+    assert api.get(f"/v1/jobs/{job}").json()["status"] == "running"  # the job was still going
