@@ -19,6 +19,14 @@ _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augu
            "November", "December"]
 
 
+CJK_PUNCTUATION = frozenset(chr(k) for k in _CJK_PUNCT)
+
+
+def english_punctuation(text: str) -> str:
+    """Chinese punctuation as its English counterpart (`，` → `, `), spacing tidied."""
+    return re.sub(r" {2,}", " ", text.translate(_CJK_PUNCT)).strip()
+
+
 def romanise(text: str) -> str:
     """Replace any Chinese left in English output by capitalised pinyin (`鄞州` → `Yinzhou`)."""
     def repl(m: re.Match[str]) -> str:

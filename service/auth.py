@@ -11,7 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from zhen.errors import Forbidden, InputError, RateLimited, Unauthorized
+from zhen.errors import Forbidden, InputError, QuotaExceeded, RateLimited, Unauthorized
 from zhen.store import Store, new_id
 
 DEFAULT_RPM = 60
@@ -106,7 +106,7 @@ class Limiter:
             spent = row["chars"] if row else 0
             if spent + chars > key.chars_per_day:
                 tomorrow = (int(now) // 86400 + 1) * 86400
-                raise RateLimited(f"character limit reached ({spent} of {key.chars_per_day} today; this request "
+                raise QuotaExceeded(f"character limit reached ({spent} of {key.chars_per_day} today; this request "
                                      f"needs {chars})", retry_after=tomorrow - int(now))
             db.execute("INSERT INTO usage VALUES (?, ?, 0, ?) ON CONFLICT (key_id, day) DO UPDATE SET "
                        "chars = chars + excluded.chars", (key.id, day, chars))

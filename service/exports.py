@@ -1,4 +1,4 @@
-"""Parallel text in the formats translation tools read: JSON, TSV, TMX 1.4 and XLIFF 1.1.
+"""Parallel text in the formats translation tools read: JSON, TSV, TMX 1.4 and XLIFF 1.2.
 
 TMX and XLIFF are written by translate-toolkit (`zhen.formats`) so CAT tools (and translate-toolkit itself) read them
 back; the text exported for each segment is the translator's latest edit, else the machine draft.
@@ -39,8 +39,10 @@ def export(doc: dict, fmt: str) -> bytes:
         return ("\n".join(lines) + "\n").encode()
     if fmt in ("tmx", "xliff"):
         notes = [f"segment {r['n']}; qe {r['qe']}" + ("; edited by a translator" if r["edited"] else "") for r in rows]
-        units = [formats.Pair(r["source"], r["target"], note, str(r["n"])) for r, note in zip(rows, notes)]
-        return (formats.tmx if fmt == "tmx" else formats.xliff)(units, src_lang, tgt_lang)
+        units = [formats.Pair(r["source"], r["target"], note, str(r["n"]), r["edited"]) for r, note in zip(rows, notes)]
+        if fmt == "tmx":
+            return formats.tmx(units, src_lang, tgt_lang)
+        return formats.xliff(units, src_lang, tgt_lang, original=doc["title"] or doc["id"])
     raise InputError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 
 

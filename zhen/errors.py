@@ -61,6 +61,10 @@ class RateLimited(ZhenError, http_status=429):
     """A key over its requests per minute or characters per day; `retry_after` says when to retry."""
 
 
+class QuotaExceeded(RateLimited):
+    """A key over its characters per day (DeepL's API answers this with 456)."""
+
+
 class Unavailable(ZhenError, http_status=503, exit_code=3):
     """The service cannot take the work now (queue full, model failed to load); try again later."""
 

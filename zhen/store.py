@@ -62,6 +62,11 @@ MIGRATIONS: list[Migration] = [
     ALTER TABLE jobs ADD COLUMN owner TEXT;
     ALTER TABLE jobs ADD COLUMN lease_until REAL;
     """,
+    # 5: translated files waiting to be downloaded (LibreTranslate's /translate_file), owned like documents
+    """
+    CREATE TABLE files (id TEXT PRIMARY KEY, doc_id TEXT, key_id TEXT, name TEXT NOT NULL,
+                        media_type TEXT NOT NULL, data BLOB NOT NULL, created REAL NOT NULL);
+    """,
 ]
 JOB_LEASE = 30.0  # seconds a claimed job stays its server's without a heartbeat
 
@@ -222,6 +227,18 @@ class Store:
             db.execute("INSERT INTO edits (doc_id, n, text, author, created) VALUES (?, ?, ?, ?, ?)",
                        (doc_id, n, text, author, time.time()))
         return True
+
+    # translated files ----------------------------------------------------------------------------
+    def save_file(self, name: str, media_type: str, data: bytes, doc_id: str | None, key_id: str | None) -> str:
+        file_id = uuid.uuid4().hex  # the download link is the secret: 128 random bits
+        with self.tx() as db:
+            db.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (file_id, doc_id, key_id, name, media_type, data, time.time()))
+        return file_id
+
+    def file(self, file_id: str) -> dict | None:
+        rows = self.query("SELECT * FROM files WHERE id = ?", (file_id,))
+        return dict(rows[0]) if rows else None
 
     # translation memory ------------------------------------------------------------------------
     def tm_get_many(self, keys: Sequence[str]) -> dict[str, tuple[str, float | None]]:

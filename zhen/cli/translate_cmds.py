@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
 from zhen.app import factory
+from zhen.app.files import translate_file
 from zhen.app.polish import polish_english, polish_with_zh
 from zhen.app.quality import make_estimator
 from zhen.app.translate import translate_article, translate_presplit
@@ -18,6 +20,7 @@ from zhen.mt.glossary import load_file
 from zhen.mt.pipeline import normalise_lines
 from zhen.text.decode import read_text
 
+FILE_KINDS = (".html", ".htm", ".docx", ".xlf", ".xliff")  # translated into the same kind of file
 MODEL_HELP = "model preset (see `zhen models list`; default: ZHEN_MODEL or the default translation model)"
 
 
@@ -32,10 +35,13 @@ MODEL_HELP = "model preset (see `zhen models list`; default: ZHEN_MODEL or the d
 @click.option("--glossary", type=click.Path(exists=True, dir_okay=False), help="CSV or TBX glossary")
 @click.option("--include-boilerplate", is_flag=True, help="translate page furniture too")
 @click.option("--no-memory", is_flag=True, help="do not read or write the translation memory")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="for .html, .docx and XLIFF input: where to write the translated file [default: NAME.en.EXT]")
 def translate(article: str | None, presplit: tuple[str, str] | None, fmt: str, model: str | None,
               backend: str | None, openai_url: tuple[str, ...], glossary: str | None, include_boilerplate: bool,
-              no_memory: bool) -> None:
-    """Translate a Chinese article (or a presplit file) into an English draft."""
+              no_memory: bool, output: str | None) -> None:
+    """Translate a Chinese article (or a presplit file) into an English draft; an .html, .docx or XLIFF 1.2
+    file comes back as the same kind of file, its markup, inline tags and IDs kept."""
     if bool(article) == bool(presplit):
         raise InputError("give either ARTICLE or --presplit IN_FILE OUT_FILE")
     if presplit:
@@ -47,6 +53,13 @@ def translate(article: str | None, presplit: tuple[str, str] | None, fmt: str, m
         if presplit:
             n = translate_presplit(pipe, presplit[0], presplit[1], progress=bar)
             click.echo(f"wrote {n} lines to {presplit[1]}", err=True)
+            return
+        source = Path(str(article))
+        if source.suffix.lower() in FILE_KINDS:
+            target = Path(output) if output else source.with_name(f"{source.stem}.en{source.suffix}")
+            job, data = translate_file(pipe, source.name, source.read_bytes(), progress=bar)
+            target.write_bytes(data)
+            click.echo(f"wrote {target} ({len(job.units)} pieces of text translated)", err=True)
             return
         doc, drafts = translate_article(pipe, str(article), include_boilerplate, progress=bar)
     if fmt == "json":

@@ -1,0 +1,149 @@
+"""What the LibreTranslate and DeepL surfaces share: their error shapes, reading fields the way their
+clients send them, and translating texts (plain or HTML) through the one worker."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+
+from zhen.app.files import FileJob, Translated, as_translated, html_units, text_units
+from zhen.errors import InputError, QuotaExceeded, Unauthorized, ZhenError
+from zhen.service import runner
+from zhen.service.auth import Key
+from zhen.service.deps import Services
+from zhen.service.schemas import describe_errors
+from zhen.text.cleanup import normalise
+from zhen.text.safety import check_text
+
+MAX_TEXTS = 2_000  # texts in one request
+
+
+def documented_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads its own fields: the JSON body it takes, so the OpenAPI schema
+    (and the fuzzer that reads it) knows it; forms and query strings take the same fields."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def attachment(name: str) -> str:
+    """Content-Disposition for a download whose name may be Chinese (RFC 6266: an ASCII fallback and the
+    UTF-8 name)."""
+    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def compat_route(error_field: str, statuses: dict[int, int]) -> type[APIRoute]:
+    """A route class whose errors take another API's shape: `{error_field: message}` with that API's status
+    codes (`statuses` maps zhen's HTTP status to theirs). Their clients parse these, not FastAPI's."""
+
+    class CompatRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def wrapped(request: Request) -> Response:
+                try:
+                    return await handler(request)
+                except ZhenError as err:
+                    status = 456 if isinstance(err, QuotaExceeded) and 456 in statuses.values() else \
+                        statuses.get(err.http_status, err.http_status)
+                    headers = {"Retry-After": str(err.retry_after)} if err.retry_after else {}
+                    return JSONResponse({error_field: err.message}, status, headers=headers)
+                except RequestValidationError as err:
+                    return JSONResponse({error_field: describe_errors(list(err.errors()))}, statuses.get(422, 400))
+
+            return wrapped
+
+    return CompatRoute
+
+
+async def fields(request: Request) -> dict[str, Any]:
+    """A request's parameters wherever the client put them: the query string (deep-translator sends a POST
+    with no body), a form (libretranslatepy, even on GET), or JSON. Later sources win."""
+    out: dict[str, Any] = {}
+    for k in request.query_params:
+        values = request.query_params.getlist(k)
+        out[k] = values if len(values) > 1 or k in ("text", "text[]") else values[0]
+    ctype = request.headers.get("content-type", "")
+    if "application/json" in ctype:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise InputError("the body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise InputError("the JSON body must be an object")
+        out.update(body)
+    elif "form" in ctype:
+        form = await request.form()
+        for k in form:
+            items = form.getlist(k)
+            out[k] = items if len(items) > 1 or k in ("text", "text[]") else items[0]
+    return out
+
+
+def text_list(value: Any, name: str) -> list[str]:  # noqa: ANN401 - a client's raw field
+    """A field that may be one string or a list of strings, as valid Unicode."""
+    items = value if isinstance(value, list) else [value]
+    if not items or len(items) > MAX_TEXTS:
+        raise InputError(f"{name}: give 1 to {MAX_TEXTS} texts")
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            raise InputError(f"{name}: every text must be a string")
+        try:
+            out.append(check_text(item))
+        except ValueError as err:
+            raise InputError(f"{name}: {err}") from None
+    return out
+
+
+def key_from(svc: Services, request: Request, field_key: str | None, header_prefix: str = "Bearer") -> Key | None:
+    """The caller's key from the API's own field or header (`api_key`, `DeepL-Auth-Key …`), or zhen's."""
+    if not svc.settings.auth:
+        return None
+    auth = request.headers.get("authorization", "")
+    token = field_key or request.headers.get("x-api-key")
+    for prefix in (header_prefix, "Bearer"):
+        if not token and auth.lower().startswith(prefix.lower() + " "):
+            token = auth[len(prefix) + 1 :].strip()
+    if not token:
+        raise Unauthorized("missing API key")
+    key = svc.limiter.authenticate(token)
+    svc.limiter.count_request(key)
+    return key
+
+
+async def translate_texts(svc: Services, key: Key | None, texts: list[str], html: bool = False,
+                          glossary: dict[str, str] | None = None) -> list[str]:
+    """Each text translated with its layout (lines) or markup (HTML) kept, through the worker."""
+    pieces = [html_units(t)[:2] if html else text_units(t) for t in texts]
+    units = [u for units, _ in pieces for u in units]
+    translated = await translate_units(svc, key, units, sum(map(len, texts)), glossary)
+    out, k = [], 0
+    for (units_, put_back), text in zip(pieces, texts):
+        out.append(put_back([t.text for t in translated[k : k + len(units_)]]) if units_ else text)
+        k += len(units_)
+    return out
+
+
+async def translate_units(svc: Services, key: Key | None, units: list[str], chars: int,
+                          glossary: dict[str, str] | None = None) -> list[Translated]:
+    """Units through the worker as one sentence-list request (stored as a reviewable document)."""
+    runner.admit(svc, key, chars)
+    if not units:
+        return []
+    payload: dict[str, Any] = {"sentences": [normalise(u).text for u in units], "qe": "fast"}
+    if glossary:
+        payload["glossary"] = glossary
+    doc = await runner.run_sync(svc, "translate", payload, key, chars)
+    return [as_translated(s["draft"] or "", s["qe"], s["reasons"]) for s in doc["segments"]]
+
+
+async def translate_file_job(svc: Services, key: Key | None, job: FileJob, size: int) -> bytes:
+    """A file's units through the worker, then the file rebuilt."""
+    return job.rebuild(await translate_units(svc, key, job.units, max(size // 4, sum(map(len, job.units)))))

@@ -1,0 +1,136 @@
+"""LibreTranslate's API, as its own server answers it, so CAT tools and plugins that speak it connect.
+
+Fields come from JSON, a form or the query string; errors are `{"error": message}` with LibreTranslate's
+statuses (400 bad input, 403 key, 429 limits). Keys, limits and the store are zhen's own: the key goes in
+`api_key` (or zhen's headers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from zhen.app.files import OPENERS, open_file
+from zhen.errors import InputError, NotFound
+from zhen.service import compat
+from zhen.service.deps import ServicesDep
+from zhen.text.cleanup import has_cjk, is_cjk
+
+STATUSES = {401: 403, 403: 403, 404: 404, 413: 400, 422: 400, 429: 429}
+router = APIRouter(tags=["libretranslate"], route_class=compat.compat_route("error", STATUSES))
+SOURCES = {"zh", "zh-hans", "zh-hant", "zh-cn", "zh-tw", "zh-hk", "zt", "auto"}
+LANGUAGES = [
+    {"code": "zh", "name": "Chinese", "targets": ["en"]},
+    {"code": "zh-Hans", "name": "Chinese (Simplified)", "targets": ["en"]},
+    {"code": "zh-Hant", "name": "Chinese (Traditional)", "targets": ["en"]},
+    {"code": "en", "name": "English", "targets": []},
+]
+
+
+def detect(text: str) -> dict[str, Any]:
+    """zh when the text holds Chinese (confidence: its share of the letters), else en."""
+    letters = [ch for ch in text if ch.isalpha()]
+    share = sum(is_cjk(ch) for ch in letters) / max(1, len(letters))
+    if has_cjk(text):
+        return {"confidence": round(min(100.0, 50.0 + 50.0 * share), 1), "language": "zh"}
+    return {"confidence": 90.0 if letters else 0.0, "language": "en"}
+
+
+def _languages(source: str | None, target: str | None) -> None:
+    if not source:
+        raise InputError("Invalid request: missing source parameter")
+    if not target:
+        raise InputError("Invalid request: missing target parameter")
+    if source.lower() not in SOURCES:
+        raise InputError(f"{source} is not supported: this server translates Chinese (zh, zh-Hans, zh-Hant, auto)")
+    if target.lower().split("-")[0] != "en":
+        raise InputError(f"{target} is not supported: this server translates into English (en)")
+
+
+TEXTS = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+TRANSLATE_BODY = {"type": "object", "required": ["q", "source", "target"], "properties": {
+    "q": TEXTS, "source": {"type": "string", "example": "zh"}, "target": {"type": "string", "example": "en"},
+    "format": {"type": "string", "enum": ["text", "html"]}, "alternatives": {"type": "integer"},
+    "api_key": {"type": "string"}}}
+
+
+@router.post("/translate", openapi_extra=compat.documented_body(TRANSLATE_BODY))
+async def translate(request: Request, svc: ServicesDep) -> JSONResponse:
+    f = await compat.fields(request)
+    key = compat.key_from(svc, request, f.get("api_key"))
+    if not f.get("q"):
+        raise InputError("Invalid request: missing q parameter")
+    _languages(f.get("source"), f.get("target"))
+    fmt = f.get("format") or "text"
+    if fmt not in ("text", "html"):
+        raise InputError(f"{fmt} format is not supported")
+    batch = isinstance(f["q"], list)
+    texts = compat.text_list(f["q"], "q")
+    out = await compat.translate_texts(svc, key, texts, html=fmt == "html")
+    body: dict[str, Any] = {"translatedText": out if batch else out[0]}
+    if f["source"].lower() == "auto":
+        detected = [detect(t) for t in texts]
+        body["detectedLanguage"] = detected if batch else detected[0]
+    if str(f.get("alternatives") or "0") not in ("0", ""):
+        body["alternatives"] = [[] for _ in texts] if batch else []  # greedy decoding: one candidate each
+    return JSONResponse(body)
+
+
+@router.get("/languages")
+async def languages() -> list[dict]:
+    return LANGUAGES
+
+
+@router.post("/detect", openapi_extra=compat.documented_body(
+    {"type": "object", "required": ["q"], "properties": {"q": TEXTS, "api_key": {"type": "string"}}}))
+async def detect_language(request: Request, svc: ServicesDep) -> list[dict]:
+    f = await compat.fields(request)
+    compat.key_from(svc, request, f.get("api_key"))
+    if not f.get("q"):
+        raise InputError("Invalid request: missing q parameter")
+    return [detect(" ".join(compat.text_list(f["q"], "q")))]
+
+
+@router.get("/frontend/settings")
+async def frontend_settings(svc: ServicesDep) -> dict:
+    return {"charLimit": svc.settings.max_request_chars, "frontendTimeout": 500, "apiKeys": svc.settings.auth,
+            "keyRequired": svc.settings.auth, "suggestions": False, "filesTranslation": True,
+            "supportedFilesFormat": sorted(OPENERS),
+            "language": {"source": {"code": "zh", "name": "Chinese"}, "target": {"code": "en", "name": "English"}}}
+
+
+@router.get("/health")
+async def health(svc: ServicesDep) -> JSONResponse:
+    ready = svc.worker.ready.is_set() and svc.worker.engine is not None
+    return JSONResponse({"status": "ok" if ready else "loading"}, 200 if ready else 503)
+
+
+@router.post("/translate_file")
+async def translate_file(request: Request, svc: ServicesDep) -> JSONResponse:
+    """A .txt, .html, .docx or XLIFF 1.2 file translated into the same kind of file, kept for download."""
+    form = await request.form()
+    key = compat.key_from(svc, request, str(form.get("api_key") or "") or None)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise InputError("Invalid request: missing file parameter")
+    _languages(str(form.get("source") or ""), str(form.get("target") or ""))
+    data = await upload.read()
+    if not data:
+        raise InputError("Invalid request: empty file")
+    job = open_file(upload.filename, data)
+    out = await compat.translate_file_job(svc, key, job, len(data))
+    file_id = svc.store.save_file(upload.filename, job.media_type, out, None, key.id if key else None)
+    url = request.url_for("download_file", filename=f"{file_id}.{upload.filename}")
+    return JSONResponse({"translatedFileUrl": str(url)})
+
+
+@router.get("/download_file/{filename}")
+async def download_file(filename: str, svc: ServicesDep) -> Response:
+    file_id, _, name = filename.partition(".")
+    row = svc.store.file(file_id) if len(file_id) == 32 else None
+    if row is None or row["name"] != name:
+        raise NotFound("Invalid filename")
+    return Response(row["data"], media_type=row["media_type"],
+                    headers={"Content-Disposition": compat.attachment(row["name"])})
