@@ -273,7 +273,10 @@ def _dp(doc: _Doc, n: int, m: int, cal: Calibration,
 
 def align(zh: list[str], en: list[str], embedder: Embedder, exact_overlaps: bool | None = None,
           width: int | None = None) -> list[Bead]:
-    """Beads covering every sentence of both sides in order, each with a 0-1 confidence."""
+    """Beads covering every sentence of both sides in order, each with a 0-1 confidence.
+
+    `exact_overlaps`: embed many-sentence spans as concatenated text (True) or as shrunk means of their
+    sentences (False); None chooses exact up to EXACT_LIMIT sentences."""
     n, m = len(zh), len(en)
     if n == 0 or m == 0:
         return [Bead((i,), (), 1.0, ["other_side_empty"]) for i in range(n)] + [

@@ -2,6 +2,7 @@ import json
 import random
 import subprocess
 import sys
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -286,3 +287,43 @@ def test_cli_and_api_give_identical_beads_for_presplit_files_with_blank_lines(tm
     assert served == cli
     # indices are line numbers; blank lines (zh 1 and 4, en 0 and 4) are in no bead
     assert [(b["zh"], b["en"]) for b in cli] == [([0], [1]), ([2], [2]), ([3, 5], [3]), ([6], [5])]
+
+
+def test_cli_aligns_many_documents_with_one_command(tmp_path):
+    """Two directories paired by file name, or a list file: one model load, one output per document."""
+    from click.testing import CliRunner
+
+    from zhen.cli import main
+
+    zh, en = _flores(9, 120)
+    for d in ("zh", "en"):
+        (tmp_path / d).mkdir()
+    for k in range(3):
+        (tmp_path / "zh" / f"doc{k}.txt").write_text("\n".join(zh[3 * k : 3 * k + 3]) + "\n", encoding="utf-8")
+        (tmp_path / "en" / f"doc{k}.txt").write_text("\n".join(en[3 * k : 3 * k + 3]) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["align", "--presplit", str(tmp_path / "zh"), str(tmp_path / "en"),
+                                    "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    for k in range(3):
+        lines = (tmp_path / "out" / f"doc{k}.align").read_text().splitlines()
+        assert [x.split("\t")[0] for x in lines] == ["[0]:[0]", "[1]:[1]", "[2]:[2]"]
+    listing = tmp_path / "pairs.tsv"
+    listing.write_text("".join(f"{tmp_path}/zh/doc{k}.txt\t{tmp_path}/en/doc{k}.txt\n" for k in range(3)))
+    res = CliRunner().invoke(main, ["align", "--presplit", "--format", "jsonl", str(listing),
+                                    "--out", str(tmp_path / "out2")])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (tmp_path / "out2").iterdir()) == ["doc0.jsonl", "doc1.jsonl", "doc2.jsonl"]
+    res = CliRunner().invoke(main, ["align", "--presplit", str(tmp_path / "zh"), str(tmp_path / "en")])
+    assert res.exit_code != 0 and "--out" in res.output
+
+
+def test_realistic_documents_split_at_clauses_and_rarely_drop():
+    from zhen.align.synthetic import realistic_doc
+
+    zh, en = _flores(300, 0)
+    doc = realistic_doc(zh, en, random.Random(0))
+    kinds = Counter(f"{len(g.zh)}-{len(g.en)}" for g in doc.gold)
+    assert kinds["1-2"] > 20 and kinds["2-1"] > 10 and kinds["1-0"] + kinds["0-1"] < 5
+    assert sum(len(g.en) for g in doc.gold) == len(doc.en) and sum(len(g.zh) for g in doc.gold) == len(doc.zh)
+    splits = [g for g in doc.gold if len(g.zh) == 1 and len(g.en) == 2 and doc.en[g.en[0]].endswith(".")]
+    assert splits and all(doc.en[g.en[1]][0].isupper() for g in splits)

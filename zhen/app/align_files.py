@@ -8,6 +8,7 @@ translatable sentences in order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from zhen.align.aligner import align
 from zhen.align.beads import Bead
@@ -65,3 +66,34 @@ def align_texts(zh_text: str, en_text: str, embedder: Embedder, presplit: bool =
 
 def align_files(zh_path: str, en_path: str, embedder: Embedder, presplit: bool = False) -> Alignment:
     return align_texts(read_text(zh_path), read_text(en_path), embedder, presplit, (zh_path, en_path))
+
+
+def document_pairs(zh: str, en: str | None) -> list[tuple[str, str, str]]:
+    """(name, zh path, en path) for two files, two directories paired by file name, or a list file of
+    `zh_path<TAB>en_path` lines (then `en` is None)."""
+    zp = Path(zh)
+    if en is None:
+        if not zp.is_file():
+            raise InputError(f"{zh}: a list of document pairs must be a file (or give ZH and EN)")
+        pairs = []
+        for n, line in enumerate(read_text(zh).splitlines(), 1):
+            if not line.strip():
+                continue
+            cols = line.split("\t")
+            if len(cols) < 2:
+                raise InputError(f"{zh}: line {n} is not `zh_path<TAB>en_path`")
+            pairs.append((Path(cols[0]).stem, cols[0].strip(), cols[1].strip()))
+        if not pairs:
+            raise InputError(f"{zh}: no document pairs listed")
+        return pairs
+    ep = Path(en)
+    if zp.is_dir() != ep.is_dir():
+        raise InputError("give two files or two directories")
+    if not zp.is_dir():
+        return [(zp.stem, zh, en)]
+    zh_files = {p.name: p for p in zp.iterdir() if p.is_file()}
+    en_files = {p.name: p for p in ep.iterdir() if p.is_file()}
+    names = sorted(set(zh_files) & set(en_files))
+    if not names:
+        raise InputError(f"{zh} and {en} have no file names in common")
+    return [(Path(n).stem if Path(n).suffix else n, str(zh_files[n]), str(en_files[n])) for n in names]
