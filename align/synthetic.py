@@ -22,38 +22,37 @@ class SyntheticDoc:
     gold: list[Bead]
 
 
+def _add(doc: SyntheticDoc, zh: list[str], en: list[str]) -> None:
+    """Append these sentences (either side may be empty) as one gold bead."""
+    z0, e0 = len(doc.zh), len(doc.en)
+    doc.zh += zh
+    doc.en += en
+    doc.gold.append(Bead(tuple(range(z0, len(doc.zh))), tuple(range(e0, len(doc.en)))))
+
+
 def make_doc(zh_lines: list[str], en_lines: list[str], rng: random.Random, p_merge: float = 0.1,
              p_drop: float = 0.05) -> SyntheticDoc:
-    zh: list[str] = []
-    en: list[str] = []
-    gold: list[Bead] = []
+    doc = SyntheticDoc([], [], [])
     k = 0
     while k < len(zh_lines):
         r = rng.random()
-        if r < p_merge and k + 1 < len(zh_lines):  # Chinese merged: one zh sentence ↔ two en
-            zh.append(zh_lines[k] + zh_lines[k + 1])
-            en += [en_lines[k], en_lines[k + 1]]
-            gold.append(Bead((len(zh) - 1,), (len(en) - 2, len(en) - 1)))
+        two = k + 1 < len(zh_lines)
+        if r < p_merge and two:  # Chinese merged: one zh sentence ↔ two en
+            _add(doc, [zh_lines[k] + zh_lines[k + 1]], [en_lines[k], en_lines[k + 1]])
             k += 2
-        elif r < 2 * p_merge and k + 1 < len(zh_lines):  # English merged: two zh ↔ one en
-            zh += [zh_lines[k], zh_lines[k + 1]]
-            en.append(en_lines[k] + " " + en_lines[k + 1])
-            gold.append(Bead((len(zh) - 2, len(zh) - 1), (len(en) - 1,)))
+        elif r < 2 * p_merge and two:  # English merged: two zh ↔ one en
+            _add(doc, [zh_lines[k], zh_lines[k + 1]], [en_lines[k] + " " + en_lines[k + 1]])
             k += 2
         elif r < 2 * p_merge + p_drop:  # English line missing
-            zh.append(zh_lines[k])
-            gold.append(Bead((len(zh) - 1,), ()))
+            _add(doc, [zh_lines[k]], [])
             k += 1
         elif r < 2 * p_merge + 2 * p_drop:  # Chinese line missing
-            en.append(en_lines[k])
-            gold.append(Bead((), (len(en) - 1,)))
+            _add(doc, [], [en_lines[k]])
             k += 1
         else:
-            zh.append(zh_lines[k])
-            en.append(en_lines[k])
-            gold.append(Bead((len(zh) - 1,), (len(en) - 1,)))
+            _add(doc, [zh_lines[k]], [en_lines[k]])
             k += 1
-    return SyntheticDoc(zh, en, gold)
+    return doc
 
 
 def flores_docs(zh_lines: list[str], en_lines: list[str], urls: list[str], seed: int = 13,
@@ -97,38 +96,28 @@ def realistic_doc(zh_lines: list[str], en_lines: list[str], rng: random.Random, 
     """A document shaped like real translation: the translator splits English sentences at clause
     boundaries (gold 1-2) and merges neighbours on either side (1-2, 2-1) often, and drops a sentence
     rarely. Development data for the aligner's priors: real translations hardly ever leave a sentence out."""
-    zh: list[str] = []
-    en: list[str] = []
-    gold: list[Bead] = []
+    doc = SyntheticDoc([], [], [])
     k = 0
     while k < len(zh_lines):
         r = rng.random()
+        two = k + 1 < len(zh_lines)
         pieces = split_clause(en_lines[k], rng) if r < p_split else None
         if pieces:
-            zh.append(zh_lines[k])
-            en += list(pieces)
-            gold.append(Bead((len(zh) - 1,), (len(en) - 2, len(en) - 1)))
+            _add(doc, [zh_lines[k]], list(pieces))
             k += 1
-        elif p_split <= r < p_split + p_merge and k + 1 < len(zh_lines):  # Chinese merged: one zh ↔ two en
-            zh.append(zh_lines[k] + zh_lines[k + 1])
-            en += [en_lines[k], en_lines[k + 1]]
-            gold.append(Bead((len(zh) - 1,), (len(en) - 2, len(en) - 1)))
+        elif p_split <= r < p_split + p_merge and two:  # Chinese merged: one zh ↔ two en
+            _add(doc, [zh_lines[k] + zh_lines[k + 1]], [en_lines[k], en_lines[k + 1]])
             k += 2
-        elif p_split + p_merge <= r < p_split + 2 * p_merge and k + 1 < len(zh_lines):  # English merged
-            zh += [zh_lines[k], zh_lines[k + 1]]
-            en.append(en_lines[k] + " " + en_lines[k + 1])
-            gold.append(Bead((len(zh) - 2, len(zh) - 1), (len(en) - 1,)))
+        elif p_split + p_merge <= r < p_split + 2 * p_merge and two:  # English merged
+            _add(doc, [zh_lines[k], zh_lines[k + 1]], [en_lines[k] + " " + en_lines[k + 1]])
             k += 2
         elif p_split + 2 * p_merge <= r < p_split + 2 * p_merge + p_drop:  # an English sentence left out
-            zh.append(zh_lines[k])
-            gold.append(Bead((len(zh) - 1,), ()))
+            _add(doc, [zh_lines[k]], [])
             k += 1
         else:
-            zh.append(zh_lines[k])
-            en.append(en_lines[k])
-            gold.append(Bead((len(zh) - 1,), (len(en) - 1,)))
+            _add(doc, [zh_lines[k]], [en_lines[k]])
             k += 1
-    return SyntheticDoc(zh, en, gold)
+    return doc
 
 
 def bead_type_report(gold_docs: list[list[Bead]], pred_docs: list[list[Bead]]) -> dict[str, dict[str, int]]:
