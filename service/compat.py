@@ -14,10 +14,10 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
 from zhen.app.files import FileJob, Translated, as_translated, html_units, text_units
-from zhen.errors import InputError, QuotaExceeded, Unauthorized, ZhenError
+from zhen.errors import InputError, QuotaExceeded, ZhenError
 from zhen.service import runner
 from zhen.service.auth import Key
-from zhen.service.deps import Services
+from zhen.service.deps import Services, caller
 from zhen.service.schemas import describe_errors
 from zhen.text.cleanup import normalise
 from zhen.text.safety import check_text
@@ -104,18 +104,12 @@ def text_list(value: Any, name: str) -> list[str]:  # noqa: ANN401 - a client's 
 
 def key_from(svc: Services, request: Request, field_key: str | None, header_prefix: str = "Bearer") -> Key | None:
     """The caller's key from the API's own field or header (`api_key`, `DeepL-Auth-Key …`), or zhen's."""
-    if not svc.settings.auth:
-        return None
     auth = request.headers.get("authorization", "")
     token = field_key or request.headers.get("x-api-key")
     for prefix in (header_prefix, "Bearer"):
         if not token and auth.lower().startswith(prefix.lower() + " "):
             token = auth[len(prefix) + 1 :].strip()
-    if not token:
-        raise Unauthorized("missing API key")
-    key = svc.limiter.authenticate(token)
-    svc.limiter.count_request(key)
-    return key
+    return caller(svc, token)
 
 
 async def translate_texts(svc: Services, key: Key | None, texts: list[str], html: bool = False,

@@ -13,7 +13,7 @@ from zhen.service.auth import Key, Limiter
 from zhen.service.worker import Worker
 from zhen.store import Store
 
-__all__ = ["LOOPBACK", "Metrics", "Principal", "Services", "ServicesDep", "principal", "services"]
+__all__ = ["LOOPBACK", "Metrics", "Principal", "Services", "ServicesDep", "caller", "principal", "services"]
 
 
 class Metrics:
@@ -49,10 +49,16 @@ ServicesDep = Annotated[Services, Depends(services)]
 def principal(svc: ServicesDep, authorization: Annotated[str | None, Header()] = None,
               x_api_key: Annotated[str | None, Header()] = None) -> Key | None:
     """The caller's key (`X-API-Key`, or `Authorization: Bearer`), or None when the server runs --no-auth."""
-    if not svc.settings.auth:
-        return None
     token = x_api_key or (authorization[7:].strip() if authorization and authorization.lower().startswith(
         "bearer ") else authorization)
+    return caller(svc, token)
+
+
+def caller(svc: Services, token: str | None) -> Key | None:
+    """The key a presented token stands for, charged one request (None on a server without keys); every
+    way a client sends its key (zhen's headers, LibreTranslate's `api_key`, DeepL's header) ends here."""
+    if not svc.settings.auth:
+        return None
     key = svc.limiter.authenticate(token)
     svc.limiter.count_request(key)
     return key
