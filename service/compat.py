@@ -86,6 +86,17 @@ async def fields(request: Request) -> dict[str, Any]:
     return out
 
 
+def string(f: dict[str, Any], name: str) -> str | None:
+    """A scalar field as a string (None when absent): a JSON object or list where a name or code belongs
+    is the client's mistake, a 400, not a crash."""
+    value = f.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float | str):
+        return str(value)
+    raise InputError(f"Invalid request: {name} must be a string")
+
+
 def text_list(value: Any, name: str) -> list[str]:  # noqa: ANN401 - a client's raw field
     """A field that may be one string or a list of strings, as valid Unicode."""
     items = value if isinstance(value, list) else [value]

@@ -179,6 +179,15 @@ def test_compatible_errors_take_each_apis_shape(api):
     r = api.post("/translate", content=b'{"q": "\\ud800", "source": "zh", "target": "en"}',
                  headers={"content-type": "application/json"})
     assert r.status_code == 400 and "surrogate" in r.json()["error"]
+    # objects where a code or key belongs (a fuzzer found this one as a 500)
+    for body in ({"q": "你好", "source": {"x": 1}, "target": "en"}, {"q": "你好", "source": "zh", "target": ["en"]},
+                 {"q": "你好", "source": "zh", "target": "en", "api_key": {"k": 1}, "format": []}):
+        r = api.post("/translate", json=body)
+        assert r.status_code == 400 and "must be a string" in r.json()["error"], r.text
+    for body in ({"text": ["你好"], "target_lang": {"EN": 1}}, {"text": ["你好"], "target_lang": "EN-US",
+                                                               "tag_handling": ["html"]}):
+        r = api.post("/v2/translate", json=body)
+        assert r.status_code == 400 and "must be a string" in r.json()["message"], r.text
 
 
 @pytest.fixture(scope="module")

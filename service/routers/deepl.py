@@ -34,19 +34,19 @@ TRANSLATE_BODY = {"type": "object", "required": ["text", "target_lang"], "proper
 @router.post("/translate", openapi_extra=compat.documented_body(TRANSLATE_BODY))
 async def translate(request: Request, svc: ServicesDep) -> JSONResponse:
     f = await compat.fields(request)
-    key = compat.key_from(svc, request, f.get("auth_key"), header_prefix="DeepL-Auth-Key")
+    key = compat.key_from(svc, request, compat.string(f, "auth_key"), header_prefix="DeepL-Auth-Key")
     texts = compat.text_list(f.get("text", f.get("text[]")), "text") if f.get("text") or f.get("text[]") else []
     if not texts:
         raise InputError("Parameter 'text' not specified.")
-    target = str(f.get("target_lang") or "").upper()
+    target = (compat.string(f, "target_lang") or "").upper()
     if not target:
         raise InputError("Parameter 'target_lang' not specified.")
     if target not in ("EN", "EN-US", "EN-GB"):
         raise InputError("Value for 'target_lang' not supported: this server translates into English (EN-US, EN-GB)")
-    source = str(f.get("source_lang") or "ZH").upper()
+    source = (compat.string(f, "source_lang") or "ZH").upper()
     if source.split("-")[0] != "ZH":
         raise InputError("Value for 'source_lang' not supported: this server translates Chinese (ZH)")
-    tags = _flag(f.get("tag_handling"))
+    tags = _flag(compat.string(f, "tag_handling"))
     if tags not in ("", "html", "xml"):
         raise InputError("Value for 'tag_handling' not supported: html or xml")
     # `context` is read for compatibility; the article title is the context zhen's models use.
@@ -58,8 +58,8 @@ async def translate(request: Request, svc: ServicesDep) -> JSONResponse:
 @router.api_route("/languages", methods=["GET", "POST"])
 async def languages(request: Request, svc: ServicesDep) -> list[dict]:
     f = await compat.fields(request)
-    compat.key_from(svc, request, f.get("auth_key"), header_prefix="DeepL-Auth-Key")
-    kind = _flag(f.get("type")) or "source"
+    compat.key_from(svc, request, compat.string(f, "auth_key"), header_prefix="DeepL-Auth-Key")
+    kind = _flag(compat.string(f, "type")) or "source"
     if kind not in ("source", "target"):
         raise InputError("Value for 'type' not supported: source or target")
     return SOURCE_LANGUAGES if kind == "source" else TARGET_LANGUAGES
@@ -68,7 +68,7 @@ async def languages(request: Request, svc: ServicesDep) -> list[dict]:
 @router.api_route("/usage", methods=["GET", "POST"])
 async def usage(request: Request, svc: ServicesDep) -> dict:
     f = await compat.fields(request)
-    key = compat.key_from(svc, request, f.get("auth_key"), header_prefix="DeepL-Auth-Key")
+    key = compat.key_from(svc, request, compat.string(f, "auth_key"), header_prefix="DeepL-Auth-Key")
     if key is None:
         return {"character_count": 0, "character_limit": 1_000_000_000_000}
     day = time.strftime("%Y-%m-%d", time.gmtime())

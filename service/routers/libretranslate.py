@@ -59,21 +59,22 @@ TRANSLATE_BODY = {"type": "object", "required": ["q", "source", "target"], "prop
 @router.post("/translate", openapi_extra=compat.documented_body(TRANSLATE_BODY))
 async def translate(request: Request, svc: ServicesDep) -> JSONResponse:
     f = await compat.fields(request)
-    key = compat.key_from(svc, request, f.get("api_key"))
+    key = compat.key_from(svc, request, compat.string(f, "api_key"))
     if not f.get("q"):
         raise InputError("Invalid request: missing q parameter")
-    _languages(f.get("source"), f.get("target"))
-    fmt = f.get("format") or "text"
+    source = compat.string(f, "source")
+    _languages(source, compat.string(f, "target"))
+    fmt = compat.string(f, "format") or "text"
     if fmt not in ("text", "html"):
         raise InputError(f"{fmt} format is not supported")
     batch = isinstance(f["q"], list)
     texts = compat.text_list(f["q"], "q")
     out = await compat.translate_texts(svc, key, texts, html=fmt == "html")
     body: dict[str, Any] = {"translatedText": out if batch else out[0]}
-    if f["source"].lower() == "auto":
+    if str(source).lower() == "auto":
         detected = [detect(t) for t in texts]
         body["detectedLanguage"] = detected if batch else detected[0]
-    if str(f.get("alternatives") or "0") not in ("0", ""):
+    if (compat.string(f, "alternatives") or "0") not in ("0", "False"):
         body["alternatives"] = [[] for _ in texts] if batch else []  # greedy decoding: one candidate each
     return JSONResponse(body)
 
@@ -87,7 +88,7 @@ async def languages() -> list[dict]:
     {"type": "object", "required": ["q"], "properties": {"q": TEXTS, "api_key": {"type": "string"}}}))
 async def detect_language(request: Request, svc: ServicesDep) -> list[dict]:
     f = await compat.fields(request)
-    compat.key_from(svc, request, f.get("api_key"))
+    compat.key_from(svc, request, compat.string(f, "api_key"))
     if not f.get("q"):
         raise InputError("Invalid request: missing q parameter")
     return [detect(" ".join(compat.text_list(f["q"], "q")))]
