@@ -13,6 +13,7 @@ import argparse
 import json
 import re
 import time
+from typing import Any
 
 import sacrebleu
 
@@ -23,6 +24,19 @@ from zhen.mt.pipeline import Pipeline, normalise_lines
 
 SYSTEM = "You are a professional Chinese-to-English translator. Translate the user's text into English. Output only the translation."
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def naive_translate(llm: Any, sentences: list[str]) -> tuple[list[str], int]:
+    """The naive path: one chat completion per sentence, fixed system prompt, KV cache reset each time;
+    returns the outputs and the number of completion tokens."""
+    outs, tokens = [], 0
+    for s in sentences:
+        llm.reset()
+        r = llm.create_chat_completion([{"role": "system", "content": SYSTEM}, {"role": "user", "content": s}],
+                                       temperature=0, max_tokens=320)
+        outs.append(r["choices"][0]["message"]["content"].strip())
+        tokens += r["usage"]["completion_tokens"]
+    return outs, tokens
 
 
 def _score(name: str, outs: list[str], refs: list[str], seconds: float, tokens: int) -> dict:
@@ -48,13 +62,7 @@ def main() -> None:
     translator = factory.translator()
     llm = translator.llm  # the same weights serve the naive path
     t0 = time.perf_counter()
-    naive, ntok = [], 0
-    for s in zh:
-        llm.reset()
-        r = llm.create_chat_completion([{"role": "system", "content": SYSTEM}, {"role": "user", "content": s}],
-                                       temperature=0, max_tokens=320)
-        naive.append(r["choices"][0]["message"]["content"].strip())
-        ntok += r["usage"]["completion_tokens"]
+    naive, ntok = naive_translate(llm, zh)
     naive_res = _score("naive", naive, en, time.perf_counter() - t0, ntok)
 
     pipe = Pipeline(translator, memory=None)

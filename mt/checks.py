@@ -15,7 +15,7 @@ _NUM = re.compile(r"\d+(?:[.,]\d+)*")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CJK_PUNCT = str.maketrans({"，": ", ", "。": ". ", "、": ", ", "：": ": ", "；": "; ", "“": '"', "”": '"',
                             "‘": "'", "’": "'", "（": " (", "）": ") ", "《": '"', "》": '"', "！": "! ", "？": "? "})
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"]
 
 
@@ -77,7 +77,7 @@ def missing_numbers(source: str, output: str) -> list[str]:
         if n.isdigit() and int(n) <= 20 and (_WORDS[int(n)] in out_words
                                              or (int(n) <= 10 and _ORDINALS[int(n)] in out_words)):
             continue
-        if m.group(2) and n.isdigit() and 1 <= int(n) <= 12 and _MONTHS[int(n) - 1].lower() in out_low:
+        if m.group(2) and n.isdigit() and 1 <= int(n) <= 12 and MONTHS[int(n) - 1].lower() in out_low:
             continue
         if n.lstrip("0") in out_nums:
             continue

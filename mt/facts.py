@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from zhen.mt.checks import _MONTHS, numbers
+from zhen.mt.checks import MONTHS, numbers
 
 _CAP = re.compile(r"\b([A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z]{2,})\b")
 # Capitalised words that are not names: sentence-initial function words, titles, days and months.
@@ -23,7 +23,7 @@ _COMMON = {
     "medical", "center", "centre", "province", "provincial", "city", "district", "health", "commission", "home",
     "news", "time", "hits", "mutual", "promoting", "achieving", "further", "however", "meanwhile", "also",
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "then", "today",
-    *(m.lower() for m in _MONTHS),
+    *(m.lower() for m in MONTHS),
 }
 
 
@@ -46,11 +46,11 @@ class Facts:
 
 def extract(text: str) -> Facts:
     """Numbers (digit groups), month names and proper-name words of an English text."""
-    months = [m for m in _MONTHS if re.search(rf"\b{m}\b", text)]
+    months = [m for m in MONTHS if re.search(rf"\b{m}\b", text)]
     names = []
     for m in _CAP.finditer(text):
         w = m.group(1)
-        if w.lower() in _COMMON or w in _MONTHS:
+        if w.lower() in _COMMON or w in MONTHS:
             continue
         before = text[: m.start()].rstrip(" \"'“‘(")
         initial = not before or before[-1] in ".!?:;"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,8 +21,12 @@ from zhen.text.cleanup import normalise
 
 @dataclass(frozen=True)
 class Term:
+    """A source expression and the English it must become; `kind` says where the rendering came from
+    (a glossary term, or a person, place or organisation the entity rules rendered)."""
+
     source: str
     target: str
+    kind: str = "term"
 
 
 class Glossary:
@@ -29,22 +34,27 @@ class Glossary:
 
     def __init__(self, terms: dict[str, str] | None = None) -> None:
         self.terms: dict[str, str] = {}
+        self.kinds: dict[str, str] = {}  # entries that are not plain terms: person, place, org
         self._max = 0
         for s, t in (terms or {}).items():
             self.add(s, t)
 
-    def add(self, source: str, target: str) -> None:
+    def add(self, source: str, target: str, kind: str = "term") -> None:
         key = normalise(source).text
         if key and target.strip():
             self.terms[key] = target.strip()
+            if kind != "term":
+                self.kinds[key] = kind
+            else:
+                self.kinds.pop(key, None)
             self._max = max(self._max, len(key))  # longest term bounds the match window
 
     def merged(self, other: Glossary | None) -> Glossary:
         """A new glossary: this one overridden by `other`."""
-        g = Glossary(dict(self.terms))
-        if other:
-            for s, t in other.terms.items():
-                g.add(s, t)
+        g = Glossary()
+        for src in (self, other):
+            for s, t in (src.terms.items() if src else ()):
+                g.add(s, t, src.kinds.get(s, "term") if src else "term")
         return g
 
     def find(self, source: str) -> list[Term]:
@@ -57,7 +67,7 @@ class Glossary:
                 t = self.terms.get(source[i : i + n])
                 if t is not None:
                     if source[i : i + n] not in seen:
-                        found.append(Term(source[i : i + n], t))
+                        found.append(Term(source[i : i + n], t, self.kinds.get(source[i : i + n], "term")))
                         seen.add(source[i : i + n])
                     i += n
                     break
@@ -69,10 +79,26 @@ class Glossary:
         return len(self.terms)
 
 
+def _loose(text: str) -> str:
+    return re.sub(r"[\s\-‐]+", " ", text.lower().replace("’", "'"))
+
+
+def accepted_forms(term: Term) -> list[str]:
+    """The English forms that count as the term: its target, and for a place also its bare name
+    (`Ningbo City` may read `Ningbo`), for an institution without its leading article."""
+    forms = [term.target]
+    if term.kind == "place":
+        forms.append(re.sub(r"\s+(City|District|County|Province|Town|Township|Village|Subdistrict)$", "",
+                            term.target))
+    if term.kind == "org" and term.target.startswith("the "):
+        forms.append(term.target[4:])
+    return forms
+
+
 def missing_terms(terms: list[Term], output: str) -> list[Term]:
-    """Terms whose target does not appear (case-insensitively) in `output`."""
-    low = output.lower()
-    return [t for t in terms if t.target.lower() not in low]
+    """Terms none of whose accepted forms appears in `output` (case-, hyphen- and spacing-insensitive)."""
+    low = _loose(output)
+    return [t for t in terms if not any(_loose(f) in low for f in accepted_forms(t))]
 
 
 def load_csv(text: str) -> Glossary:

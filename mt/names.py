@@ -1,13 +1,16 @@
-"""Chinese person names next to a title (`副主任杜山鹏`, `樊嘉院士`) rendered in pinyin (`Du Shanpeng`).
+"""Chinese person names rendered in pinyin the way names are read (`卜明长` → `Bu Mingchang`).
 
-A 1.5B model guesses names badly ("Duan Shanyou"); pypinyin reads them right. We only take names in
-positions news prose makes unambiguous — right after a title, or right before one — and starting
-with a common surname, then hand them to the model as terminology.
+A 1.5B model guesses names badly ("Duan Shanyou"); pypinyin reads them right once it reads them as
+names: surname readings (卜 Bu, 单 Shan), and given-name readings of polyphones character by
+character (朝阳 in a name is Chaoyang, not the word zhāoyáng "morning sun"). Names come from the
+entity tagger (`zhen.mt.ner`) and from positions news prose makes unambiguous — right after a title
+or right before one — and must start with a known surname.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
@@ -20,6 +23,8 @@ SURNAMES = (
     "文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷"
     "盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷"
     "晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝水洪"
+    "习练阚幸官蔺綦郜韶訾谈邸郄竺储冀郗暴厉慕权逯茅钮蓬羊於丰雍桓濮寿通扈燕冼郦封芮羿储靖汲邴糜松井段富巴"
+    "弓牧隗谷车侯宓蓬全郗班仰秋仲伊宫宁仇栾暴甘钭厉戎祖武符刘景詹束龙叶幸司韶郜黎蓟薄印宿白怀蒲邰从鄂索咸籍"
 )
 TITLES = (
     "党委书记|党委副书记|副书记|书记|副主任|主任|副院长|院长|常务副院长|副局长|局长|副区长|区长|副市长|市长|副省长|省长|"
@@ -33,6 +38,16 @@ _AFTER_TITLE = re.compile(rf"(?<![\u4e00-\u9fff])([{SURNAMES}][\u4e00-\u9fff]{{1
 _SURNAME_READING = {"卜": "bu", "单": "shan", "曾": "zeng", "仇": "qiu", "查": "zha", "解": "xie", "区": "ou",
                     "朴": "piao", "乐": "yue", "覃": "qin", "盖": "ge", "尉": "yu", "缪": "miao", "翟": "zhai"}
 _NOT_NAME = set("院委会省市区县局部处科校厅中大")
+_NOT_GIVEN = set("院委会省市区县局部处科校厅")  # 中 and 大 are common in given names (李大民)
+# Characters of transliterated foreign names (史密斯 Smith, 安德森 Anderson), rare in Chinese given names.
+_TRANSLITERATION = set("斯尔克特姆森娜莉丝蒂逊迪诺弗瓦塞萨索赫茨兹基奇佩琳夫默罗丹妮")
+COMPOUND_SURNAMES = {"欧阳": "Ouyang", "司马": "Sima", "诸葛": "Zhuge", "上官": "Shangguan", "东方": "Dongfang",
+                     "皇甫": "Huangfu", "令狐": "Linghu", "司徒": "Situ", "夏侯": "Xiahou", "慕容": "Murong",
+                     "尉迟": "Yuchi", "长孙": "Zhangsun", "公孙": "Gongsun", "宇文": "Yuwen", "端木": "Duanmu",
+                     "南宫": "Nangong", "西门": "Ximen", "澹台": "Tantai", "闻人": "Wenren", "呼延": "Huyan"}
+# Given-name readings of polyphones where pypinyin's first reading is the everyday word's.
+_GIVEN_READING = {"长": "chang", "重": "chong", "曾": "zeng", "都": "du", "薄": "bo", "藏": "zang", "卜": "bu",
+                  "朴": "pu", "省": "xing", "茜": "qian", "蔚": "wei", "单": "dan", "仇": "qiu", "翟": "zhai"}
 
 
 def _pick(text: str, start: int, candidate: str) -> str | None:
@@ -49,22 +64,54 @@ def _pick(text: str, start: int, candidate: str) -> str | None:
     return None
 
 
+def _char_reading(ch: str) -> str:
+    return _GIVEN_READING.get(ch) or "".join(lazy_pinyin(ch, style=Style.NORMAL, errors="ignore"))
+
+
+def surname_of(name: str) -> str:
+    """The surname part of a Chinese name: a compound surname (`欧阳`) or the first character."""
+    return name[:2] if name[:2] in COMPOUND_SURNAMES else name[:1]
+
+
 @lru_cache(maxsize=4096)
 def to_pinyin(name: str) -> str:
-    """`杜山鹏` → `Du Shanpeng` (surname, then given name as one word)."""
-    syl = lazy_pinyin(name, style=Style.NORMAL, errors="ignore")
-    if not syl:
+    """`杜山鹏` → `Du Shanpeng`, `欧阳明长` → `Ouyang Mingchang` (surname, then the given name as one word)."""
+    sur = surname_of(name)
+    sur_py = COMPOUND_SURNAMES.get(sur) or _SURNAME_READING.get(sur) or _char_reading(sur)
+    given = "".join(_char_reading(ch) for ch in name[len(sur) :])
+    if not sur_py:
         return name
-    syl[0] = _SURNAME_READING.get(name[0], syl[0])
-    return " ".join([syl[0].capitalize(), "".join(syl[1:]).capitalize()]).strip()
+    return " ".join(p for p in (sur_py.capitalize(), given.capitalize()) if p)
 
 
-def find_names(text: str) -> list[Term]:
-    """Person names in `text` with their pinyin, in order of appearance."""
-    found: dict[str, str] = {}
+def is_person_name(text: str) -> bool:
+    """A plausible Chinese personal name: 2–4 Han characters starting with a known surname, no title or
+    institution character in the given name (rejects LAC's `蒋主任`, `卫健委`)."""
+    if not 2 <= len(text) <= 4 or not all("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return False
+    sur = surname_of(text)
+    if sur not in COMPOUND_SURNAMES and sur not in SURNAMES:
+        return False
+    given = text[len(sur) :]
+    return (1 <= len(given) <= 2 and not any(ch in _NOT_GIVEN or ch in _TRANSLITERATION for ch in given)
+            and not re.search(TITLES, given))
+
+
+def find_names(text: str, tagged: Iterable[str] = ()) -> list[Term]:
+    """Person names in `text` with their pinyin, in order of appearance.
+
+    `tagged` are the names the entity tagger found; title patterns add the ones it missed. A candidate
+    that is another candidate plus one character (`吴皓提` beside `吴皓`: a verb glued on) is dropped.
+    """
+    found: dict[str, int] = {}
+    foreign = {m.group() for m in re.finditer(r"[\u4e00-\u9fff]+(?:[·•・][\u4e00-\u9fff]+)+", text)}
+    for name in tagged:
+        if is_person_name(name) and name in text and not any(name in f for f in foreign):
+            found.setdefault(name, text.index(name))
     for pattern in (_BEFORE_TITLE, _AFTER_TITLE):
         for m in pattern.finditer(text):
-            name = _pick(text, m.start(1), m.group(1))
-            if name and name not in found:
-                found[name] = to_pinyin(name)
-    return [Term(k, v) for k, v in found.items()]
+            picked = _pick(text, m.start(1), m.group(1))
+            if picked and is_person_name(picked):
+                found.setdefault(picked, m.start(1))
+    names = [n for n in found if not (len(n) > 2 and n[:-1] in found)]
+    return [Term(n, to_pinyin(n), kind="person") for n in sorted(names, key=found.__getitem__)]

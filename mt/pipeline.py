@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from zhen.mt import checks
+from zhen.mt import checks, enforce, enumerations, ner
 from zhen.mt.base import Request, Translator
-from zhen.mt.glossary import Glossary, Term, base, missing_terms
+from zhen.mt.entities import Tagger, document_glossary
+from zhen.mt.glossary import Glossary, Term, base
 from zhen.mt.memory import TranslationMemory, key
-from zhen.mt.names import find_names
+from zhen.mt.numbers import normalise_numbers
 from zhen.mt.postprocess import clean_output
 from zhen.text.cleanup import normalise
 from zhen.text.document import Document
 from zhen.text.segment import split_zh
 
 MAX_CHUNK = 400  # characters per model call; longer lines are split and the outputs joined
+# Failures worth a second, pointed request: facts, not style. A place or institution the model wrote
+# in other words is only flagged.
+_REASK = ("numbers_missing", "numbers_invented", "runaway")
 
 
 @dataclass
@@ -51,32 +55,34 @@ class Pipeline:
     """Translate sentences through memory → model → post-processing → checks."""
 
     def __init__(self, translator: Translator, memory: TranslationMemory | None = None,
-                 glossary: Glossary | None = None, use_base_glossary: bool = True, chunk_size: int = 64) -> None:
+                 glossary: Glossary | None = None, use_base_glossary: bool = True, chunk_size: int = 64,
+                 tagger: Tagger | None | str = "default") -> None:
         self.translator = translator
         self.memory = memory
         self.glossary = base().merged(glossary) if use_base_glossary else (glossary or Glossary())
         self.chunk_size = chunk_size
+        self.tagger: Tagger | None = ner.default_tagger() if isinstance(tagger, str) else tagger
 
-    def _requests(self, source: str, title: str | None, names: list[Term]) -> list[Request]:
+    @staticmethod
+    def _requests(source: str, title: str | None, glossary: Glossary) -> list[Request]:
         spans = [(0, len(source))] if len(source) <= MAX_CHUNK else split_zh(source) or [(0, len(source))]
         reqs = []
         for s, e in spans:
             piece = source[s:e]
             for i in range(0, len(piece), MAX_CHUNK):  # last resort: no punctuation at all
                 part = piece[i : i + MAX_CHUNK]
-                terms = self.glossary.find(part)
-                known = {t.source for t in terms}
-                terms += [n for n in names if n.source in part and not any(n.source in k for k in known)]
-                reqs.append(Request(part, title, tuple(terms)))
+                reqs.append(Request(normalise_numbers(part), title, tuple(glossary.find(part))))
         return reqs
 
     def translate(self, sources: Sequence[str], title: str | None = None,
                   progress: Progress | None = None) -> list[Draft]:
         """Drafts for normalised Chinese `sources`, same order."""
         drafts = [Draft(i, s, "") for i, s in enumerate(sources)]
-        # Names are found across the whole text: a name seen once beside a title is known everywhere.
-        names = find_names("\n".join(sources))
+        # Entities are found and rendered across the whole text: a name seen once beside a title is known
+        # everywhere, and written the same way everywhere. The glossary wins over the rules.
+        glossary = document_glossary([s for s in sources if checks.has_cjk(s)], self.tagger).merged(self.glossary)
         pieces: list[tuple[int, Request]] = []
+        lists: dict[int, enumerations.Enumeration] = {}
         for i, src in enumerate(sources):
             if not src.strip():
                 drafts[i].flags.append("empty_source")
@@ -85,44 +91,57 @@ class Pipeline:
                 drafts[i].flags.append("no_chinese")
             else:
                 context = title if title and title != src else None  # a title is not its own context
-                pieces += [(i, r) for r in self._requests(src, context, names)]
+                people = [t for t in glossary.find(src) if t.kind == "person"]
+                found = enumerations.find(src, people) if len(src) <= MAX_CHUNK else None
+                if found:  # a list of officials: the sentence around it, then each member's title alone
+                    lists[i] = found
+                    phrases = [found.frame()] + [m.title for m in found.members if m.title]
+                    pieces += [(i, Request(normalise_numbers(p), context, tuple(glossary.find(p)))) for p in phrases]
+                    continue
+                pieces += [(i, r) for r in self._requests(src, context, glossary)]
         outputs = self.run([r for _, r in pieces], progress)
         by_sentence: dict[int, list[tuple[Request, Output]]] = {}
         for (i, req), out in zip(pieces, outputs):
             by_sentence.setdefault(i, []).append((req, out))
         for i, parts in by_sentence.items():
             d = drafts[i]
-            d.draft = " ".join(o.text for _, o in parts).strip()
+            terms = [t for req, _ in parts for t in req.terms]
+            if i in lists:
+                terms += [m.name for m in lists[i].members]
+                text = _compose_list(lists[i], [o.text for _, o in parts])
+            else:
+                text = " ".join(o.text for _, o in parts).strip()
+            d.draft = enforce.repair(d.source, text, terms)
             d.cached = all(o.cached for _, o in parts)
             lps = [o.logprob for _, o in parts]
             known = [lp for lp in lps if lp is not None]
             d.logprob = sum(known) / len(known) if known and len(known) == len(lps) else None
-            terms = [t for req, _ in parts for t in req.terms]
-            d.terms = [{"source": t.source, "target": t.target} for t in terms]
-            d.flags += checks.check(d.source, d.draft)
-            d.flags += [f"term_missing:{t.source}" for t in missing_terms(terms, d.draft)]
-        self._repair_numbers(drafts, title)
+            d.terms = [{"source": t.source, "target": t.target, "kind": t.kind} for t in terms]
+            d.flags += enforce.violations(d.source, d.draft, terms)
+        self._repair(drafts, title)
+        for d in drafts:  # the last resort for a date the model keeps losing: state it at the start
+            if any(f.startswith("numbers_missing") for f in d.flags):
+                _keep_if_better(d, enforce.restore_date(d.source, d.draft), "date_restored")
         return drafts
 
-    def _repair_numbers(self, drafts: list[Draft], title: str | None) -> None:
-        """Ask once more, naming the lost numbers, for drafts that dropped a number of their source; keep the
-        new draft only if it loses fewer. Small models drop a year or a count now and then; a second,
-        pointed request usually restores it, and it costs only the flagged sentences."""
-        flagged = [d for d in drafts if any(f.startswith("numbers_missing") for f in d.flags)
-                   and len(d.source) <= MAX_CHUNK]
+    def _repair(self, drafts: list[Draft], title: str | None) -> None:
+        """Ask once more, naming each failure (a lost or invented number, a person's name not as rendered),
+        for the drafts that have one; keep the new draft only if it has fewer. A second, pointed request
+        usually fixes what a small model got wrong, and it costs only the flagged sentences."""
+        def wanted(d: Draft) -> list[str]:
+            people = {t["source"] for t in d.terms if t["kind"] == "person"}
+            return [f for f in d.flags if f.startswith(_REASK) or f.partition(":")[2] in people]
+
+        flagged = [d for d in drafts if wanted(d) and len(d.source) <= MAX_CHUNK]
         if not flagged:
             return
-        reqs = [Request(d.source, title if title != d.source else None,
-                        tuple(Term(t["source"], t["target"]) for t in d.terms), task="post-edit", draft=d.draft,
-                        hint="Keep these numbers: " + ", ".join(checks.missing_numbers(d.source, d.draft)))
+        terms = {d.id: tuple(Term(t["source"], t["target"], t["kind"]) for t in d.terms) for d in flagged}
+        reqs = [Request(normalise_numbers(d.source), title if title != d.source else None, terms[d.id],
+                        task="post-edit", draft=d.draft, hint=enforce.hint(wanted(d), terms[d.id]))
                 for d in flagged]
         for d, out in zip(flagged, self.run(reqs)):
-            before, after = checks.missing_numbers(d.source, d.draft), checks.missing_numbers(d.source, out.text)
-            if out.text and len(after) < len(before) and not checks.has_cjk(out.text):
-                d.draft, d.logprob, d.cached = out.text, out.logprob, d.cached and out.cached
-                d.flags = [f for f in d.flags if not f.startswith("numbers_missing")] + ["numbers_repaired"]
-                if after:
-                    d.flags.append("numbers_missing:" + ",".join(after[:5]))
+            if _keep_if_better(d, enforce.repair(d.source, out.text, terms[d.id]), "repaired"):
+                d.logprob, d.cached = out.logprob, d.cached and out.cached
 
     def run(self, requests: list[Request], progress: Progress | None = None) -> list[Output]:
         """Outputs for requests, consulting and filling the translation memory."""
@@ -158,6 +177,33 @@ class Pipeline:
             d.id, d.kind = s.id, s.kind
             d.flags = list(dict.fromkeys(s.flags + d.flags))
         return drafts
+
+
+def _compose_list(found: enumerations.Enumeration, outputs: list[str]) -> str:
+    """The frame's English (outputs[0]) with the members, each its name and its title's English."""
+    titles = iter(outputs[1:])
+    members = [enumerations.member_english(m, next(titles) if m.title else "") for m in found.members]
+    return enumerations.compose(outputs[0], members)
+
+
+_VIOLATIONS = {"empty", "cjk_in_output", "numbers_missing", "numbers_invented", "runaway", "term_missing"}
+
+
+def _count(flags: Sequence[str]) -> int:
+    """How many facts the flags say are wrong (`numbers_missing:1,2` counts two)."""
+    return sum(len(f.partition(":")[2].split(",")) if ":" in f else 1
+               for f in flags if f.partition(":")[0] in _VIOLATIONS)
+
+
+def _keep_if_better(d: Draft, text: str, flag: str) -> bool:
+    """Replace the draft by `text` when `text` has fewer violations (and no Chinese); the flags follow."""
+    terms = [Term(t["source"], t["target"], t["kind"]) for t in d.terms]
+    after = enforce.violations(d.source, text, terms)
+    if not text or text == d.draft or checks.has_cjk(text) or _count(after) >= _count(d.flags):
+        return False
+    d.draft = text
+    d.flags = [f for f in d.flags if f.partition(":")[0] not in _VIOLATIONS] + [flag] + after
+    return True
 
 
 def normalise_lines(lines: Sequence[str]) -> list[str]:

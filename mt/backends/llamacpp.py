@@ -50,13 +50,20 @@ class LlamaCppTranslator(Translator):
         ban = _ban_mask_cached(self.llm, model_path) if ban_cjk else None
         self.engine = BatchEngine(self.llm, n_slots=n_slots, slot_ctx=1024, n_threads=threads, ban_mask=ban)
         self.engine.track_logprob = True  # ~1% of decode time; gives QE its strongest signal for free
-        self._opts = f"fam={family};shots={few_shot};ban={ban_cjk};greedy"
+        self._opts = f"fam={family};shots={few_shot};ban={ban_cjk};greedy;names-guided"
 
     def signature(self) -> str:
         return f"{self.name}|{self._opts}"
 
     def _tok(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def _guides(self, req: Request) -> list[list[int]]:
+        """Token sequences of the request's people, mid-sentence and sentence-initial."""
+        if req.task == "rewrite":
+            return []
+        return [self.llm.tokenize(form.encode("utf-8"), add_bos=False, special=False)
+                for t in req.terms if t.kind == "person" for form in (" " + t.target, t.target)]
 
     def translate(self, requests: Sequence[Request]) -> list[str]:
         return [text for text, _ in self.translate_scored(requests)]
@@ -71,7 +78,8 @@ class LlamaCppTranslator(Translator):
             self.engine.set_prefix(self._tok(prefix))
             suffixes = [self._tok(s) for _, s in items]
             limits = [min(self.max_tokens, 3 * len(s) + 32) for s in suffixes]
-            for (i, _), (tokens, lp) in zip(items, self.engine.generate(suffixes, limits)):
+            guides = [self._guides(requests[i]) for i, _ in items]
+            for (i, _), (tokens, lp) in zip(items, self.engine.generate(suffixes, limits, guides=guides)):
                 text = self.llm.detokenize(tokens).decode("utf-8", errors="replace")
                 out[i] = (text, lp / (len(tokens) + 1))  # the end-of-answer token is scored too
         return out

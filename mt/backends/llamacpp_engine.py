@@ -27,6 +27,25 @@ class Job:
     logprob: float = 0.0
     pending: list[int] = field(default_factory=list)  # tokens to feed at the next decode
     pos: int = 0
+    guides: list[list[int]] = field(default_factory=list)  # token sequences of names that must come out whole
+
+
+GUIDE_MARGIN = 6.0  # logits: how far below the greedy choice a name's next token may be and still be taken
+
+
+def guided_next(out: list[int], guides: Sequence[list[int]]) -> set[int]:
+    """The next tokens of the guides the output has started (its last k tokens are a guide's first k).
+
+    The model chooses to start a name itself; from then on the name is completed as rendered, so
+    "Hong Ch…" cannot drift into "Hong Zhaoyang". Several names may share a start (Wang Ting, Wang
+    Daoping): any of their next tokens is acceptable."""
+    nxt = set()
+    for g in guides:
+        for k in range(min(len(g) - 1, len(out)), 0, -1):
+            if out[-k:] == g[:k]:
+                nxt.add(g[k])
+                break
+    return nxt
 
 
 def _cjk_ban_mask(llm: llama_cpp.Llama) -> np.ndarray:
@@ -118,9 +137,14 @@ class BatchEngine:
         self.prefix = list(tokens)
 
     def generate(self, suffixes: Sequence[list[int]], max_new: Sequence[int],
-                 stop: Callable[[list[int]], bool] | None = None) -> list[tuple[list[int], float]]:
-        """Greedy continuations (tokens, sum of log-probabilities) of `prefix + suffix` for each suffix."""
-        queue = [Job(i, list(s), limit) for i, (s, limit) in enumerate(zip(suffixes, max_new))]
+                 stop: Callable[[list[int]], bool] | None = None,
+                 guides: Sequence[list[list[int]]] | None = None) -> list[tuple[list[int], float]]:
+        """Greedy continuations (tokens, sum of log-probabilities) of `prefix + suffix` for each suffix.
+
+        `guides[i]` are token sequences (rendered names) that suffix i's output completes once it starts
+        one, as long as the model does not strongly prefer another token (GUIDE_MARGIN)."""
+        queue = [Job(i, list(s), limit, guides=list(guides[i]) if guides else [])
+                 for i, (s, limit) in enumerate(zip(suffixes, max_new))]
         queue.reverse()
         results: list[tuple[list[int], float]] = [([], 0.0)] * len(queue)
         slots: dict[int, Job] = {}
@@ -161,6 +185,12 @@ class BatchEngine:
                     logits = logits.copy()
                     logits[self.ban_idx] = -np.inf
                 tok = int(np.argmax(logits))
+                if job.guides:
+                    nxt = guided_next(job.out, job.guides)
+                    if nxt and tok not in nxt:
+                        best = max(nxt, key=lambda t: float(logits[t]))
+                        if logits[best] >= logits[tok] - GUIDE_MARGIN:
+                            tok = best
                 if self.track_logprob:
                     m = float(logits[tok])
                     job.logprob -= float(np.log(np.exp(logits - m).sum()))

@@ -28,3 +28,13 @@ class FakeTranslator(Translator):
             time.sleep(delay)
             out.append(romanise(r.source) if r.task != "rewrite" else r.source)
         return out
+
+
+@register("fake-unfaithful")
+class UnfaithfulTranslator(FakeTranslator):
+    """The fake, plus a year no source has: drafts that the fidelity checks must flag (review-page test)."""
+
+    name = "fake-unfaithful"
+
+    def translate(self, requests: Sequence[Request]) -> list[str]:
+        return [f"{t} It opened in 2019." for t in super().translate(requests)]

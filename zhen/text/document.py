@@ -9,7 +9,7 @@ from zhen.text.segment import is_zh, split_sentences
 from zhen.text.structure import Kind, classify, ends_sentence
 
 # Kinds sent to translation unless the caller asks for boilerplate too.
-TRANSLATABLE = frozenset({Kind.TITLE, Kind.BODY, Kind.CAPTION})
+TRANSLATABLE = frozenset({Kind.TITLE, Kind.BODY, Kind.CAPTION, Kind.BYLINE})  # bylines name people
 
 
 @dataclass

@@ -1,0 +1,130 @@
+"""Faithfulness of the naive and the product path, measured in one run; prints JSON.
+
+naive:   one `create_chat_completion` per sentence with a fixed system prompt (as in `bench.mt`).
+product: the `Pipeline` (entities rendered and enforced, numbers normalised and checked, repairs),
+         translation memory off.
+
+- seeds: the share of `articles/entities.tsv` people written right in the draft of their article, and
+  lost and invented numbers per article (invented: digit groups the sentence's source does not support).
+- wmt19 (newstest2019[offset:offset+n]) and tico19 (every k-th line): reference name recall (the Chinese
+  person names the reference writes in pinyin, found in the hypothesis; see `zhen.eval.fidelity`),
+  lost numbers, lines with invented numbers (in neither the source nor the reference), and chrF.
+
+Usage: python -m bench.fidelity [--wmt-n 500] [--tico-step 7] [--skip-seeds] [--skip-wmt] [--skip-tico]
+                                [--save DIR]   (DIR keeps every hypothesis, one file per set and path)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sacrebleu
+
+from bench.mt import naive_translate
+from zhen import config
+from zhen.app import factory, fidelity
+from zhen.models import presets
+from zhen.mt.pipeline import Pipeline, normalise_lines
+from zhen.text.decode import read_text
+from zhen.text.document import parse_article
+
+Translate = Callable[[list[str]], list[str]]
+
+
+def _seeds(paths: dict[str, Translate], save: Path | None) -> dict:
+    data = config.shared_data() / "articles"
+    people: dict[str, list[tuple[str, list[str]]]] = {}
+    with (data / "entities.tsv").open(encoding="utf-8") as fh:
+        for row in csv.reader((ln for ln in fh if not ln.startswith("#")), delimiter="\t"):
+            if len(row) >= 4 and row[1] == "person":
+                people.setdefault(row[0], []).append((row[2], row[3].split("|")))
+    out: dict[str, dict] = {}
+    for name, translate in paths.items():
+        per_article, right, total, t0 = {}, 0, 0, time.perf_counter()
+        for fname, ppl in sorted(people.items()):
+            doc = parse_article(read_text(data / fname))
+            sources = [s.normalised for s in doc.translatable()]
+            drafts = translate(sources)
+            if save:
+                (save / f"seed_{fname[:3]}.{name}.txt").write_text("\n".join(drafts) + "\n", encoding="utf-8")
+            ok, missed = fidelity.entity_share(ppl, " ".join(drafts))
+            lost = [n for s, d in zip(sources, drafts) for n in fidelity.lost_numbers(s, d)]
+            invented = [n for s, d in zip(sources, drafts) for n in fidelity.invented_numbers(s, d)]
+            per_article[fname[:3]] = {"people_right": f"{ok}/{len(ppl)}", "people_missed": missed,
+                                      "lost_numbers": lost, "invented_numbers": invented}
+            right, total = right + ok, total + len(ppl)
+        out[name] = {"people_right": right, "people": total, "share": round(right / total, 3),
+                     "seconds": round(time.perf_counter() - t0, 1), "articles": per_article}
+    return out
+
+
+def _parallel(label: str, zh: list[str], en: list[str], paths: dict[str, Translate], save: Path | None) -> dict:
+    out: dict[str, dict] = {"lines": len(zh)}
+    names = [fidelity.reference_names(s, r) for s, r in zip(zh, en)]
+    for name, translate in paths.items():
+        t0 = time.perf_counter()
+        hyp = translate(zh)
+        dt = time.perf_counter() - t0
+        if save:
+            (save / f"{label}.{name}.txt").write_text("".join(h.replace("\n", " ") + "\n" for h in hyp),
+                                                       encoding="utf-8")
+        found = sum(fidelity.name_found(n, h) for ns, h in zip(names, hyp) for n in ns)
+        total = sum(len(ns) for ns in names)
+        invented = [i for i, (s, h, r) in enumerate(zip(zh, hyp, en)) if fidelity.invented_numbers(s, h, r)]
+        out[name] = {
+            "reference_name_recall": round(found / total, 3) if total else None, "names": total,
+            "names_found": found,
+            "lost_numbers": sum(len(fidelity.lost_numbers(s, h)) for s, h in zip(zh, hyp)),
+            "lines_with_invented_numbers": len(invented),
+            "share_lines_with_invented_numbers": round(len(invented) / len(zh), 4),
+            "chrf": round(sacrebleu.corpus_chrf(hyp, [en]).score, 2),
+            "seconds": round(dt, 1), "sentences_per_s": round(len(zh) / dt, 3),
+        }
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wmt-n", type=int, default=500)
+    ap.add_argument("--wmt-offset", type=int, default=0)
+    ap.add_argument("--tico-step", type=int, default=7)
+    ap.add_argument("--skip-seeds", action="store_true")
+    ap.add_argument("--skip-wmt", action="store_true")
+    ap.add_argument("--skip-tico", action="store_true")
+    ap.add_argument("--paths", default="naive,product", help="comma-separated: naive, product")
+    ap.add_argument("--save", type=Path)
+    args = ap.parse_args()
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
+
+    translator = factory.translator()
+    pipe = Pipeline(translator, memory=None)
+    available: dict[str, Translate] = {
+        "naive": lambda lines: naive_translate(translator.llm, lines)[0],
+        "product": lambda lines: [d.draft for d in pipe.translate(normalise_lines(lines))],
+    }
+    paths = {p: available[p] for p in args.paths.split(",")}
+    report: dict = {"benchmark": "fidelity", "model": presets.DEFAULT_TRANSLATOR,
+                    "ner": config.settings().ner if pipe.tagger is not None else "off"}
+    if not args.skip_seeds:
+        report["seeds"] = _seeds(paths, args.save)
+    mt = config.shared_data() / "mt"
+    if not args.skip_wmt:
+        lo, hi = args.wmt_offset, args.wmt_offset + args.wmt_n
+        zh = (mt / "wmt19-newstest-zh-en" / "newstest2019.zh").read_text(encoding="utf-8").splitlines()[lo:hi]
+        en = (mt / "wmt19-newstest-zh-en" / "newstest2019.en").read_text(encoding="utf-8").splitlines()[lo:hi]
+        report[f"wmt19[{lo}:{hi}]"] = _parallel("wmt19", zh, en, paths, args.save)
+    if not args.skip_tico:
+        zh = (mt / "tico19-test-zh-en" / "tico19-test.zh").read_text(encoding="utf-8").splitlines()[:: args.tico_step]
+        en = (mt / "tico19-test-zh-en" / "tico19-test.en").read_text(encoding="utf-8").splitlines()[:: args.tico_step]
+        report[f"tico19[::{args.tico_step}]"] = _parallel("tico19", zh, en, paths, args.save)
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""Faithfulness of a draft to its source: what it got wrong, and the repairs that need no model.
+
+Violations are named precisely (`term_missing:胡军`, `numbers_invented:2019`) so a second request
+can name them, and the review page can mark the exact text. Repairs without a model are the ones
+a rule gets right every time: an honorific the source lacks ("Dr." for 主任), a year appended to a
+dateline, a person's name written with one syllable wrong ("Huang Jun" for 胡军 Hu Jun).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+
+from zhen.mt import checks
+from zhen.mt.glossary import Term, missing_terms
+from zhen.mt.numbers import invented_numbers, stated
+from zhen.mt.repair import is_pinyin_word
+
+# Honorifics and the Chinese that licenses them.
+_HONORIFICS = {"Dr": "博士|医生|医师|大夫", "Mr": "先生", "Mrs": "夫人|太太", "Ms": "女士", "Miss": "小姐",
+               "Prof": "教授"}
+_MONTH = "|".join(checks.MONTHS)
+_DATE_YEAR = re.compile(rf"\b((?:{_MONTH})\.? \d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTH}))"
+                        rf",? (\d{{4}})\b")
+
+
+def violations(source: str, draft: str, terms: Sequence[Term]) -> list[str]:
+    """Flags for what `draft` gets wrong against `source`: the hard checks (empty, Chinese left, lost
+    numbers, runaway), invented numbers, and terms or entities not written as rendered."""
+    out = checks.check(source, draft)
+    invented = invented_numbers(source, draft)
+    if invented:
+        out.append("numbers_invented:" + ",".join(invented[:5]))
+    out += [f"term_missing:{t.source}" for t in missing_terms(list(terms), draft)]
+    return out
+
+
+def drop_honorifics(source: str, text: str) -> str:
+    """Remove "Dr." / "Mr." / "Prof." before a name when the source has no word for it."""
+    for word, chinese in _HONORIFICS.items():
+        if not re.search(chinese, source):
+            text = re.sub(rf"\b{word}\.?\s+(?=[A-Z])", "", text)
+    return text
+
+
+def drop_invented_years(source: str, text: str) -> str:
+    """"On December 22, 2019," → "On December 22," when the source gives no year 2019."""
+    def repl(m: re.Match[str]) -> str:
+        return m.group(1) if m.group(2) in invented_numbers(source, m.group(2)) else m.group()
+
+    return _DATE_YEAR.sub(repl, text)
+
+
+_PAIR = re.compile(r"(?=\b([A-Z][a-z]+)[ -]([A-Z][a-z]*(?:-[a-z]+)?)\b)")
+
+
+_CLOCK = re.compile(r",?\s*(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*(?:a\.m\.|p\.m\.|am\b|pm\b|o'clock)", re.I)
+
+
+def drop_invented_times(source: str, text: str) -> str:
+    """"On December 22 at 10:00 a.m.," → "On December 22 in the morning," when the source says only 上午."""
+    def repl(m: re.Match[str]) -> str:
+        if not invented_numbers(source, m.group(1) + (f" {m.group(2)}" if m.group(2) else "")):
+            return m.group()
+        part = " in the morning" if "上午" in source else " in the afternoon" if "下午" in source else ""
+        if m.start() == 0:
+            return part.strip().capitalize()
+        return ("," if m.group().startswith(",") else "") + part
+
+    return _CLOCK.sub(repl, text)
+
+
+def fix_magnitudes(source: str, text: str) -> str:
+    """An invented number that is a source number off by a power of ten ("over 100" for 十余, "35,000" for
+    35万) becomes that number, when exactly one source value fits and the draft does not state it already."""
+    have = {float(n) for n in checks.numbers(text) if n.replace(".", "", 1).isdigit()}
+    values = [v for v in dict.fromkeys(stated(source)) if v not in have and v > 0]
+    for n in invented_numbers(source, text):
+        if not n.replace(".", "", 1).isdigit() or float(n) == 0:
+            continue
+        x = float(n)
+        fits = [v for v in values
+                if any(abs(x * k - v) < 1e-9 or abs(v * k - x) < 1e-9 for k in (10, 100, 1000, 10**4))]
+        if len(fits) != 1:
+            continue
+        v = fits[0]
+        written = f"{v:,.0f}" if v.is_integer() else f"{v:,}"
+        pattern = r"(?<![\d.,])" + r",?".join(re.escape(c) for c in n) + r"(?![\d])"
+        text = re.sub(pattern, written, text, count=1)
+    return text
+
+
+_SOURCE_DATE = re.compile(r"(\d{1,2})月(\d{1,2})日")
+_LOWER_START = {"The", "A", "An", "To", "In", "On", "At", "For", "With", "By", "After", "Before", "During", "This",
+                "These", "It", "He", "She", "They", "We", "Our", "Recently", "Today", "Yesterday"}
+
+
+def restore_date(source: str, text: str) -> str:
+    """A draft that lost its source's date ("7月30日") gets it back at its start ("On July 30, …"): the last
+    resort after the second request, so the fact is there even if the sentence reads less smoothly."""
+    m = _SOURCE_DATE.search(source)
+    if not m or not 1 <= int(m.group(1)) <= 12:
+        return text
+    month, day = checks.MONTHS[int(m.group(1)) - 1], m.group(2)
+    if month.lower() in text.lower() or not text:
+        return text
+    first, _, rest = text.partition(" ")
+    head = first.lower() if first in _LOWER_START else first
+    when = " in the morning" if "上午" in source[m.end() : m.end() + 3] else \
+        " in the afternoon" if "下午" in source[m.end() : m.end() + 3] else ""
+    return f"On {month} {day}{when}, {head} {rest}".rstrip()
+
+
+def _similar(a: str, b: str) -> bool:
+    return SequenceMatcher(None, a.lower(), b.lower()).ratio() >= 0.5
+
+
+def fix_name_variants(text: str, terms: Sequence[Term]) -> str:
+    """Replace a near miss of a person's name by the name: same surname and a similar given name
+    ("Hong Zhaoyang" → Hong Chaoyang), or the same given name and a similar surname ("Huang Jun" → Hu Jun),
+    or the two parts swapped. Only names the draft lacks are looked for, and a span that is itself
+    another expected name is never touched."""
+    people = [t for t in terms if t.kind == "person" and " " in t.target]
+    missing = missing_terms(people, text)
+    if not missing:
+        return text
+    expected = {t.target.lower() for t in people}
+    for term in missing:
+        sur, given = term.target.split(" ", 1)
+        for m in _PAIR.finditer(text):  # overlapping: "President Hong Zhaoyang" has two pairs
+            a, b = m.group(1), m.group(2).replace("-", "")
+            if f"{a} {b}".lower() in expected:
+                continue
+            near = ((a.lower() == sur.lower() and _similar(b, given))
+                    or (b.lower() == given.lower() and is_pinyin_word(a, 1))
+                    or (a.lower() == given.lower() and b.lower() == sur.lower()))
+            if near:
+                start, end = m.start(1), m.end(2)
+                text = text[:start] + term.target + text[end:]
+                break
+    return text
+
+
+def repair(source: str, text: str, terms: Sequence[Term]) -> str:
+    """Every model-free repair, in order."""
+    text = drop_invented_times(source, drop_invented_years(source, drop_honorifics(source, text)))
+    return fix_name_variants(fix_magnitudes(source, text), terms)
+
+
+def hint(flags: Sequence[str], terms: Sequence[Term]) -> str:
+    """The second request's instruction, naming each failure."""
+    parts = []
+    by_source = {t.source: t.target for t in terms}
+    for f in flags:
+        kind, _, what = f.partition(":")
+        if kind == "numbers_missing":
+            parts.append("Keep these numbers: " + what.replace(",", ", "))
+        elif kind == "numbers_invented":
+            parts.append("Do not add numbers the source does not have: " + what.replace(",", ", "))
+        elif kind == "term_missing" and what in by_source:
+            parts.append(f"Write {what} as {by_source[what]}")
+    return "; ".join(parts)

