@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 
 from zhen.mt import checks
 from zhen.mt.glossary import Term, missing_terms
-from zhen.mt.numbers import invented_numbers, stated
+from zhen.mt.numbers import invented_numbers, normalise_numbers, stated
 from zhen.mt.repair import is_pinyin_word
 
 # Honorifics and the Chinese that licenses them.
@@ -25,10 +25,20 @@ _DATE_YEAR = re.compile(rf"\b((?:{_MONTH})\.? \d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}
                         rf",? (\d{{4}})\b")
 
 
+def lost_numbers(source: str, draft: str) -> list[str]:
+    """Source numbers the draft does not state, judged on the source as written and as the model read it
+    (`20世纪60年代` may be stated as "the 1960s", `35万` as "350,000")."""
+    return min(checks.missing_numbers(source, draft), checks.missing_numbers(normalise_numbers(source), draft),
+               key=len)
+
+
 def violations(source: str, draft: str, terms: Sequence[Term]) -> list[str]:
     """Flags for what `draft` gets wrong against `source`: the hard checks (empty, Chinese left, lost
     numbers, runaway), invented numbers, and terms or entities not written as rendered."""
-    out = checks.check(source, draft)
+    out = [f for f in checks.check(source, draft) if not f.startswith("numbers_missing")]
+    lost = lost_numbers(source, draft)
+    if lost:
+        out.append("numbers_missing:" + ",".join(lost[:5]))
     invented = invented_numbers(source, draft)
     if invented:
         out.append("numbers_invented:" + ",".join(invented[:5]))

@@ -68,7 +68,9 @@ def place(text: str) -> str | None:
         if text.endswith(suffix) and len(stem) >= 2:
             base = lookup(stem) or lookup(text) or pinyin_name(stem)
             base = re.sub(rf"\s+{word}$", "", base, flags=re.I)
-            return base if stem in MUNICIPALITIES else f"{base} {word}"
+            chinese = base.replace(" ", "").lower() == pinyin_name(stem).lower()
+            # 北京市 is Beijing; a foreign place keeps its own name (哈利法克斯市 is Halifax, not "Halifax City")
+            return f"{base} {word}" if chinese and stem not in MUNICIPALITIES else base
     known = lookup(text)
     # Without a suffix, only Chinese places (whose English is their pinyin: 宁波 Ningbo) are rendered;
     # 美国 or 佛罗里达 the model knows, and their English is no transcription to enforce.

@@ -40,7 +40,7 @@ _SURNAME_READING = {"卜": "bu", "单": "shan", "曾": "zeng", "仇": "qiu", "�
 _NOT_NAME = set("院委会省市区县局部处科校厅中大")
 _NOT_GIVEN = set("院委会省市区县局部处科校厅")  # 中 and 大 are common in given names (李大民)
 # Characters of transliterated foreign names (史密斯 Smith, 安德森 Anderson), rare in Chinese given names.
-_TRANSLITERATION = set("斯尔克特姆森娜莉丝蒂逊迪诺弗瓦塞萨索赫茨兹基奇佩琳夫默罗丹妮")
+_TRANSLITERATION = set("斯尔克特姆森丝蒂逊迪诺弗瓦塞萨索赫茨兹基佩夫默勒拉伦耶普布恩瑟")
 COMPOUND_SURNAMES = {"欧阳": "Ouyang", "司马": "Sima", "诸葛": "Zhuge", "上官": "Shangguan", "东方": "Dongfang",
                      "皇甫": "Huangfu", "令狐": "Linghu", "司徒": "Situ", "夏侯": "Xiahou", "慕容": "Murong",
                      "尉迟": "Yuchi", "长孙": "Zhangsun", "公孙": "Gongsun", "宇文": "Yuwen", "端木": "Duanmu",

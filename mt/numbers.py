@@ -32,9 +32,14 @@ def _format_scaled(value: float) -> str:
     return f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
+_DECADE = re.compile(r"(\d{1,2})世纪(\d0)年代")
+
+
 def normalise_numbers(text: str) -> str:
-    """The source with `35万` → `350,000`, `1.2亿` → `120 million` and `二〇一九年` → `2019年`."""
+    """The source with `35万` → `350,000`, `1.2亿` → `120 million`, `二〇一九年` → `2019年` and
+    `20世纪60年代` → `1960年代` (the 1960s)."""
     text = _ZH_YEAR.sub(lambda m: "".join(_DIGITS[c] for c in m.group(1)), text)
+    text = _DECADE.sub(lambda m: f"{(int(m.group(1)) - 1) * 100 + int(m.group(2))}年代", text)
     return _SCALED.sub(lambda m: _format_scaled(float(m.group(1)) * _UNIT[m.group(2)]), text)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from zhen.mt import checks, numbers
+from zhen.mt import checks, enforce, numbers
 from zhen.mt.names import COMPOUND_SURNAMES, SURNAMES, to_pinyin
 
 
@@ -49,7 +49,7 @@ def reference_names(source: str, reference: str) -> list[str]:
 
 def lost_numbers(source: str, hypothesis: str) -> list[str]:
     """Numbers of the source the hypothesis does not state in any accepted form."""
-    return checks.missing_numbers(source, hypothesis)
+    return enforce.lost_numbers(source, hypothesis)
 
 
 def invented_numbers(source: str, hypothesis: str, reference: str | None = None) -> list[str]:
