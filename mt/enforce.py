@@ -54,12 +54,19 @@ def drop_honorifics(source: str, text: str) -> str:
     return text
 
 
+_IN_YEAR = re.compile(r",?\s+in (\d{4})\b(?!\s*(?:-|–|to|and)\s*\d)")
+
+
 def drop_invented_years(source: str, text: str) -> str:
-    """"On December 22, 2019," → "On December 22," when the source gives no year 2019."""
+    """"On December 22, 2019," → "On December 22,", "held … in 2019" → "held …", when the source gives no
+    year 2019 (a small model dates undated news to its training years)."""
     def repl(m: re.Match[str]) -> str:
         return m.group(1) if m.group(2) in invented_numbers(source, m.group(2)) else m.group()
 
-    return _DATE_YEAR.sub(repl, text)
+    def repl_in(m: re.Match[str]) -> str:
+        return "" if m.group(1) in invented_numbers(source, m.group(1)) else m.group()
+
+    return _IN_YEAR.sub(repl_in, _DATE_YEAR.sub(repl, text))
 
 
 _PAIR = re.compile(r"(?=\b([A-Z][a-z]+)[ -]([A-Z][a-z]*(?:-[a-z]+)?)\b)")
@@ -152,10 +159,31 @@ def fix_name_variants(text: str, terms: Sequence[Term]) -> str:
     return text
 
 
+_BYLINE = re.compile(r"[(（]\s*((?:记者|通讯员|实习生)?\s*[\u4e00-\u9fff]{2,4}(?:[\s、，,]+[\u4e00-\u9fff]{2,4}){0,3})"
+                     r"\s*[)）]")
+_ROLE = re.compile(r"^(?:记者|通讯员|实习生)")
+_LEADING_DATE = re.compile(rf"^(?:On |In )?(?:(?:{_MONTH})\.? \d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}} (?:{_MONTH}))")
+
+
+def restore_bylines(source: str, text: str, terms: Sequence[Term]) -> str:
+    """A dateline's reporters ("中新网上海9月30日电 (陈静 罗燕倩)") the draft dropped, put back after its date
+    ("On September 30 (Chen Jing, Luo Yanqian), …") or at its start."""
+    people = {t.source: t.target for t in terms if t.kind == "person"}
+    for m in _BYLINE.finditer(source):
+        parts = [_ROLE.sub("", p) for p in re.split(r"[\s、，,]+", m.group(1))]
+        names = [people[p] for p in parts if p] if all(p in people for p in parts if p) else []
+        if not names or len(missing_terms([Term("", n) for n in names], text)) < len(names):
+            continue
+        byline = "(" + ", ".join(names) + ")"
+        date = _LEADING_DATE.match(text)
+        text = f"{text[: date.end()]} {byline}{text[date.end() :]}" if date else f"{byline} {text}"
+    return text
+
+
 def repair(source: str, text: str, terms: Sequence[Term]) -> str:
     """Every model-free repair, in order."""
     text = drop_invented_times(source, drop_invented_years(source, drop_honorifics(source, text)))
-    return fix_name_variants(fix_magnitudes(source, text), terms)
+    return restore_bylines(source, fix_name_variants(fix_magnitudes(source, text), terms), terms)
 
 
 def hint(flags: Sequence[str], terms: Sequence[Term]) -> str:

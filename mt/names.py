@@ -39,8 +39,9 @@ _SURNAME_READING = {"卜": "bu", "单": "shan", "曾": "zeng", "仇": "qiu", "�
                     "朴": "piao", "乐": "yue", "覃": "qin", "盖": "ge", "尉": "yu", "缪": "miao", "翟": "zhai"}
 _NOT_NAME = set("院委会省市区县局部处科校厅中大")
 _NOT_GIVEN = set("院委会省市区县局部处科校厅")  # 中 and 大 are common in given names (李大民)
-# Characters of transliterated foreign names (史密斯 Smith, 安德森 Anderson), rare in Chinese given names.
-_TRANSLITERATION = set("斯尔克特姆森丝蒂逊迪诺弗瓦塞萨索赫茨兹基佩夫默勒拉伦耶普布恩瑟")
+# Characters that end transliterated foreign names (史密斯 Smith, 安德森 Anderson, 米勒 Miller) and rarely
+# end a Chinese given name; 克 or 恩 inside one (李克强, 周恩来) is common, so only the last is judged.
+_TRANSLITERATION = set("斯尔特姆森丝蒂逊迪弗瓦塞萨索赫茨兹夫默勒拉伦耶普布瑟克基")
 COMPOUND_SURNAMES = {"欧阳": "Ouyang", "司马": "Sima", "诸葛": "Zhuge", "上官": "Shangguan", "东方": "Dongfang",
                      "皇甫": "Huangfu", "令狐": "Linghu", "司徒": "Situ", "夏侯": "Xiahou", "慕容": "Murong",
                      "尉迟": "Yuchi", "长孙": "Zhangsun", "公孙": "Gongsun", "宇文": "Yuwen", "端木": "Duanmu",
@@ -93,15 +94,16 @@ def is_person_name(text: str) -> bool:
     if sur not in COMPOUND_SURNAMES and sur not in SURNAMES:
         return False
     given = text[len(sur) :]
-    return (1 <= len(given) <= 2 and not any(ch in _NOT_GIVEN or ch in _TRANSLITERATION for ch in given)
-            and not re.search(TITLES, given))
+    return (1 <= len(given) <= 2 and not any(ch in _NOT_GIVEN for ch in given)
+            and given[-1] not in _TRANSLITERATION and not re.search(TITLES, given))
 
 
 def find_names(text: str, tagged: Iterable[str] = ()) -> list[Term]:
     """Person names in `text` with their pinyin, in order of appearance.
 
-    `tagged` are the names the entity tagger found; title patterns add the ones it missed. A candidate
-    that is another candidate plus one character (`吴皓提` beside `吴皓`: a verb glued on) is dropped.
+    `tagged` are the names the entity tagger found; title patterns add the ones it missed. Of a candidate
+    and the same plus one character, the one the text writes more often wins: `吴皓` over `吴皓提` (a verb
+    glued on; on a tie the extra character decides), `喻树迅` over `喻树` (a name cut short).
     """
     found: dict[str, int] = {}
     foreign = {m.group() for m in re.finditer(r"[\u4e00-\u9fff]+(?:[·•・][\u4e00-\u9fff]+)+", text)}
@@ -113,5 +115,11 @@ def find_names(text: str, tagged: Iterable[str] = ()) -> list[Term]:
             picked = _pick(text, m.start(1), m.group(1))
             if picked and is_person_name(picked):
                 found.setdefault(picked, m.start(1))
-    names = [n for n in found if not (len(n) > 2 and n[:-1] in found)]
+    def shorter_wins(long: str) -> bool:  # a tie goes to the shorter when the extra character is a verb's
+        short = long[:-1]
+        return text.count(short) > text.count(long) or (text.count(short) == text.count(long) and long[-1] in _AFTER)
+
+    pairs = [n for n in found if len(n) > 2 and n[:-1] in found]
+    dropped = {n if shorter_wins(n) else n[:-1] for n in pairs}
+    names = [n for n in found if n not in dropped]
     return [Term(n, to_pinyin(n), kind="person") for n in sorted(names, key=found.__getitem__)]

@@ -62,8 +62,13 @@ def supported(source: str) -> frozenset[str]:
     out: set[str] = set()
     for n in numbers(norm) + numbers(source):
         out |= {n, n.lstrip("0") or "0"}
-        if "." in n:
+        if "." in n:  # 6.10 is 6.1; 2005.09 (a date) also gives 2005 and 9
             out.add(n.rstrip("0").rstrip("."))
+            out |= {p.lstrip("0") or "0" for p in n.split(".")}
+    for m in re.finditer(r"(\d{2})(\d{2})\s*[-–—~～至到]\s*(\d{2})(?!\d)", source):  # 1950-53年: 1953
+        out.add(m.group(1) + m.group(3))
+    if "半数" in source or "一半" in source:
+        out.add("50")
         if n.isdigit() and len(n) >= 4:  # 350000 may be written 350 (thousand); 2019 is not 2.019 thousand
             whole = int(n)
             out |= {f"{whole / s:.1f}".rstrip("0").rstrip(".") for s in (10**3, 10**6, 10**9)

@@ -99,9 +99,11 @@ def test_names_read_as_names():
     assert names.to_pinyin("欧阳晓东") == "Ouyang Xiaodong"
     assert names.to_pinyin("单田芳") == "Shan Tianfang"
     assert not names.is_person_name("蒋主任") and not names.is_person_name("卫健委")
-    assert not names.is_person_name("史密斯")  # a transliteration, not a Chinese name
+    assert not names.is_person_name("史密斯") and not names.is_person_name("米勒")  # transliterations
+    assert names.is_person_name("李克强") and names.is_person_name("周恩来")
     terms = names.find_names("马丁·路德·金和院长洪朝阳、吴皓提出", ["马丁", "洪朝阳", "吴皓提", "吴皓"])
     assert [t.source for t in terms] == ["洪朝阳", "吴皓"] and all(t.kind == "person" for t in terms)
+    assert [t.source for t in names.find_names("喻树迅表示，喻树迅介绍", ["喻树", "喻树迅"])] == ["喻树迅"]
 
 
 def test_places_and_institutions_from_the_gazetteer_and_rules():
@@ -140,6 +142,9 @@ def test_model_free_repairs():
     assert enforce.repair("托管科研项目十余项", "managed over 100 projects", []) == "managed over 10 projects"
     assert enforce.repair("面积35万平方米", "covering 35,000 square meters", []) == "covering 350,000 square meters"
     assert enforce.repair("数百倍", "800 times", []) == "800 times"  # nothing fits: flagged, not guessed
+    reporters = [Term("陈静", "Chen Jing", "person"), Term("罗燕倩", "Luo Yanqian", "person")]
+    assert enforce.repair("中新网上海9月30日电 (陈静 罗燕倩)国家儿童医学中心30日披露", "On September 30, the center said",
+                          reporters) == "On September 30 (Chen Jing, Luo Yanqian), the center said"
     assert enforce.restore_date("为落实精神,7月30日上午,党课在我院举行。", "The lecture was held.") == (
         "On July 30 in the morning, the lecture was held.")
 
