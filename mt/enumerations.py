@@ -50,7 +50,10 @@ def _is_title(phrase: str) -> bool:
 def find(source: str, people: Sequence[Term], min_members: int = 2) -> Enumeration | None:
     """The longest list of people in `source` whose members are separated only by title phrases (no clause
     end, no prose, at most MAX_GAP characters), or None. A two-person list counts only when both have
-    titles; a nameless member between commas (`平湖市有关部门分管领导,`) stays inside its neighbour's title."""
+    titles; a nameless member between commas (`平湖市有关部门分管领导,`) stays inside its neighbour's title.
+    A source that already has the placeholder's letter (`X光`) is left whole."""
+    if PLACEHOLDER in source:
+        return None
     occ: list[tuple[int, int, Term]] = []
     for t in people:
         occ += [(m.start(), m.end(), t) for m in re.finditer(re.escape(t.source), source)]

@@ -66,7 +66,7 @@ def test_lac_in_numpy_finds_people_places_and_organisations():
 
 
 def test_sdist_model_pull_verifies_and_unpacks_only_the_model(tmp_path, monkeypatch):
-    monkeypatch.setenv("ZHEN_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ZHEN_MODELS", str(tmp_path / "models"))  # never the shared models directory
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tf:
         for name, data in {"P-1/P/lac_model/model/w": b"weights", "P-1/P/lac_model/conf/tag.dic": b"0\tO\n",

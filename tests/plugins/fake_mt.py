@@ -37,4 +37,4 @@ class UnfaithfulTranslator(FakeTranslator):
     name = "fake-unfaithful"
 
     def translate(self, requests: Sequence[Request]) -> list[str]:
-        return [f"{t} It opened in 2019." for t in super().translate(requests)]
+        return [f"{t} It has 2019 beds." for t in super().translate(requests)]
