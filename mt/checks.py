@@ -68,7 +68,7 @@ def missing_numbers(source: str, output: str) -> list[str]:
     out_low = output.lower()
     out_words = set(re.findall(r"[a-z]+", out_low))
     missing = []
-    for m in re.finditer(r"(\d+(?:[.,]\d+)*)(月|万|亿)?", source):
+    for m in re.finditer(r"(\d+(?:[.,]\d+)*) ?(月|万|亿)?", source):
         n = m.group(1).replace(",", "")
         if n in out_nums:
             continue

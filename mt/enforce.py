@@ -14,6 +14,7 @@ from difflib import SequenceMatcher
 
 from zhen.mt import checks
 from zhen.mt.glossary import Term, missing_terms
+from zhen.mt.names import BYLINE, ROLE
 from zhen.mt.numbers import invented_numbers, normalise_numbers, stated
 from zhen.mt.repair import is_pinyin_word
 
@@ -21,7 +22,7 @@ from zhen.mt.repair import is_pinyin_word
 _HONORIFICS = {"Dr": "博士|医生|医师|大夫", "Mr": "先生", "Mrs": "夫人|太太", "Ms": "女士", "Miss": "小姐",
                "Prof": "教授"}
 _MONTH = "|".join(checks.MONTHS)
-_DATE_YEAR = re.compile(rf"\b((?:{_MONTH})\.? \d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTH}))"
+_DATE_YEAR = re.compile(rf"\b((?:{_MONTH})\.?(?: \d{{1,2}}(?:st|nd|rd|th)?)?|\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTH}))"
                         rf",? (\d{{4}})\b")
 
 
@@ -58,7 +59,8 @@ _IN_YEAR = re.compile(r",?\s+in (\d{4})\b(?!\s*(?:-|–|to|and)\s*\d)")
 
 
 def drop_invented_years(source: str, text: str) -> str:
-    """"On December 22, 2019," → "On December 22,", "held … in 2019" → "held …", when the source gives no
+    """"On December 22, 2019," → "On December 22,", "by September 2019" → "by September", "held … in 2019"
+    → "held …", when the source gives no
     year 2019 (a small model dates undated news to its training years)."""
     def repl(m: re.Match[str]) -> str:
         return m.group(1) if m.group(2) in invented_numbers(source, m.group(2)) else m.group()
@@ -67,6 +69,24 @@ def drop_invented_years(source: str, text: str) -> str:
         return "" if m.group(1) in invented_numbers(source, m.group(1)) else m.group()
 
     return _IN_YEAR.sub(repl_in, _DATE_YEAR.sub(repl, text))
+
+
+_SPLIT_GROUPS = re.compile(r"(?<![\d.,])(\d{1,3}), (\d{3})(?![\d,])")
+_SPLIT_DECIMAL = re.compile(r"(?<![\d.,])(\d+)\. (\d+)(?= (?:thousand|million|billion|trillion)\b)")
+
+
+def join_split_groups(source: str, text: str) -> str:
+    """"793, 800 people" → "793,800 people" when the source states 793,800 and not 800 on its own, and
+    "3. 7 million" → "3.7 million" (a small model writes separators and decimal points with a space after)."""
+    def repl(m: re.Match[str]) -> str:
+        joined = m.group(1) + m.group(2)
+        if invented_numbers(source, joined) or not (m.group(2) == "000" or invented_numbers(source, m.group(2))):
+            return m.group()
+        return f"{m.group(1)},{m.group(2)}"
+
+    text = _SPLIT_GROUPS.sub(repl, text)
+    return _SPLIT_DECIMAL.sub(lambda m: m.group(1) + "." + m.group(2)
+                              if not invented_numbers(source, f"{m.group(1)}.{m.group(2)}") else m.group(), text)
 
 
 _PAIR = re.compile(r"(?=\b([A-Z][a-z]+)[ -]([A-Z][a-z]*(?:-[a-z]+)?)\b)")
@@ -88,23 +108,34 @@ def drop_invented_times(source: str, text: str) -> str:
     return _CLOCK.sub(repl, text)
 
 
+_SCALE_WORDS = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+
+
 def fix_magnitudes(source: str, text: str) -> str:
     """An invented number that is a source number off by a power of ten ("over 100" for 十余, "35,000" for
-    35万) becomes that number, when exactly one source value fits and the draft does not state it already."""
+    35万, "14 million" for 140万) becomes that number, when exactly one source value fits and the draft does
+    not state it already."""
     have = {float(n) for n in checks.numbers(text) if n.replace(".", "", 1).isdigit()}
     values = [v for v in dict.fromkeys(stated(source)) if v not in have and v > 0]
     for n in invented_numbers(source, text):
         if not n.replace(".", "", 1).isdigit() or float(n) == 0:
             continue
-        x = float(n)
+        digits = r"(?<![\d.,])" + r",?".join(re.escape(c) for c in n) + r"(?![\d])"
+        m = re.search(digits + r"(?:\s+(thousand|million|billion|trillion)\b)?", text)
+        if m is None:
+            continue
+        x = float(n) * _SCALE_WORDS.get(m.group(1) or "", 1)
         fits = [v for v in values
-                if any(abs(x * k - v) < 1e-9 or abs(v * k - x) < 1e-9 for k in (10, 100, 1000, 10**4))]
+                if any(abs(x * k - v) < 1e-9 * v or abs(v * k - x) < 1e-9 * x for k in (10, 100, 1000, 10**4))]
         if len(fits) != 1:
             continue
         v = fits[0]
-        written = f"{v:,.0f}" if v.is_integer() else f"{v:,}"
-        pattern = r"(?<![\d.,])" + r",?".join(re.escape(c) for c in n) + r"(?![\d])"
-        text = re.sub(pattern, written, text, count=1)
+        if m.group(1) and v >= 10**6:  # keep the English scale: "1.4 million", not "1,400,000"
+            scale = 10**9 if v >= 10**9 else 10**6
+            written = f"{v / scale:,.3f}".rstrip("0").rstrip(".") + (" billion" if scale == 10**9 else " million")
+        else:
+            written = f"{v:,.0f}" if v.is_integer() else f"{v:,}"
+        text = text[: m.start()] + written + text[m.end() :]
     return text
 
 
@@ -159,9 +190,6 @@ def fix_name_variants(text: str, terms: Sequence[Term]) -> str:
     return text
 
 
-_BYLINE = re.compile(r"[(（]\s*((?:记者|通讯员|实习生)?\s*[\u4e00-\u9fff]{2,4}(?:[\s、，,]+[\u4e00-\u9fff]{2,4}){0,3})"
-                     r"\s*[)）]")
-_ROLE = re.compile(r"^(?:记者|通讯员|实习生)")
 _LEADING_DATE = re.compile(rf"^(?:On |In )?(?:(?:{_MONTH})\.? \d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}} (?:{_MONTH}))")
 
 
@@ -169,8 +197,8 @@ def restore_bylines(source: str, text: str, terms: Sequence[Term]) -> str:
     """A dateline's reporters ("中新网上海9月30日电 (陈静 罗燕倩)") the draft dropped, put back after its date
     ("On September 30 (Chen Jing, Luo Yanqian), …") or at its start."""
     people = {t.source: t.target for t in terms if t.kind == "person"}
-    for m in _BYLINE.finditer(source):
-        parts = [_ROLE.sub("", p) for p in re.split(r"[\s、，,]+", m.group(1))]
+    for m in BYLINE.finditer(source):
+        parts = [ROLE.sub("", p) for p in re.split(r"[\s、，,]+", m.group(1))]
         names = [people[p] for p in parts if p] if all(p in people for p in parts if p) else []
         if not names or len(missing_terms([Term("", n) for n in names], text)) < len(names):
             continue
@@ -182,6 +210,7 @@ def restore_bylines(source: str, text: str, terms: Sequence[Term]) -> str:
 
 def repair(source: str, text: str, terms: Sequence[Term]) -> str:
     """Every model-free repair, in order."""
+    text = join_split_groups(source, text)
     text = drop_invented_times(source, drop_invented_years(source, drop_honorifics(source, text)))
     return restore_bylines(source, fix_name_variants(fix_magnitudes(source, text), terms), terms)
 

@@ -25,8 +25,12 @@ def document_glossary(sentences: Sequence[str], tagger: Tagger | None) -> Glossa
     tagged = tagger.entities(list(sentences)) if tagger is not None else [[] for _ in sentences]
     g = Glossary()
     people = [e.text for ents in tagged for e in ents if e.kind == "person"]
-    for term in names.find_names("\n".join(sentences), people):
-        g.add(term.source, term.target, "person")
+    for term in names.find_names("\n".join(sentences), people, gazetteer.is_word):
+        known = gazetteer.person(term.source)  # 李克强 Li Keqiang, 金正恩 Kim Jong-un: the dictionary knows them
+        if known:
+            g.add(term.source, known, "person", pinned=True)
+        elif term.pinned or not gazetteer.lookup(term.source):  # 路透 is Reuters, 巴尔干 the Balkans
+            g.add(term.source, term.target, "person", pinned=term.pinned)
     for ents in tagged:
         for e in ents:
             if e.text in g.terms:

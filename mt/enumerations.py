@@ -10,7 +10,7 @@ come first and titles after them, as English news writes them: "Hong Chaoyang, P
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from zhen.mt.glossary import Term
@@ -47,6 +47,29 @@ def _is_title(phrase: str) -> bool:
     return len(phrase) <= MAX_GAP and not _PROSE.search(phrase)
 
 
+Occurrence = tuple[int, int, Term]  # start, end, the term found there
+
+
+def _occurrences(source: str, terms: Sequence[Term]) -> list[Occurrence]:
+    """Where the terms occur in `source`, left to right, overlaps dropped (the longer wins at one start)."""
+    occ = [(m.start(), m.end(), t) for t in terms for m in re.finditer(re.escape(t.source), source)]
+    occ.sort(key=lambda o: (o[0], -o[1]))
+    return [o for k, o in enumerate(occ) if k == 0 or o[0] >= occ[k - 1][1]]
+
+
+def _longest_run(occ: list[Occurrence], breaks: Callable[[str], bool], source: str) -> list[Occurrence]:
+    """The longest run of occurrences whose gaps do not `break` it and that names no term twice."""
+    best: list[Occurrence] = []
+    run: list[Occurrence] = []
+    for o in occ:
+        if run and (breaks(source[run[-1][1] : o[0]]) or o[2] in {r[2] for r in run}):
+            run = []
+        run.append(o)
+        if len(run) > len(best):
+            best = list(run)
+    return best
+
+
 def find(source: str, people: Sequence[Term], min_members: int = 2) -> Enumeration | None:
     """The longest list of people in `source` whose members are separated only by title phrases (no clause
     end, no prose, at most MAX_GAP characters), or None. A two-person list counts only when both have
@@ -54,21 +77,8 @@ def find(source: str, people: Sequence[Term], min_members: int = 2) -> Enumerati
     A source that already has the placeholder's letter (`X光`) is left whole."""
     if PLACEHOLDER in source:
         return None
-    occ: list[tuple[int, int, Term]] = []
-    for t in people:
-        occ += [(m.start(), m.end(), t) for m in re.finditer(re.escape(t.source), source)]
-    occ.sort(key=lambda o: o[0])
-    occ = [o for k, o in enumerate(occ) if k == 0 or o[0] >= occ[k - 1][1]]
-    best: list[tuple[int, int, Term]] = []
-    run: list[tuple[int, int, Term]] = []
-    for o in occ:
-        if run:
-            gap = source[run[-1][1] : o[0]]
-            if not _is_title(gap.strip(_JOINERS)) or _GAP_STOP.search(gap) or o[2] in {r[2] for r in run}:
-                run = []
-        run.append(o)
-        if len(run) > len(best):
-            best = list(run)
+    occ = _occurrences(source, people)
+    best = _longest_run(occ, lambda gap: not _is_title(gap.strip(_JOINERS)) or bool(_GAP_STOP.search(gap)), source)
     if len(best) < min_members:
         return None
     first = best[0][0]
@@ -88,6 +98,19 @@ def find(source: str, people: Sequence[Term], min_members: int = 2) -> Enumerati
     if len(members) == 2 and not all(m.title for m in members):
         return None
     return Enumeration(source[:start], members, source[pos:])
+
+
+def find_items(source: str, entities: Sequence[Term], min_members: int = 3) -> Enumeration | None:
+    """The longest run of rendered institutions joined only by 、/和/及 (`在鄞州人民医院、鄞州区第二医院、
+    宁波市第六医院、宁波市眼科医院四个分会场`), or None. A small model merges such a list ("Yinzhou, Yinzhou District,
+    Ningbo, and Ningbo"); the pipeline writes each member's rendering into the source, so every one is named."""
+    if PLACEHOLDER in source:
+        return None
+    best = _longest_run(_occurrences(source, [t for t in entities if t.kind == "org"]),
+                        lambda gap: gap == "" or bool(gap.strip("、和及与以 ")), source)
+    if len(best) < min_members:
+        return None
+    return Enumeration(source[: best[0][0]], [Member(t, "") for _, _, t in best], source[best[-1][1] :])
 
 
 def member_english(member: Member, title_en: str) -> str:

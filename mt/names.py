@@ -10,7 +10,7 @@ or right before one — and must start with a known surname.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
@@ -30,9 +30,14 @@ TITLES = (
     "党委书记|党委副书记|副书记|书记|副主任|主任|副院长|院长|常务副院长|副局长|局长|副区长|区长|副市长|市长|副省长|省长|"
     "副校长|校长|主席|副主席|教授|院士|秘书长|副秘书长|会长|部长|处长|科长|组长|主任医师|护士长|委员|专家|同志|博士"
 )
+# A dateline's reporters: "中新网上海9月30日电 (记者 陈静 罗燕倩)".
+BYLINE = re.compile(r"电\s*[(（]\s*((?:记者|通讯员|实习生)?\s*[\u4e00-\u9fff]{2,4}"
+                    r"(?:[\s、，,]+[\u4e00-\u9fff]{2,4}){0,3})\s*[)）]")
+ROLE = re.compile(r"^(?:记者|通讯员|实习生)")
 # Characters that can follow a name in news prose (a verb, a conjunction, punctuation).
 _AFTER = set("主在表代致为对共出会讲介提强带参等同一和与、,，。;；:：)）”介说指认希要作进获") | {""}
-_BEFORE_TITLE = re.compile(rf"(?:{TITLES})([{SURNAMES}][\u4e00-\u9fff]{{1,2}})")
+# 同志 follows a name and never precedes one (`张光军同志简历`: his résumé).
+_BEFORE_TITLE = re.compile(rf"(?:{TITLES.replace('|同志', '')})([{SURNAMES}][\u4e00-\u9fff]{{1,2}})")
 _AFTER_TITLE = re.compile(rf"(?<![\u4e00-\u9fff])([{SURNAMES}][\u4e00-\u9fff]{{1,2}})(?=院士|教授|同志|主任|书记|博士)")
 # Surnames whose everyday reading differs from the surname reading.
 _SURNAME_READING = {"卜": "bu", "单": "shan", "曾": "zeng", "仇": "qiu", "查": "zha", "解": "xie", "区": "ou",
@@ -98,23 +103,48 @@ def is_person_name(text: str) -> bool:
             and given[-1] not in _TRANSLITERATION and not re.search(TITLES, given))
 
 
-def find_names(text: str, tagged: Iterable[str] = ()) -> list[Term]:
+def _reads_as_words(text: str, name: str, is_word: Callable[[str], bool]) -> bool:
+    """`关于加` in `关于加强`: the candidate's first two characters and its last with the next are words,
+    so the text reads as words, not as a name."""
+    if len(name) != 3 or not is_word(name[:2]):
+        return False
+    return any(is_word(name[2] + text[i + 3 : i + 3 + k]) for i in _positions(text, name) for k in (1, 2))
+
+
+def _positions(text: str, sub: str) -> list[int]:
+    return [m.start() for m in re.finditer(re.escape(sub), text)]
+
+
+def find_names(text: str, tagged: Iterable[str] = (),
+               is_word: Callable[[str], bool] = lambda w: False) -> list[Term]:
     """Person names in `text` with their pinyin, in order of appearance.
 
-    `tagged` are the names the entity tagger found; title patterns add the ones it missed. Of a candidate
-    and the same plus one character, the one the text writes more often wins: `吴皓` over `吴皓提` (a verb
-    glued on; on a tie the extra character decides), `喻树迅` over `喻树` (a name cut short).
+    `tagged` are the names the entity tagger found; title patterns and datelines' bylines add the ones it
+    missed, and those are `pinned` (a name beside a title or in a byline is certainly one; the tagger
+    also tags transliterations and Korean names, whose pinyin would be wrong). Of a candidate and the
+    same plus one character, the one the text writes more often wins: `吴皓` over `吴皓提` (a verb glued
+    on; on a tie the extra character decides), `喻树迅` over `喻树` (a name cut short). `is_word` (a
+    dictionary's common words) rejects candidates that read as words: `简历` (résumé), `关于加`.
     """
     found: dict[str, int] = {}
+    sure: set[str] = set()
     foreign = {m.group() for m in re.finditer(r"[\u4e00-\u9fff]+(?:[·•・][\u4e00-\u9fff]+)+", text)}
     for name in tagged:
-        if is_person_name(name) and name in text and not any(name in f for f in foreign):
+        if (is_person_name(name) and name in text and not any(name in f for f in foreign)
+                and not is_word(name) and not _reads_as_words(text, name, is_word)):
             found.setdefault(name, text.index(name))
     for pattern in (_BEFORE_TITLE, _AFTER_TITLE):
         for m in pattern.finditer(text):
             picked = _pick(text, m.start(1), m.group(1))
-            if picked and is_person_name(picked):
+            if picked and is_person_name(picked) and not _reads_as_words(text, picked, is_word):
                 found.setdefault(picked, m.start(1))
+                sure.add(picked)
+    for m in BYLINE.finditer(text):
+        parts = [p for p in (ROLE.sub("", p) for p in re.split(r"[\s、，,]+", m.group(1))) if p]
+        if parts and all(is_person_name(p) for p in parts):
+            for p in parts:
+                found.setdefault(p, m.start(1))
+                sure.add(p)
     def shorter_wins(long: str) -> bool:  # a tie goes to the shorter when the extra character is a verb's
         short = long[:-1]
         return text.count(short) > text.count(long) or (text.count(short) == text.count(long) and long[-1] in _AFTER)
@@ -122,4 +152,4 @@ def find_names(text: str, tagged: Iterable[str] = ()) -> list[Term]:
     pairs = [n for n in found if len(n) > 2 and n[:-1] in found]
     dropped = {n if shorter_wins(n) else n[:-1] for n in pairs}
     names = [n for n in found if n not in dropped]
-    return [Term(n, to_pinyin(n), kind="person") for n in sorted(names, key=found.__getitem__)]
+    return [Term(n, to_pinyin(n), "person", n in sure) for n in sorted(names, key=found.__getitem__)]

@@ -15,7 +15,9 @@ import cn2an
 
 from zhen.mt.checks import numbers
 
-_SCALED = re.compile(r"(\d+(?:\.\d+)?)(万亿|亿|万)")
+# A number before 万/亿, thousands-grouped or not (`5,000亿`), maybe spaced from it (`200 万`), never the tail
+# of a longer number.
+_SCALED = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?) ?(万亿|亿|万)")
 _ZH_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})(?=年)")
 _ZH_NUMERAL = re.compile(r"[〇零一二两三四五六七八九十百千万亿]+")
 _DIGITS = {"〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
@@ -33,6 +35,15 @@ def _format_scaled(value: float) -> str:
 
 
 _DECADE = re.compile(r"(\d{1,2})世纪(\d0)年代")
+# Vague magnitudes (数千亿, 数十年) stated in English words: given the Chinese, a small model picks a
+# figure ("$4 trillion", "since the 1970s"); given "hundreds of billions" it has none to pick.
+_VAGUE_ENGLISH = {"数十年来": "for decades ", "数十年": "decades ", "数十": "dozens of ", "数百": "hundreds of ",
+                  "数千": "thousands of ", "数万": "tens of thousands of ", "数十万": "hundreds of thousands of ",
+                  "数百万": "millions of ", "数千万": "tens of millions of ", "数亿": "hundreds of millions of ",
+                  "数十亿": "billions of ", "数百亿": "tens of billions of ", "数千亿": "hundreds of billions of "}
+# 数 ending a word (人数, 指数, 多数) is no vague magnitude.
+_VAGUE = re.compile("(?<![无少多参分系指函倍人次总变半岁天年件户度位级])("
+                    + "|".join(sorted(_VAGUE_ENGLISH, key=len, reverse=True)) + ")")
 
 
 def normalise_numbers(text: str) -> str:
@@ -40,7 +51,12 @@ def normalise_numbers(text: str) -> str:
     `20世纪60年代` → `1960年代` (the 1960s)."""
     text = _ZH_YEAR.sub(lambda m: "".join(_DIGITS[c] for c in m.group(1)), text)
     text = _DECADE.sub(lambda m: f"{(int(m.group(1)) - 1) * 100 + int(m.group(2))}年代", text)
-    return _SCALED.sub(lambda m: _format_scaled(float(m.group(1)) * _UNIT[m.group(2)]), text)
+    text = _VAGUE.sub(lambda m: _VAGUE_ENGLISH[m.group(1)], text)
+    return _SCALED.sub(lambda m: _format_scaled(_scaled(m)), text)
+
+
+def _scaled(m: re.Match[str]) -> float:
+    return float(m.group(1).replace(",", "")) * _UNIT[m.group(2)]
 
 
 def _value(numeral: str) -> int | None:
@@ -65,20 +81,21 @@ def supported(source: str) -> frozenset[str]:
         if "." in n:  # 6.10 is 6.1; 2005.09 (a date) also gives 2005 and 9
             out.add(n.rstrip("0").rstrip("."))
             out |= {p.lstrip("0") or "0" for p in n.split(".")}
+    for n in numbers(norm):
+        if n.isdigit() and int(n) >= 10**4:  # 350000 may be written 350 (thousand); 2300 is not 2.3 thousand
+            whole = int(n)
+            out |= {f"{whole / s:.1f}".rstrip("0").rstrip(".") for s in (10**3, 10**6, 10**9)
+                    if whole >= s and round(whole / s, 1) == whole / s}
     for m in re.finditer(r"(\d{2})(\d{2})\s*[-–—~～至到]\s*(\d{2})(?!\d)", source):  # 1950-53年: 1953
         out.add(m.group(1) + m.group(3))
     if "半数" in source or "一半" in source:
         out.add("50")
-        if n.isdigit() and len(n) >= 4:  # 350000 may be written 350 (thousand); 2019 is not 2.019 thousand
-            whole = int(n)
-            out |= {f"{whole / s:.1f}".rstrip("0").rstrip(".") for s in (10**3, 10**6, 10**9)
-                    if whole >= s and round(whole / s, 1) == whole / s}
     for m in _ZH_NUMERAL.finditer(source):
         value = _value(m.group())
         if value is not None:
             out.add(str(value))
-    for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(万|亿)", source):
-        scaled = float(m.group(1)) * _UNIT[m.group(2)]
+    for m in _SCALED.finditer(source):
+        scaled = _scaled(m)
         out |= {f"{scaled / s:.3f}".rstrip("0").rstrip(".") for s in (1, 10**3, 10**6, 10**9) if scaled / s >= 0.1}
     return frozenset(out)
 

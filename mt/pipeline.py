@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from zhen.mt import checks, enforce, enumerations, ner
 from zhen.mt.base import Request, Translator
 from zhen.mt.entities import Tagger, document_glossary
-from zhen.mt.glossary import Glossary, Term, base
+from zhen.mt.glossary import Glossary, Term, base, write_in
 from zhen.mt.memory import TranslationMemory, key
 from zhen.mt.numbers import normalise_numbers
 from zhen.mt.postprocess import clean_output
@@ -31,7 +31,7 @@ class Draft:
     draft: str
     kind: str = "body"
     flags: list[str] = field(default_factory=list)
-    terms: list[dict[str, str]] = field(default_factory=list)
+    terms: list[Term] = field(default_factory=list)
     cached: bool = False
     logprob: float | None = None  # mean token log-probability of the draft under the model, if known
 
@@ -64,15 +64,11 @@ class Pipeline:
         self.tagger: Tagger | None = ner.default_tagger() if isinstance(tagger, str) else tagger
 
     @staticmethod
-    def _requests(source: str, title: str | None, glossary: Glossary) -> list[Request]:
+    def _requests(source: str, title: str | None, glossary: Glossary,
+                  pin: frozenset[str] = frozenset()) -> list[Request]:
         spans = [(0, len(source))] if len(source) <= MAX_CHUNK else split_zh(source) or [(0, len(source))]
-        reqs = []
-        for s, e in spans:
-            piece = source[s:e]
-            for i in range(0, len(piece), MAX_CHUNK):  # last resort: no punctuation at all
-                part = piece[i : i + MAX_CHUNK]
-                reqs.append(Request(normalise_numbers(part), title, tuple(glossary.find(part))))
-        return reqs
+        return [_request(source[s:e][i : i + MAX_CHUNK], title, glossary, pin)
+                for s, e in spans for i in range(0, e - s, MAX_CHUNK)]  # last resort: no punctuation at all
 
     def translate(self, sources: Sequence[str], title: str | None = None,
                   progress: Progress | None = None) -> list[Draft]:
@@ -91,14 +87,18 @@ class Pipeline:
                 drafts[i].flags.append("no_chinese")
             else:
                 context = title if title and title != src else None  # a title is not its own context
-                people = [t for t in glossary.find(src) if t.kind == "person"]
-                found = enumerations.find(src, people) if len(src) <= MAX_CHUNK else None
+                terms = glossary.find(src)
+                found = (enumerations.find(src, [t for t in terms if t.kind == "person"])
+                         if len(src) <= MAX_CHUNK else None)
                 if found:  # a list of officials: the sentence around it, then each member's title alone
                     lists[i] = found
                     phrases = [found.frame()] + [m.title for m in found.members if m.title]
-                    pieces += [(i, Request(normalise_numbers(p), context, tuple(glossary.find(p)))) for p in phrases]
+                    pieces += [(i, _request(p, context, glossary)) for p in phrases]
                     continue
-                pieces += [(i, r) for r in self._requests(src, context, glossary)]
+                # a list of institutions: each written into the source in its English, so none is merged
+                items = enumerations.find_items(src, terms)
+                pin = frozenset(m.name.source for m in items.members) if items else frozenset()
+                pieces += [(i, r) for r in self._requests(src, context, glossary, pin)]
         outputs = self.run([r for _, r in pieces], progress)
         by_sentence: dict[int, list[tuple[Request, Output]]] = {}
         for (i, req), out in zip(pieces, outputs):
@@ -116,7 +116,7 @@ class Pipeline:
             lps = [o.logprob for _, o in parts]
             known = [lp for lp in lps if lp is not None]
             d.logprob = sum(known) / len(known) if known and len(known) == len(lps) else None
-            d.terms = [{"source": t.source, "target": t.target, "kind": t.kind} for t in terms]
+            d.terms = terms
             d.flags += enforce.violations(d.source, d.draft, terms)
         self._repair(drafts, title)
         for d in drafts:  # the last resort for a date the model keeps losing: state it at the start
@@ -129,18 +129,17 @@ class Pipeline:
         for the drafts that have one; keep the new draft only if it has fewer. A second, pointed request
         usually fixes what a small model got wrong, and it costs only the flagged sentences."""
         def wanted(d: Draft) -> list[str]:
-            people = {t["source"] for t in d.terms if t["kind"] == "person"}
+            people = {t.source for t in d.terms if t.kind == "person"}
             return [f for f in d.flags if f.startswith(_REASK) or f.partition(":")[2] in people]
 
         flagged = [d for d in drafts if wanted(d) and len(d.source) <= MAX_CHUNK]
         if not flagged:
             return
-        terms = {d.id: tuple(Term(t["source"], t["target"], t["kind"]) for t in d.terms) for d in flagged}
-        reqs = [Request(normalise_numbers(d.source), title if title != d.source else None, terms[d.id],
-                        task="post-edit", draft=d.draft, hint=enforce.hint(wanted(d), terms[d.id]))
+        reqs = [Request(normalise_numbers(write_in(d.source, d.terms)), title if title != d.source else None,
+                        tuple(d.terms), task="post-edit", draft=d.draft, hint=enforce.hint(wanted(d), d.terms))
                 for d in flagged]
         for d, out in zip(flagged, self.run(reqs)):
-            if _keep_if_better(d, enforce.repair(d.source, out.text, terms[d.id]), "repaired"):
+            if _keep_if_better(d, enforce.repair(d.source, out.text, d.terms), "repaired"):
                 d.logprob, d.cached = out.logprob, d.cached and out.cached
 
     def run(self, requests: list[Request], progress: Progress | None = None) -> list[Output]:
@@ -179,6 +178,13 @@ class Pipeline:
         return drafts
 
 
+def _request(source: str, context: str | None, glossary: Glossary, pin: frozenset[str] = frozenset()) -> Request:
+    """The model's request for a piece of source: its terms, pinned ones (and those in `pin`) written in,
+    numbers normalised."""
+    terms = tuple(replace(t, pinned=True) if t.source in pin else t for t in glossary.find(source))
+    return Request(normalise_numbers(write_in(source, terms)), context, terms)
+
+
 def _compose_list(found: enumerations.Enumeration, outputs: list[str]) -> str:
     """The frame's English (outputs[0]) with the members, each its name and its title's English."""
     titles = iter(outputs[1:])
@@ -197,8 +203,7 @@ def _count(flags: Sequence[str]) -> int:
 
 def _keep_if_better(d: Draft, text: str, flag: str) -> bool:
     """Replace the draft by `text` when `text` has fewer violations (and no Chinese); the flags follow."""
-    terms = [Term(t["source"], t["target"], t["kind"]) for t in d.terms]
-    after = enforce.violations(d.source, text, terms)
+    after = enforce.violations(d.source, text, d.terms)
     if not text or text == d.draft or checks.has_cjk(text) or _count(after) >= _count(d.flags):
         return False
     d.draft = text

@@ -14,7 +14,8 @@ from zhen.models import presets
 from zhen.models.pull import PullError, pull
 from zhen.mt import enforce, enumerations, gazetteer, names, ner
 from zhen.mt.base import Request, Translator
-from zhen.mt.glossary import Term, missing_terms
+from zhen.mt.entities import document_glossary
+from zhen.mt.glossary import Glossary, Term, missing_terms, write_in
 from zhen.mt.numbers import invented_numbers, normalise_numbers, supported
 from zhen.mt.pipeline import Pipeline
 
@@ -106,6 +107,21 @@ def test_names_read_as_names():
     assert [t.source for t in names.find_names("喻树迅表示，喻树迅介绍", ["喻树", "喻树迅"])] == ["喻树迅"]
 
 
+def test_names_beside_titles_and_in_bylines_are_pinned_and_written_in():
+    text = "中新网衡水9月30日电 (崔志平 王鹏)管委会主任姚幸福介绍，唐诺利表示。张光军同志简历"
+    terms = {t.source: t for t in names.find_names(text, ["唐诺利", "简历"], gazetteer.is_word)}
+    assert set(terms) == {"崔志平", "王鹏", "姚幸福", "唐诺利", "张光军"}  # 简历 is a word (résumé)
+    assert terms["姚幸福"].pinned and terms["王鹏"].pinned and terms["张光军"].pinned
+    assert not terms["唐诺利"].pinned  # tagged only: maybe a transliteration (Donnelly), so only checked
+    assert names.find_names("各级委员关于加强学习", [], gazetteer.is_word) == []  # reads as 关于 加强
+    assert write_in("管委会主任姚幸福介绍，唐诺利表示", list(terms.values())) == "管委会主任 Yao Xingfu 介绍，唐诺利表示"
+    # the dictionary's well-known people keep their own English; its other proper nouns are no people
+    g = document_glossary(["朝鲜最高领导人金正恩会见了路透记者。"], None)
+    assert g.terms.get("金正恩") is None or g.terms["金正恩"] == "Kim Jong-un"
+    assert gazetteer.person("金正恩") == "Kim Jong-un" and gazetteer.person("路透") is None
+    assert "路透" not in document_glossary(["路透社报道，社长路透说"], None).terms
+
+
 def test_places_and_institutions_from_the_gazetteer_and_rules():
     assert gazetteer.place("鄞州区") == "Yinzhou District"
     assert gazetteer.place("浙江省") == "Zhejiang Province"
@@ -115,6 +131,25 @@ def test_places_and_institutions_from_the_gazetteer_and_rules():
     assert gazetteer.institution("平湖市第一人民医院") == "the First People's Hospital of Pinghu"
     assert gazetteer.institution("嘉兴市中医院") == "Jiaxing Hospital of Traditional Chinese Medicine"
     assert gazetteer.institution("世界卫生组织") == "World Health Organization"
+    assert gazetteer.institution("宁波市第六医院") == "the Sixth Hospital of Ningbo"
+    assert gazetteer.institution("宁波市眼科医院") == "Ningbo Eye Hospital"
+
+
+def test_lists_of_institutions_are_written_in_as_rendered():
+    src = "下午，专家在鄞州人民医院、鄞州区第二医院、宁波市第六医院和宁波市眼科医院四个分会场进行论坛学术活动。"
+    orgs = [Term(s, gazetteer.institution(s) or "", "org") for s in ("鄞州人民医院", "鄞州区第二医院", "宁波市第六医院",
+                                                                     "宁波市眼科医院")]
+    found = enumerations.find_items(src, orgs)
+    assert [m.name.source for m in found.members] == [t.source for t in orgs]
+    assert enumerations.find_items("在鄞州人民医院和宁波市第六医院", orgs) is None  # two are no list
+    assert enumerations.find_items("鄞州人民医院的专家与宁波市第六医院、宁波市眼科医院", orgs) is None  # prose between
+    t = _Lists()
+    glossary = Glossary()
+    for o in orgs:
+        glossary.add(o.source, o.target, "org")
+    Pipeline(t, memory=None, tagger=None, glossary=glossary).translate([src])
+    assert t.seen[0].source == ("下午，专家在 Yinzhou People's Hospital、the Second Hospital of Yinzhou、the Sixth Hospital "
+                                "of Ningbo 和 Ningbo Eye Hospital 四个分会场进行论坛学术活动。")
 
 
 def test_numbers_normalised_and_checked_both_ways():
@@ -125,6 +160,11 @@ def test_numbers_normalised_and_checked_both_ways():
     assert invented_numbers("三十五名专家在第一人民医院", "35 experts at the First People's Hospital") == []
     assert invented_numbers("上午9时", "at 9:00 a.m.") == []
     assert "350" in supported("35万人")  # "350 thousand"
+    assert normalise_numbers("逾5,000亿美元、2,300亿日圆") == "逾500 billion美元、230 billion日圆"  # grouped digits
+    assert normalise_numbers("步行。200 万年前") == "步行。2,000,000年前"  # spaced from its unit
+    assert enforce.lost_numbers("200 万年前", "2 million years ago") == []
+    assert "230" in supported("2,300亿日圆") and "2.3" not in supported("2,300亿日圆")
+    assert normalise_numbers("数千亿美元，数十年来，人数百余") == "hundreds of billions of 美元，for decades ，人数百余"
 
 
 def test_model_free_repairs():
@@ -141,10 +181,16 @@ def test_model_free_repairs():
     # a wrong magnitude becomes the source's number when exactly one fits
     assert enforce.repair("托管科研项目十余项", "managed over 100 projects", []) == "managed over 10 projects"
     assert enforce.repair("面积35万平方米", "covering 35,000 square meters", []) == "covering 350,000 square meters"
+    assert enforce.repair("旅客超140万人次", "over 14 million passengers", []) == "over 1.4 million passengers"
     assert enforce.repair("数百倍", "800 times", []) == "800 times"  # nothing fits: flagged, not guessed
     reporters = [Term("陈静", "Chen Jing", "person"), Term("罗燕倩", "Luo Yanqian", "person")]
     assert enforce.repair("中新网上海9月30日电 (陈静 罗燕倩)国家儿童医学中心30日披露", "On September 30, the center said",
                           reporters) == "On September 30 (Chen Jing, Luo Yanqian), the center said"
+    assert enforce.repair("共有79.38万人次、机关干部27.9万人次", "793, 800 people and 279, 000 staff", []) == (
+        "793,800 people and 279,000 staff")
+    assert enforce.repair("8个和100个", "8, 100", []) == "8, 100"  # two numbers, not one
+    assert enforce.repair("人口约 370 万", "a population of 3. 7 million.", []) == "a population of 3.7 million."
+    assert enforce.repair("确保9月底前降低", "by the end of September 2019", []) == "by the end of September"
     assert enforce.restore_date("为落实精神,7月30日上午,党课在我院举行。", "The lecture was held.") == (
         "On July 30 in the morning, the lecture was held.")
 
@@ -213,6 +259,15 @@ def test_real_model_keeps_every_official_of_a_long_list(translator):
                  "Fang Xiaolie", "Wang Weirong", "Li Shoulin", "Chen Hanguo", "Zhang Yongjie"]:
         assert fidelity.name_found(name, d.draft), (name, d.draft)
     assert d.draft.count("Deputy Mayor of Pinghu") <= 1
+
+
+@pytest.mark.model
+def test_real_model_writes_pinned_names_and_scaled_numbers(translator):
+    src = "中新网衡水9月30日电 (崔志平 王鹏)据河北衡水高新区管委会主任姚幸福介绍，今天集中开工的6个项目，总投资42.9亿元。"
+    (d,) = Pipeline(translator, memory=None).translate([src])
+    for name in ["Cui Zhiping", "Wang Peng", "Yao Xingfu"]:
+        assert fidelity.name_found(name, d.draft), (name, d.draft)
+    assert "4.29 billion" in d.draft and not fidelity.invented_numbers(src, d.draft), d.draft
 
 
 def test_review_page_marks_each_violation_where_it_is(tmp_path):

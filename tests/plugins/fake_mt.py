@@ -9,6 +9,7 @@ default GGUF instead.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Sequence
 
@@ -32,9 +33,11 @@ class FakeTranslator(Translator):
 
 @register("fake-unfaithful")
 class UnfaithfulTranslator(FakeTranslator):
-    """The fake, plus a year no source has: drafts that the fidelity checks must flag (review-page test)."""
+    """The fake, plus a year no source has, and every name it was given written as "Somebody": drafts that the
+    fidelity checks must flag (review-page test)."""
 
     name = "fake-unfaithful"
 
     def translate(self, requests: Sequence[Request]) -> list[str]:
-        return [f"{t} It has 2019 beds." for t in super().translate(requests)]
+        return [re.sub(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", "Somebody", t) + " It has 2019 beds."
+                for t in super().translate(requests)]
