@@ -132,15 +132,24 @@ class Pipeline:
             people = {t.source for t in d.terms if t.kind == "person"}
             return [f for f in d.flags if f.startswith(_REASK) or f.partition(":")[2] in people]
 
+        # First as a correction of the draft; a model that hands the draft back unchanged is then asked for
+        # a fresh translation with the same instruction, without the draft to copy or the title to lean on.
         flagged = [d for d in drafts if wanted(d) and len(d.source) <= MAX_CHUNK]
-        if not flagged:
-            return
-        reqs = [Request(normalise_numbers(write_in(d.source, d.terms)), title if title != d.source else None,
-                        tuple(d.terms), task="post-edit", draft=d.draft, hint=enforce.hint(wanted(d), d.terms))
-                for d in flagged]
-        for d, out in zip(flagged, self.run(reqs)):
-            if _keep_if_better(d, enforce.repair(d.source, out.text, d.terms), "repaired"):
-                d.logprob, d.cached = out.logprob, d.cached and out.cached
+        for task in ("post-edit", "translate"):
+            if not flagged:
+                return
+            context = title if task == "post-edit" else None
+            reqs = [Request(normalise_numbers(write_in(d.source, d.terms)), context if context != d.source else None,
+                            tuple(d.terms), task=task, draft=d.draft if task == "post-edit" else None,
+                            hint=enforce.hint(wanted(d), d.terms))
+                    for d in flagged]
+            kept = []
+            for d, out in zip(flagged, self.run(reqs)):
+                if _keep_if_better(d, enforce.repair(d.source, out.text, d.terms), "repaired"):
+                    d.logprob, d.cached = out.logprob, d.cached and out.cached
+                else:
+                    kept.append(d)
+            flagged = kept
 
     def run(self, requests: list[Request], progress: Progress | None = None) -> list[Output]:
         """Outputs for requests, consulting and filling the translation memory."""
