@@ -4,8 +4,11 @@ Every bead's gain is a log-likelihood ratio, calibrated on the document itself, 
 works for long distinctive news sentences and short formulaic ones (scripture, lists):
 
 - Embeddings are centred per language (the mean vector is subtracted) so that cosine measures
-  content, not "this is Chinese"; many-to-many beads embed their sentences together. The mean of n
-  sentences is shrunk by n / (n + 1): a one-sentence side would otherwise be centred to nothing.
+  content, not "this is Chinese". The mean of n sentences is shrunk by n / (n + 1): a one-sentence
+  side would otherwise be centred to nothing. A bead of several sentences first gets the
+  length-weighted mean of their vectors (no model call); only the spans where the path is unsure,
+  or merges, are then embedded as concatenated text and the DP runs again, so a small document
+  costs little more than embedding its sentences once.
 - `Calibration`: cosines of the mutual-nearest-neighbour anchors model "translations", cosines of
   anchors shifted by 1–3 sentences model "neighbours that are not translations"; a bead with
   cosine x gains (mu_t - mu_f) / sd² · (x - (mu_t + mu_f) / 2) nats (the equal-variance Gaussian
@@ -15,8 +18,9 @@ works for long distinctive news sentences and short formulaic ones (scripture, l
   cannot read "threescore and one thousand", a free translation twice the usual length), so a
   bead's cosine evidence is log((1 - EPS)·LR + EPS) and its length penalty is at most -log EPS:
   one bad signal cannot outvote everything else and push a sentence into a neighbour's bead.
-- Bead-type priors start from Gale–Church-like defaults and are re-estimated once from the
-  document's own first alignment (smoothed by the defaults), then the DP runs again.
+- Bead-type priors start from defaults shaped like real translation (splits and merges common,
+  unmatched sentences rare) and are re-estimated once from the document's own first alignment
+  (smoothed by the defaults), then the DP runs again.
 - Long documents (enough confident 1-1 beads) add a second, lexical channel learned from those
   beads (`align.lexicon`); its calibrated log-likelihood ratio is added to the embedding's (the two
   views are treated as independent evidence) and the DP runs a third time.
@@ -39,12 +43,18 @@ from zhen.align.lexicon import Lexicon
 BEAD_TYPES = [(1, 1), (1, 0), (0, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
 MAX_SPAN = 4
 # Prior probability of each bead type before the document's own counts (pseudo-counts, see `_priors`).
-DEFAULT_PRIORS = {(1, 1): 0.80, (1, 0): 0.02, (0, 1): 0.02, (1, 2): 0.05, (2, 1): 0.05, (2, 2): 0.01,
+# Real translators split and merge sentences often and leave one out rarely, so an unmatched sentence
+# starts ten times less likely than a 1-2 or 2-1 bead; a document that does drop sentences shows it in
+# its first pass and the re-estimated priors follow.
+DEFAULT_PRIORS = {(1, 1): 0.80, (1, 0): 0.005, (0, 1): 0.005, (1, 2): 0.05, (2, 1): 0.05, (2, 2): 0.01,
                   (1, 3): 0.01, (3, 1): 0.01, (2, 3): 0.005, (3, 2): 0.005, (1, 4): 0.0025, (4, 1): 0.0025}
 PRIOR_WEIGHT = 50.0  # pseudo-count mass of the defaults when re-estimating priors from a document
 SHRINK = 0.75  # approximate many-sentence embeddings: dot / norm**SHRINK (1 = renormalise fully)
-EXACT_LIMIT = 1200  # documents up to this many sentences (both sides) embed bead concatenations exactly
+EXACT_LIMIT = 1200  # documents up to this many sentences (both sides) embed unsure beads' concatenations exactly
 EPS = 0.01  # share of true translations that one signal (cosine, length ratio) misjudges
+REFINE_SHARE = 0.25  # exact span embeddings per sentence at most (each costs ~2-3 sentences' worth)
+REFINE_MIN = 24  # ... but at least this many: a short document's few merges are cheap to check
+SURE = math.log(9.0)  # nats: a 1-1 bead this far ahead of its neighbours is right 9 times in 10
 LEXICON_MIN_PAIRS = 100  # confident 1-1 beads needed before a document's own lexicon is learned
 
 
@@ -74,26 +84,42 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def _overlaps(embedder: Embedder, sents: list[str], base: np.ndarray, mean: np.ndarray, joiner: str,
-              exact: bool) -> list[np.ndarray]:
-    """ov[k][i] embeds sents[i-k+1 .. i] (k = 1..MAX_SPAN): exactly (concatenated text) or as the
-    length-weighted mean of the sentence vectors, shrunk so averaging does not inflate similarity."""
-    n, dim = base.shape
-    out = [np.zeros((0, dim), np.float32), base]
-    lens = np.array([max(len(s), 1) for s in sents], dtype=np.float32)
-    csum = np.vstack([np.zeros((1, dim), np.float32), np.cumsum(base * lens[:, None], axis=0)])
-    csum_w = np.concatenate([[0.0], np.cumsum(lens)])
-    idx = np.arange(n)
-    for k in range(2, MAX_SPAN + 1):
-        if exact:
-            texts = [joiner.join(sents[max(0, i - k + 1) : i + 1]) for i in range(n)]
-            out.append(_unit(embedder.embed(texts) - mean))
-            continue
-        lo = np.maximum(idx - k + 1, 0)
-        emb = (csum[idx + 1] - csum[lo]) / (csum_w[idx + 1] - csum_w[lo])[:, None]
-        emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12) ** SHRINK
-        out.append(emb.astype(np.float32))
-    return out
+@dataclass
+class _Side:
+    """One language's sentences and what embeds their spans: the model, the mean removed, the joiner."""
+
+    sents: list[str]
+    embedder: Embedder
+    mean: np.ndarray
+    joiner: str
+
+    def approximate(self, base: np.ndarray) -> list[np.ndarray]:
+        """ov[k][i] for sents[i-k+1 .. i] (k = 1..MAX_SPAN) as the length-weighted mean of the sentence
+        vectors, shrunk so averaging does not inflate similarity: no model call."""
+        n, dim = base.shape
+        out = [np.zeros((0, dim), np.float32), base]
+        lens = np.array([max(len(s), 1) for s in self.sents], dtype=np.float32)
+        csum = np.vstack([np.zeros((1, dim), np.float32), np.cumsum(base * lens[:, None], axis=0)])
+        csum_w = np.concatenate([[0.0], np.cumsum(lens)])
+        idx = np.arange(n)
+        for k in range(2, MAX_SPAN + 1):
+            lo = np.maximum(idx - k + 1, 0)
+            emb = (csum[idx + 1] - csum[lo]) / (csum_w[idx + 1] - csum_w[lo])[:, None]
+            emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12) ** SHRINK
+            out.append(emb.astype(np.float32))
+        return out
+
+    def make_exact(self, ov: list[np.ndarray], spans: set[tuple[int, int]]) -> int:
+        """Replace ov[k][i] for each (k, i) in `spans` (k ≥ 2: the k sentences ending at i) by the
+        embedding of their concatenated text, in one batched model call; returns how many were embedded."""
+        todo = sorted((k, i) for k, i in spans if 2 <= k <= MAX_SPAN and i - k + 1 >= 0 and i < len(self.sents))
+        if not todo:
+            return 0
+        vecs = _unit(self.embedder.embed([self.joiner.join(self.sents[i - k + 1 : i + 1]) for k, i in todo])
+                     - self.mean)
+        for (k, i), v in zip(todo, vecs):
+            ov[k][i] = v
+        return len(todo)
 
 
 def span_sums(v: np.ndarray, max_span: int) -> list[np.ndarray]:
@@ -275,8 +301,11 @@ def align(zh: list[str], en: list[str], embedder: Embedder, exact_overlaps: bool
           width: int | None = None) -> list[Bead]:
     """Beads covering every sentence of both sides in order, each with a 0-1 confidence.
 
-    `exact_overlaps`: embed many-sentence spans as concatenated text (True) or as shrunk means of their
-    sentences (False); None chooses exact up to EXACT_LIMIT sentences."""
+    `exact_overlaps`: True embeds every many-sentence span as its concatenated text, False never does
+    (shrunk means of its sentences' vectors). None (the default) starts from the means and, in
+    documents up to EXACT_LIMIT sentences, embeds exactly only the spans around unmatched sentences,
+    unsure beads and merges (`_contested`, a budget of REFINE_SHARE spans per sentence), where the
+    approximation could change a decision, then searches again."""
     n, m = len(zh), len(en)
     if n == 0 or m == 0:
         return [Bead((i,), (), 1.0, ["other_side_empty"]) for i in range(n)] + [
@@ -284,9 +313,12 @@ def align(zh: list[str], en: list[str], embedder: Embedder, exact_overlaps: bool
     raw_z, raw_e = embedder.embed(zh), embedder.embed(en)
     mean_z, mean_e = raw_z.mean(0) * n / (n + 1), raw_e.mean(0) * m / (m + 1)
     ez, ee = _unit(raw_z - mean_z), _unit(raw_e - mean_e)
-    exact = exact_overlaps if exact_overlaps is not None else (n + m) <= EXACT_LIMIT
-    oz = _overlaps(embedder, zh, ez, mean_z, "", exact)
-    oe = _overlaps(embedder, en, ee, mean_e, " ", exact)
+    side_z, side_e = _Side(zh, embedder, mean_z, ""), _Side(en, embedder, mean_e, " ")
+    oz, oe = side_z.approximate(ez), side_e.approximate(ee)
+    if exact_overlaps:
+        side_z.make_exact(oz, {(k, i) for k in range(2, MAX_SPAN + 1) for i in range(n)})
+        side_e.make_exact(oe, {(k, j) for k in range(2, MAX_SPAN + 1) for j in range(m)})
+    refine = exact_overlaps is None and (n + m) <= EXACT_LIMIT
     best_z, best_e = _nearest(ez, ee)
     anchors = _anchors(best_z, best_e)
     if width is None:
@@ -302,11 +334,46 @@ def align(zh: list[str], en: list[str], embedder: Embedder, exact_overlaps: bool
     cal = _calibrate(ez, ee, ones or anchors, lz, le)
     priors = _priors([(i1 - i0, j1 - j0) for i0, i1, j0, j1 in path])
     path = _dp(doc, n, m, cal, priors)
+    done_z: set[tuple[int, int]] = set()
+    done_e: set[tuple[int, int]] = set()
+    budget = max(REFINE_MIN, int(REFINE_SHARE * (n + m))) if refine else 0
+    for _ in range(2 if refine else 0):  # exact spans where the path is unsure, until it settles
+        want_z, want_e = _contested(path, doc, cal, budget - len(done_z) - len(done_e))
+        want_z, want_e = want_z - done_z, want_e - done_e
+        if not side_z.make_exact(oz, want_z) + side_e.make_exact(oe, want_e):
+            break
+        done_z |= want_z
+        done_e |= want_e
+        path = _dp(doc, n, m, cal, priors)
     lexical = _lexical_view(zh, en, path, doc, cal, lz, le)
     if lexical is not None:
         doc.extra.append(lexical)
         path = _dp(doc, n, m, cal, priors)
     return [_bead(p, doc, cal, ez, ee) for p in path]
+
+
+def _contested(path: list[tuple[int, int, int, int]], doc: _Doc, cal: Calibration, budget: int
+               ) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """Spans (length, last sentence) per side whose exact embedding could change the path, at most
+    about `budget` of them: for a bead, its own side and that side grown by the sentence before or
+    after it, the rivals the DP weighed it against. Unmatched sentences and unsure beads (score < 0.9)
+    come first, least sure first, then sure merges: a mean of sentence vectors weights them by length,
+    so a short sentence wrongly merged into a long one's bead costs the approximation almost nothing.
+    Sure 1-1 beads keep their approximate neighbours."""
+    ranked = []
+    for i0, i1, j0, j1 in path:
+        a, b = i1 - i0, j1 - j0
+        g = doc.gain(a, b, i1, np.array([j1]), cal)[0] if a and b else -np.inf
+        if g < SURE or max(a, b) > 1:
+            ranked.append((g >= SURE, g, a, b, i1 - 1, j1 - 1))
+    want_z: set[tuple[int, int]] = set()
+    want_e: set[tuple[int, int]] = set()
+    for _, _, a, b, end_z, end_e in sorted(ranked):
+        if len(want_z) + len(want_e) >= budget:
+            break
+        for want, k, end in ((want_z, a, end_z), (want_e, b, end_e)):
+            want.update({(k, end), (max(k, 1) + 1, end), (max(k, 1) + 1, end + 1)})
+    return want_z, want_e
 
 
 def _lexical_view(zh: list[str], en: list[str], path: list[tuple[int, int, int, int]], doc: _Doc,
@@ -318,7 +385,7 @@ def _lexical_view(zh: list[str], en: list[str], path: list[tuple[int, int, int, 
     lexicon learned on every other bead scores the remaining ones, since a lexicon judging its own
     training pairs would look far more reliable than it is on the pairs the DP has to decide."""
     sure = [(i0, j0) for i0, i1, j0, j1 in path if i1 - i0 == 1 and j1 - j0 == 1
-            and doc.gain(1, 1, i1, np.array([j1]), cal)[0] >= math.log(9.0)]
+            and doc.gain(1, 1, i1, np.array([j1]), cal)[0] >= SURE]
     if len(sure) < LEXICON_MIN_PAIRS:
         return None
     lexicon = Lexicon(zh, en)

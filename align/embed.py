@@ -18,6 +18,8 @@ import numpy as np
 from zhen.errors import InputError, ModelNotInstalled
 from zhen.plugins import Registry
 
+CACHE_LIMIT = 200_000  # vectors kept per embedder (~300 MiB at 384 dimensions); a server's lives for days
+
 
 class Embedder(ABC):
     name = "embedder"
@@ -31,14 +33,21 @@ class Embedder(ABC):
         """Normalised embeddings of `texts` (no caching)."""
 
     def embed(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
-        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        """Rows for `texts`, each text embedded once: new texts go to the model in batches. When the
+        cache passes CACHE_LIMIT the older half is forgotten (insertion order), so one embedder can
+        serve requests for as long as a server runs."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        found = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
         for i in range(0, len(todo), batch):
             chunk = todo[i : i + batch]
             for t, v in zip(chunk, self._embed(chunk)):
-                self._cache[t] = v
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._cache[t] for t in texts])
+                found[t] = self._cache[t] = v
+        if len(self._cache) > CACHE_LIMIT:
+            for t in list(self._cache)[: len(self._cache) - CACHE_LIMIT // 2]:
+                del self._cache[t]
+        return np.stack([found[t] for t in texts])
 
 
 EMBEDDERS: Registry[Embedder] = Registry("embedding", "zhen.embedders")

@@ -120,6 +120,28 @@ def realistic_doc(zh_lines: list[str], en_lines: list[str], rng: random.Random, 
     return doc
 
 
+def chapters(zh: list[str], en: list[str], gold: list[Bead], min_zh: int = 200) -> list[SyntheticDoc]:
+    """A long gold-aligned text (the Bible) cut into chapter-sized documents at bead boundaries.
+
+    Literary-style development data: each document has at least `min_zh` Chinese sentences (the last
+    one takes the remainder), its own sentence numbering and the gold beads renumbered to match."""
+    docs: list[SyntheticDoc] = []
+    doc = SyntheticDoc([], [], [])
+    for g in gold:
+        _add(doc, [zh[i] for i in g.zh], [en[j] for j in g.en])
+        if len(doc.zh) >= min_zh:
+            docs.append(doc)
+            doc = SyntheticDoc([], [], [])
+    if doc.gold:
+        if docs and len(doc.zh) < min_zh // 2:  # a short tail joins the previous chapter
+            last = docs[-1]
+            for b in doc.gold:
+                _add(last, [doc.zh[i] for i in b.zh], [doc.en[j] for j in b.en])
+        else:
+            docs.append(doc)
+    return docs
+
+
 def bead_type_report(gold_docs: list[list[Bead]], pred_docs: list[list[Bead]]) -> dict[str, dict[str, int]]:
     """Per gold bead type (`1-2`, …): how many, how many predicted exactly, and what the misses became
     (the predicted types covering their sentences)."""

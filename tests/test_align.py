@@ -14,7 +14,7 @@ from zhen.align.beads import Bead, format_beads
 from zhen.align.embed import create, from_spec
 from zhen.align.lexicon import Lexicon
 from zhen.align.score import gold_units, merge_within_units, parse_beads, score
-from zhen.align.synthetic import make_doc
+from zhen.align.synthetic import chapters, make_doc, realistic_doc, unmatched_errors
 from zhen.text.document import parse_article
 
 
@@ -79,6 +79,38 @@ def test_synthetic_document_with_merges_and_drops(embedder, exact):
     assert _covers_in_order(beads, len(doc.zh), len(doc.en))
     right = [b.score for b in beads if b.key() in {g.key() for g in doc.gold} and b.zh and b.en]
     assert np.median(right) > 0.9  # confident where it is right
+
+
+def test_split_sentences_join_their_neighbours_bead(embedder):
+    """A document shaped like real translation (English split at clause boundaries, sentences merged,
+    no drops): the pieces of a split sentence come out as one 1-2 bead, at most 1% of sentences are left
+    unmatched, and only a few spans are embedded as concatenations."""
+    zh, en = _flores(60, 400)
+    doc = realistic_doc(zh, en, random.Random(4), p_split=0.3, p_merge=0.08, p_drop=0.0)
+    splits = [g.key() for g in doc.gold if len(g.zh) == 1 and len(g.en) == 2]
+    assert len(splits) >= 6
+    embedder.embed(doc.zh + doc.en)
+    before = len(embedder._cache)
+    beads = align(doc.zh, doc.en, embedder)
+    spans = len(embedder._cache) - before  # concatenations embedded for the search
+    keys = {b.key() for b in beads}
+    assert sum(k in keys for k in splits) >= len(splits) - 1
+    assert unmatched_errors([doc.gold], [beads]) <= 0.01
+    assert score([doc.gold], [beads])["f1_strict"] >= 0.95
+    exact_all = 3 * (len(doc.zh) + len(doc.en))  # spans of 2, 3 and 4 sentences ending everywhere
+    assert 0 < spans < exact_all / 2
+
+
+def test_chapters_are_cut_at_bead_boundaries():
+    """Each chapter closes at the first bead boundary past min_zh Chinese sentences; a short tail joins
+    the last chapter; gold beads are renumbered per chapter."""
+    zh = [f"z{i}" for i in range(9)]
+    en = [f"e{j}" for j in range(8)]
+    gold = parse_beads("[0,1]:[0]\n[2]:[1]\n[3]:[2,3]\n[4,5]:[4]\n[6]:[5]\n[7]:[6]\n[8]:[7]\n")
+    docs = chapters(zh, en, gold, min_zh=4)
+    assert [d.zh for d in docs] == [["z0", "z1", "z2", "z3"], ["z4", "z5", "z6", "z7", "z8"]]
+    assert [d.en for d in docs] == [["e0", "e1", "e2", "e3"], ["e4", "e5", "e6", "e7"]]
+    assert [b.format() for b in docs[1].gold] == ["[0,1]:[0]", "[2]:[1]", "[3]:[2]", "[4]:[3]"]
 
 
 def test_lexicon_learns_names_from_the_document():
@@ -327,3 +359,18 @@ def test_realistic_documents_split_at_clauses_and_rarely_drop():
     assert sum(len(g.en) for g in doc.gold) == len(doc.en) and sum(len(g.zh) for g in doc.gold) == len(doc.zh)
     splits = [g for g in doc.gold if len(g.zh) == 1 and len(g.en) == 2 and doc.en[g.en[0]].endswith(".")]
     assert splits and all(doc.en[g.en[1]][0].isupper() for g in splits)
+
+
+def test_embedding_cache_is_bounded(monkeypatch):
+    """A server's embedder lives for days: past the limit the older half of its cache is forgotten, and
+    every call still returns one right row per text (repeats included)."""
+    from zhen.align import embed
+
+    monkeypatch.setattr(embed, "CACHE_LIMIT", 10)
+    emb = create("hashing")
+    texts = [f"word{k} other{k}" for k in range(25)]
+    rows = emb.embed(texts + texts[:3])
+    assert len(emb._cache) <= 10
+    fresh = create("hashing")._embed(texts)
+    assert np.allclose(rows[:25], fresh) and np.allclose(rows[25:], fresh[:3])
+    assert np.allclose(emb.embed(texts[:2]), fresh[:2])
