@@ -41,6 +41,7 @@ from zhen.align.beads import Bead
 from zhen.align.embed import Embedder, create
 from zhen.align.score import gold_units, merge_within_units, parse_beads, score
 from zhen.align.synthetic import bead_type_report, chapters, flores_docs, make_doc, realistic_doc, unmatched_errors
+from zhen.eval import suites
 
 
 def _timed(embedder: Embedder, zh: list[str], en: list[str], **kw: object) -> tuple[list, float, float]:
@@ -91,13 +92,12 @@ def _peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _long_docs(data: Path, emb: Embedder) -> dict:
+def _long_docs(emb: Embedder) -> dict:
     """Long documents that are not the Bible, so a change tuned to scripture shows up here if it hurts."""
-    sets = {"wmt19": ("wmt19-newstest-zh-en", "newstest2019"), "tico19": ("tico19-test-zh-en", "tico19-test")}
     out = {}
-    for name, (folder, stem) in sets.items():
-        zh = (data / "mt" / folder / f"{stem}.zh").read_text(encoding="utf-8").splitlines()[:1000]
-        en = (data / "mt" / folder / f"{stem}.en").read_text(encoding="utf-8").splitlines()[:1000]
+    for name in ("wmt19", "tico19"):
+        suite = suites.load(name).head(1000)
+        zh, en = suite.src, suite.ref
         for kind, doc in (("drops", make_doc(zh, en, random.Random(1))),
                           ("merges_only", make_doc(zh, en, random.Random(2), p_merge=0.15, p_drop=0.0))):
             beads, te, ts = _timed(emb, doc.zh, doc.en)
@@ -136,12 +136,12 @@ def _bible(data: Path) -> tuple[list[str], list[str], list[Bead]]:
     return zh, en, parse_beads((b / "gold" / "001.align").read_text(encoding="utf-8"))
 
 
-def _flores(data: Path) -> tuple[list[str], list[str], list[str]]:
-    d = data / "mt" / "flores200-devtest"
-    zh = (d / "zho_Hans.devtest").read_text(encoding="utf-8").splitlines()
-    en = (d / "eng_Latn.devtest").read_text(encoding="utf-8").splitlines()
-    urls = [line.split("\t")[0] for line in (d / "metadata_devtest.tsv").read_text(encoding="utf-8").splitlines()[1:]]
-    return zh, en, urls
+def _flores() -> tuple[list[str], list[str], list[str]]:
+    """FLORES devtest lines and each line's source article (URL), through the evaluation suites' reader."""
+    suite = suites.load("flores")
+    if suite.docs is None:
+        raise SystemExit("FLORES metadata_devtest.tsv is missing: its article URLs make the documents")
+    return suite.src, suite.ref, suite.docs
 
 
 def _report(docs: list, preds: list[list[Bead]], t_emb: float, t_search: float, verse_gold: bool = False) -> dict:
@@ -196,7 +196,7 @@ def _speed(data: Path, runs: int) -> dict:
 
     from zhen.app.align_files import align_texts
 
-    zh, en, _ = _flores(data)
+    zh, en, _ = _flores()
     rng = random.Random(3)
     doc_200 = realistic_doc(zh[:200], en[:200], rng)
     twelve = [realistic_doc(zh[84 * k : 84 * (k + 1)], en[84 * k : 84 * (k + 1)], rng) for k in range(12)]
@@ -255,7 +255,7 @@ def main() -> None:
     kw = {"exact_overlaps": True} if args.exact else {}
     out: dict = {"benchmark": "align", "embedder": emb.name, "overlaps": "exact" if args.exact else "default"}
     if not args.skip_flores:
-        zh, en, urls = _flores(data)
+        zh, en, urls = _flores()
         makers = {"flores_synthetic": make_doc} | ({"flores_realistic": realistic_doc} if args.realistic else {})
         for section, maker in makers.items():
             out[section] = _dev_set(flores_docs(zh, en, urls, maker=maker), kw)
@@ -276,7 +276,7 @@ def main() -> None:
                         "sentence_level_ceiling_f1_strict": _ceiling(gold),
                         "seconds_per_1000_sentences": round(1000 * (te + ts) / (len(zh) + len(en)), 2)}
     if args.long_docs:
-        out["long_synthetic"] = _long_docs(data, emb)
+        out["long_synthetic"] = _long_docs(emb)
     out["peak_rss_mib"] = _peak_rss_mib()
     if args.speed:
         out["speed"] = _speed(data, args.speed)
