@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 
 from zhen.mt import checks
 from zhen.mt.glossary import Term, missing_terms
-from zhen.mt.names import BYLINE, ROLE
+from zhen.mt.names import bylines
 from zhen.mt.numbers import invented_numbers, normalise_numbers, stated
 from zhen.mt.repair import is_pinyin_word
 
@@ -197,9 +197,8 @@ def restore_bylines(source: str, text: str, terms: Sequence[Term]) -> str:
     """A dateline's reporters ("中新网上海9月30日电 (陈静 罗燕倩)") the draft dropped, put back after its date
     ("On September 30 (Chen Jing, Luo Yanqian), …") or at its start."""
     people = {t.source: t.target for t in terms if t.kind == "person"}
-    for m in BYLINE.finditer(source):
-        parts = [ROLE.sub("", p) for p in re.split(r"[\s、，,]+", m.group(1))]
-        names = [people[p] for p in parts if p] if all(p in people for p in parts if p) else []
+    for _, parts in bylines(source):
+        names = [people[p] for p in parts] if all(p in people for p in parts) else []
         if not names or len(missing_terms([Term("", n) for n in names], text)) < len(names):
             continue
         byline = "(" + ", ".join(names) + ")"

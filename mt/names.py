@@ -31,9 +31,16 @@ TITLES = (
     "副校长|校长|主席|副主席|教授|院士|秘书长|副秘书长|会长|部长|处长|科长|组长|主任医师|护士长|委员|专家|同志|博士"
 )
 # A dateline's reporters: "中新网上海9月30日电 (记者 陈静 罗燕倩)".
-BYLINE = re.compile(r"电\s*[(（]\s*((?:记者|通讯员|实习生)?\s*[\u4e00-\u9fff]{2,4}"
+_BYLINE = re.compile(r"电\s*[(（]\s*((?:记者|通讯员|实习生)?\s*[\u4e00-\u9fff]{2,4}"
                     r"(?:[\s、，,]+[\u4e00-\u9fff]{2,4}){0,3})\s*[)）]")
-ROLE = re.compile(r"^(?:记者|通讯员|实习生)")
+_ROLE = re.compile(r"^(?:记者|通讯员|实习生)")
+
+
+def bylines(text: str) -> list[tuple[int, list[str]]]:
+    """Each dateline byline in `text`: where its names start, and the names with their roles removed
+    (`电 (记者 陈静 罗燕倩)` → ["陈静", "罗燕倩"])."""
+    return [(m.start(1), [p for p in (_ROLE.sub("", p) for p in re.split(r"[\s、，,]+", m.group(1))) if p])
+            for m in _BYLINE.finditer(text)]
 # Characters that can follow a name in news prose (a verb, a conjunction, punctuation).
 _AFTER = set("主在表代致为对共出会讲介提强带参等同一和与、,，。;；:：)）”介说指认希要作进获") | {""}
 # 同志 follows a name and never precedes one (`张光军同志简历`: his résumé).
@@ -139,11 +146,10 @@ def find_names(text: str, tagged: Iterable[str] = (),
             if picked and is_person_name(picked) and not _reads_as_words(text, picked, is_word):
                 found.setdefault(picked, m.start(1))
                 sure.add(picked)
-    for m in BYLINE.finditer(text):
-        parts = [p for p in (ROLE.sub("", p) for p in re.split(r"[\s、，,]+", m.group(1))) if p]
+    for start, parts in bylines(text):
         if parts and all(is_person_name(p) for p in parts):
             for p in parts:
-                found.setdefault(p, m.start(1))
+                found.setdefault(p, start)
                 sure.add(p)
     def shorter_wins(long: str) -> bool:  # a tie goes to the shorter when the extra character is a verb's
         short = long[:-1]
