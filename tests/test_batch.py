@@ -77,12 +77,14 @@ def test_sigkill_mid_batch_then_rerun_does_every_article_exactly_once(tmp_path):
     proc = subprocess.Popen([ZHEN, "batch", "translate", str(inputs), "--out", str(out), "--backend", "fake"],
                             env=_env(tmp_path, FAKE_MT_DELAY="0.05"), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
+    articles_written = lambda: [p for p in out.glob("*.json") if p.name != "manifest.json"]  # noqa: E731
     deadline = time.time() + 300
-    while time.time() < deadline and len(list(out.glob("*.json"))) < 4:
+    while time.time() < deadline and len(articles_written()) < 4:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
-    done_before = len(list(out.glob("*.json")))
+    # An article's .json may be written and the kill land before its row commits: that one is done again.
+    done_before = len(articles_written())
     assert 4 <= done_before < 20, "the kill must land in the middle of the batch"
     r = _batch(tmp_path, inputs, out, FAKE_MT_DELAY="0.05")
     summary = json.loads(r.stdout)
