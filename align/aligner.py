@@ -21,6 +21,10 @@ works for long distinctive news sentences and short formulaic ones (scripture, l
 - Bead-type priors start from defaults shaped like real translation (splits and merges common,
   unmatched sentences rare) and are re-estimated once from the document's own first alignment
   (smoothed by the defaults), then the DP runs again.
+- A merge must be explained by each of its members: a sentence on the side of several is compared
+  alone with the other side's bead, and one that reads like a mere neighbour counts against the merge.
+  A translator's split piece passes (it translates part of the other side); a sentence left
+  untranslated, swept into its neighbour's bead only because unmatched sentences are rare, does not.
 - Long documents (enough confident 1-1 beads) add a second, lexical channel learned from those
   beads (`align.lexicon`); its calibrated log-likelihood ratio is added to the embedding's (the two
   views are treated as independent evidence) and the DP runs a third time.
@@ -44,9 +48,11 @@ BEAD_TYPES = [(1, 1), (1, 0), (0, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2
 MAX_SPAN = 4
 # Prior probability of each bead type before the document's own counts (pseudo-counts, see `_priors`).
 # Real translators split and merge sentences often and leave one out rarely, so an unmatched sentence
-# starts ten times less likely than a 1-2 or 2-1 bead; a document that does drop sentences shows it in
-# its first pass and the re-estimated priors follow.
-DEFAULT_PRIORS = {(1, 1): 0.80, (1, 0): 0.005, (0, 1): 0.005, (1, 2): 0.05, (2, 1): 0.05, (2, 2): 0.01,
+# starts five times less likely than a 1-2 or 2-1 bead; a document that does drop sentences shows it in
+# its first pass and the re-estimated priors follow. Whether a sentence is a merge's member or left
+# unmatched is then decided by evidence: each member of a merge must itself read like a (partial)
+# translation of the other side (`_Doc._member_doubt`).
+DEFAULT_PRIORS = {(1, 1): 0.80, (1, 0): 0.01, (0, 1): 0.01, (1, 2): 0.05, (2, 1): 0.05, (2, 2): 0.01,
                   (1, 3): 0.01, (3, 1): 0.01, (2, 3): 0.005, (3, 2): 0.005, (1, 4): 0.0025, (4, 1): 0.0025}
 PRIOR_WEIGHT = 50.0  # pseudo-count mass of the defaults when re-estimating priors from a document
 SHRINK = 0.75  # approximate many-sentence embeddings: dot / norm**SHRINK (1 = renormalise fully)
@@ -55,6 +61,7 @@ EPS = 0.01  # share of true translations that one signal (cosine, length ratio) 
 REFINE_SHARE = 0.25  # exact span embeddings per sentence at most (each costs ~2-3 sentences' worth)
 REFINE_MIN = 24  # ... but at least this many: a short document's few merges are cheap to check
 SURE = math.log(9.0)  # nats: a 1-1 bead this far ahead of its neighbours is right 9 times in 10
+MEMBER_WEIGHT = 0.5  # weight of a merge's members' own evidence (`_Doc._member_doubt`)
 LEXICON_MIN_PAIRS = 100  # confident 1-1 beads needed before a document's own lexicon is learned
 
 
@@ -245,11 +252,30 @@ class _Doc:
         len_zh = self.cz[i] - self.cz[i - a]
         len_en = self.ce[np.clip(js, 0, m)] - self.ce[np.clip(js - b, 0, m)]
         g = np.asarray(cal.llr(cos) - cal.length_penalty(len_zh, len_en), dtype=np.float64)
+        if MEMBER_WEIGHT and max(a, b) > 1:
+            g = g + MEMBER_WEIGHT * self._member_doubt(a, b, i, js, jj, cal)
         for sz, se, c in self.extra:  # a zero vector (no known word) is no evidence either way
             cos = se[b][jj] @ sz[a][i - 1]
             g = g + np.where(cos == 0.0, 0.0, c.llr(cos))
         g[js - b < 0] = -np.inf
         return g
+
+    def _member_doubt(self, a: int, b: int, i: int, js: np.ndarray, jj: np.ndarray, cal: Calibration) -> np.ndarray:
+        """Evidence against a merge from its weakest members: each sentence on a side of several is
+        compared alone with the other side's whole bead, and a member that reads like a neighbour (negative
+        log-likelihood ratio) costs what it lacks. A translator's split piece translates part of the other
+        side and costs little; a sentence nobody translated, swept into its neighbour's bead, costs up to
+        -log EPS, so leaving it unmatched can win."""
+        m = len(self.oe[1])
+        doubt = np.zeros(len(js))
+        if a > 1:
+            cos = self.oe[b][jj] @ self.oz[1][i - a : i].T  # [len(js), a]
+            doubt += np.minimum(cal.llr(cos), 0.0).sum(axis=1)
+        if b > 1:
+            for r in range(b):
+                cos = self.oe[1][np.clip(js - b + r, 0, m - 1)] @ self.oz[a][i - 1]
+                doubt += np.minimum(cal.llr(cos), 0.0)
+        return doubt
 
 
 def _dp(doc: _Doc, n: int, m: int, cal: Calibration,

