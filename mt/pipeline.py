@@ -132,8 +132,9 @@ class Pipeline:
             people = {t.source for t in d.terms if t.kind == "person"}
             return [f for f in d.flags if f.startswith(_REASK) or f.partition(":")[2] in people]
 
-        # First as a correction of the draft; a model that hands the draft back unchanged is then asked for
-        # a fresh translation with the same instruction, without the draft to copy or the title to lean on.
+        # First as a correction of the draft; a draft still wrong after it (handed back unchanged, or mended
+        # only in part) is then asked for as a fresh translation with the same instruction, without the
+        # draft to copy or the title to lean on.
         flagged = [d for d in drafts if wanted(d) and len(d.source) <= MAX_CHUNK]
         for task in ("post-edit", "translate"):
             if not flagged:
@@ -143,13 +144,13 @@ class Pipeline:
                             tuple(d.terms), task=task, draft=d.draft if task == "post-edit" else None,
                             hint=enforce.hint(wanted(d), d.terms))
                     for d in flagged]
-            kept = []
             for d, out in zip(flagged, self.run(reqs)):
-                if _keep_if_better(d, enforce.repair(d.source, out.text, d.terms), "repaired"):
+                # judged after every model-free repair, the last-resort date included: an answer that fixes
+                # a name but drops the dateline's date should not lose to a draft that keeps the date only
+                text = enforce.restore_date(d.source, enforce.repair(d.source, out.text, d.terms))
+                if _keep_if_better(d, text, "repaired"):
                     d.logprob, d.cached = out.logprob, d.cached and out.cached
-                else:
-                    kept.append(d)
-            flagged = kept
+            flagged = [d for d in flagged if wanted(d)]  # still wrong, improved or not: the other form next
 
     def run(self, requests: list[Request], progress: Progress | None = None) -> list[Output]:
         """Outputs for requests, consulting and filling the translation memory."""
@@ -216,7 +217,7 @@ def _keep_if_better(d: Draft, text: str, flag: str) -> bool:
     if not text or text == d.draft or checks.has_cjk(text) or _count(after) >= _count(d.flags):
         return False
     d.draft = text
-    d.flags = [f for f in d.flags if f.partition(":")[0] not in _VIOLATIONS] + [flag] + after
+    d.flags = list(dict.fromkeys([f for f in d.flags if f.partition(":")[0] not in _VIOLATIONS] + [flag] + after))
     return True
 
 
