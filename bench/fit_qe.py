@@ -7,9 +7,13 @@ sentence chrF/100 against the reference. One least-squares linear model per avai
 embedder is installed. WMT19 is never used here: it is where the fit is tested.
 
 With `--alternative FILE` (a different system's translations of SRC, e.g. the 0.5B model's) the
-consensus feature is fitted too.
+consensus feature is fitted too. With `--agreement FILE` (one number per line: each best-quality draft's
+agreement with its other candidates, for a single --hyp of best-quality drafts) the agreement feature is;
+`--only-with agreement --write` then adds just the models using it to the weights already written,
+leaving the others as they were fitted.
 
-Usage: python -m bench.fit_qe --src SRC --ref REF --hyp FILE [--hyp FILE ...] [--alternative FILE] [--write]
+Usage: python -m bench.fit_qe --src SRC --ref REF --hyp FILE [--hyp FILE ...] [--alternative FILE]
+       [--agreement FILE] [--only-with FEATURE] [--write]
 """
 
 from __future__ import annotations
@@ -49,10 +53,15 @@ def main() -> None:
     ap.add_argument("--ref", required=True)
     ap.add_argument("--hyp", action="append", required=True)
     ap.add_argument("--alternative", help="another system's translations of --src (consensus feature)")
+    ap.add_argument("--agreement", help="per-line agreement of the (single) --hyp's best-quality drafts")
+    ap.add_argument("--only-with", help="fit only the models using this feature, and merge them into the weights")
     ap.add_argument("--write", action="store_true", help=f"write {OUT}")
     args = ap.parse_args()
+    if args.agreement and len(args.hyp) != 1:
+        ap.error("--agreement goes with exactly one --hyp")
     src, ref = read_lines(args.src), read_lines(args.ref)
     alts = read_lines(args.alternative)[: len(src)] if args.alternative else None
+    agreements = [float(x) if x.strip() else None for x in read_lines(args.agreement)] if args.agreement else None
     ratio = float(np.median([len(e) / max(1, len(z)) for z, e in zip(src, ref)]))
     weights = {"length_ratio": round(ratio, 4), "models": {}}
     qe = QualityEstimator(factory.translator(), embedding_similarity(factory.embedder()), weights=weights)
@@ -61,15 +70,25 @@ def main() -> None:
         hyps = read_lines(path)[: len(src)]
         keep = [i for i, h in enumerate(hyps) if h.strip()]
         feats = qe.features([src[i] for i in keep], [hyps[i] for i in keep],
-                            alternatives=[alts[i] for i in keep] if alts else None)
+                            alternatives=[alts[i] for i in keep] if alts else None,
+                            agreements=[agreements[i] for i in keep] if agreements else None)
         rows += feats
         target += [s / 100 for s in sentence_scores([hyps[i] for i in keep], [ref[i] for i in keep])]
     y = np.array(target)
     for n in range(1, len(FEATURES) + 1):
         for names in itertools.combinations(FEATURES, n):
-            if "length" in names and all(k in rows[0] for k in names):
-                weights["models"]["+".join(names)] = fit(rows, y, names)
-    weights["trained_on"] = {"src": args.src, "hyps": args.hyp, "alternative": args.alternative, "pairs": len(rows)}
+            have = [j for j, r in enumerate(rows) if all(k in r for k in names)]  # e.g. agreement: translated lines
+            if "length" in names and len(have) > len(rows) // 2 and (args.only_with is None or args.only_with in names):
+                weights["models"]["+".join(names)] = fit([rows[j] for j in have], y[have], names)
+    trained_on = {"src": args.src, "hyps": args.hyp, "alternative": args.alternative, "agreement": args.agreement,
+                  "pairs": len(rows)}
+    if args.only_with:  # the other models stay as fitted; the new ones say what they were fitted on
+        merged = json.loads(OUT.read_text(encoding="utf-8"))
+        for name, model in weights["models"].items():
+            merged["models"][name] = {**model, "trained_on": trained_on}
+        weights = merged
+    else:
+        weights["trained_on"] = trained_on
     print(json.dumps(weights, indent=1))
     if args.write:
         OUT.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")

@@ -1,10 +1,16 @@
-"""Naive vs product translation on the same FLORES devtest sentences, measured in one run; prints JSON.
+"""Naive, default and best translation on the same FLORES devtest sentences, measured in one run; prints JSON.
 
 naive:   one `create_chat_completion` per sentence, fixed system prompt, KV cache reset each time.
-product: the `Pipeline` over the llama.cpp backend (shared cached prefix, continuous batching,
+product: the default `Pipeline` over the llama.cpp backend (shared cached prefix, continuous batching,
          Chinese tokens banned, terminology, post-processing), translation memory off (cold run).
+best:    with --best N, the same pipeline asking for N candidates per request (greedy + epsilon samples),
+         chosen by the checks and MBR. The curve (chrF against the number of candidates k) replays the
+         recorded candidates' first k through the whole pipeline, so each point is what best mode with k
+         candidates would write; for each point, the Spearman correlation of the sentences' candidate
+         agreement with their sentence chrF.
 
-Usage: python -m bench.mt [--n 50] [--offset 0] [--save DIR]   (--save keeps naive.txt / product.txt for `zhen eval`)
+Usage: python -m bench.mt [--n 50] [--offset 0] [--best N] [--skip-naive] [--save DIR]
+       (--save keeps naive.txt / product.txt / best.txt for `zhen eval`)
 """
 
 from __future__ import annotations
@@ -13,13 +19,17 @@ import argparse
 import json
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import sacrebleu
+from scipy.stats import spearmanr
 
 from zhen import config
 from zhen.app import factory
 from zhen.models import presets
+from zhen.mt.base import Request, Translator
+from zhen.mt.memory import key
 from zhen.mt.pipeline import Pipeline, normalise_lines
 
 SYSTEM = "You are a professional Chinese-to-English translator. Translate the user's text into English. Output only the translation."
@@ -39,6 +49,30 @@ def naive_translate(llm: Any, sentences: list[str]) -> tuple[list[str], int]:
     return outs, tokens
 
 
+class Replay(Translator):
+    """The real translator, remembering each request's candidates; asked again for k, it gives the first k."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.name = inner, inner.name
+        self.seen: dict[str, list[tuple[str, float | None]]] = {}
+
+    def translate(self, requests: Sequence[Request]) -> list[str]:
+        return [c[0][0] for c in self.translate_candidates(requests, 1)]
+
+    def translate_scored(self, requests: Sequence[Request]) -> list[tuple[str, float | None]]:
+        return [c[0] for c in self.translate_candidates(requests, 1)]
+
+    def translate_candidates(self, requests: Sequence[Request], n: int) -> list[list[tuple[str, float | None]]]:
+        keys = [key("", r) for r in requests]
+        todo = [i for i, k in enumerate(keys) if len(self.seen.get(k, [])) < n]
+        for i, cands in zip(todo, self.inner.translate_candidates([requests[i] for i in todo], n) if todo else []):
+            self.seen[keys[i]] = cands
+        return [self.seen[k][:n] for k in keys]
+
+    def signature(self) -> str:
+        return self.inner.signature()
+
+
 def _score(name: str, outs: list[str], refs: list[str], seconds: float, tokens: int) -> dict:
     return {
         "path": name, "sentences": len(outs), "seconds": round(seconds, 2),
@@ -53,7 +87,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=50)
     ap.add_argument("--offset", type=int, default=0)
-    ap.add_argument("--save", help="directory to write naive.txt and product.txt into")
+    ap.add_argument("--best", type=int, default=0, help="also best mode with this many candidates, and its curve")
+    ap.add_argument("--skip-naive", action="store_true", help="leave out the naive path (it is the slowest)")
+    ap.add_argument("--save", help="directory to write naive.txt, product.txt and best.txt into")
     args = ap.parse_args()
     d = config.shared_data() / "mt" / "flores200-devtest"
     zh = (d / "zho_Hans.devtest").read_text(encoding="utf-8").splitlines()[args.offset : args.offset + args.n]
@@ -61,30 +97,52 @@ def main() -> None:
 
     translator = factory.translator()
     llm = translator.llm  # the same weights serve the naive path
-    t0 = time.perf_counter()
-    naive, ntok = naive_translate(llm, zh)
-    naive_res = _score("naive", naive, en, time.perf_counter() - t0, ntok)
+    report: dict[str, Any] = {"benchmark": "mt", "model": presets.DEFAULT_TRANSLATOR,
+                              "data": f"flores200-devtest[{args.offset}:{args.offset + args.n}]"}
+    saved: dict[str, list[str]] = {}
+    if not args.skip_naive:
+        t0 = time.perf_counter()
+        saved["naive"], ntok = naive_translate(llm, zh)
+        report["naive"] = _score("naive", saved["naive"], en, time.perf_counter() - t0, ntok)
+
+    def tokens(lines: list[str]) -> int:
+        return sum(len(llm.tokenize(o.encode(), add_bos=False)) for o in lines)
 
     pipe = Pipeline(translator, memory=None)
     t0 = time.perf_counter()
     drafts = pipe.translate(normalise_lines(zh))
     dt = time.perf_counter() - t0
-    product = [x.draft for x in drafts]
-    ptok = sum(len(llm.tokenize(o.encode(), add_bos=False)) for o in product)
-    prod_res = _score("product", product, en, dt, ptok)
+    saved["product"] = [x.draft for x in drafts]
+    report["product"] = prod_res = _score("product", saved["product"], en, dt, tokens(saved["product"]))
+    if "naive" in report:
+        report["speedup_sentences_per_s"] = round(prod_res["sentences_per_s"] / report["naive"]["sentences_per_s"], 2)
+        report["chrf_delta"] = round(prod_res["chrf"] - report["naive"]["chrf"], 2)
+    if args.best > 1:
+        replay = Replay(translator)
+        t0 = time.perf_counter()
+        best = Pipeline(replay, memory=None, candidates=args.best).translate(normalise_lines(zh))
+        dt = time.perf_counter() - t0
+        saved["best"] = [x.draft for x in best]
+        report["best"] = _score(f"best ({args.best} candidates)", saved["best"], en, dt, tokens(saved["best"]))
+        report["best"]["seconds_per_sentence_vs_product"] = round(dt / prod_res["seconds"], 2)
+        report["best_curve"] = []
+        for k in sorted({1, 2, 4, args.best} & set(range(1, args.best + 1))):
+            ds = Pipeline(replay, memory=None, candidates=k).translate(normalise_lines(zh))
+            point: dict[str, Any] = {"candidates": k,
+                                     "chrf": round(sacrebleu.corpus_chrf([d.draft for d in ds], [en]).score, 2)}
+            pairs = [(d.agreement, sacrebleu.sentence_chrf(d.draft, [r]).score) for d, r in zip(ds, en)
+                     if d.agreement is not None]
+            if len(pairs) > 2:
+                point["agreement_spearman_vs_sentence_chrf"] = round(float(spearmanr(*zip(*pairs))[0]), 3)
+            report["best_curve"].append(point)
     if args.save:
         from pathlib import Path
 
         out = Path(args.save)
         out.mkdir(parents=True, exist_ok=True)
-        for name, lines in (("naive", naive), ("product", product)):
+        for name, lines in saved.items():
             (out / f"{name}.txt").write_text("".join(x.replace("\n", " ") + "\n" for x in lines), encoding="utf-8")
-    print(json.dumps({
-        "benchmark": "mt", "model": presets.DEFAULT_TRANSLATOR, "data": f"flores200-devtest[{args.offset}:{args.offset + args.n}]",
-        "naive": naive_res, "product": prod_res,
-        "speedup_sentences_per_s": round(prod_res["sentences_per_s"] / naive_res["sentences_per_s"], 2),
-        "chrf_delta": round(prod_res["chrf"] - naive_res["chrf"], 2),
-    }, indent=2))
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

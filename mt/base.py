@@ -37,6 +37,11 @@ class Translator(ABC):
         for free (a signal for quality estimation); None elsewhere."""
         return [(text, None) for text in self.translate(requests)]
 
+    def translate_candidates(self, requests: Sequence[Request], n: int) -> list[list[tuple[str, float | None]]]:
+        """Up to `n` different translations of each request, the backend's usual (greedy) one first, each
+        with its mean token log-probability where known. Backends that cannot sample cheaply give one."""
+        return [[out] for out in self.translate_scored(requests)]
+
     def score(self, requests: Sequence[Request], candidates: Sequence[str]) -> list[list[float]]:
         """Per-token log-probabilities of each candidate as this model's answer to its request (forced
         decoding), end-of-answer token included. Backends that cannot do it raise NotImplementedError."""

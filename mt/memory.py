@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from zhen.mt.base import Request
 from zhen.store import Store
@@ -31,12 +32,12 @@ class TranslationMemory:
         self._owned = not isinstance(store, Store)
         self.store: Store = store if isinstance(store, Store) else Store(store)
 
-    def get_many(self, keys: list[str]) -> dict[str, tuple[str, float | None]]:
-        """key → (target, mean token log-probability or None) for the keys present."""
+    def get_many(self, keys: list[str]) -> dict[str, tuple[str, float | None, dict[str, Any]]]:
+        """key → (target, mean token log-probability or None, extras) for the keys present."""
         return self.store.tm_get_many(keys)
 
-    def put_many(self, rows: list[tuple[str, str, str, str, float | None]]) -> None:
-        """Store (key, signature, source, target, logprob) rows."""
+    def put_many(self, rows: list[tuple[str, str, str, str, float | None, dict[str, Any]]]) -> None:
+        """Store (key, signature, source, target, logprob, extras) rows."""
         self.store.tm_put_many(rows)
 
     def __len__(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
-from zhen.mt import checks, enforce, enumerations, ner
+from zhen.mt import checks, enforce, enumerations, mbr, ner
 from zhen.mt.base import Request, Translator
 from zhen.mt.entities import Tagger, document_glossary
 from zhen.mt.glossary import Glossary, Term, base, write_in
@@ -34,6 +34,8 @@ class Draft:
     terms: list[Term] = field(default_factory=list)
     cached: bool = False
     logprob: float | None = None  # mean token log-probability of the draft under the model, if known
+    agreement: float | None = None  # best quality: mean chrF/100 of the draft against the other candidates
+    alternatives: list[str] = field(default_factory=list)  # best quality: the other candidates, best first
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,6 +51,8 @@ class Output:
     text: str
     logprob: float | None
     cached: bool = False
+    agreement: float | None = None
+    alternatives: list[str] = field(default_factory=list)
 
 
 class Pipeline:
@@ -56,8 +60,9 @@ class Pipeline:
 
     def __init__(self, translator: Translator, memory: TranslationMemory | None = None,
                  glossary: Glossary | None = None, use_base_glossary: bool = True, chunk_size: int = 64,
-                 tagger: Tagger | None | str = "default") -> None:
+                 tagger: Tagger | None | str = "default", candidates: int = 1) -> None:
         self.translator = translator
+        self.candidates = candidates  # per model request; above 1, the checks and MBR choose (quality "best")
         self.memory = memory
         self.glossary = base().merged(glossary) if use_base_glossary else (glossary or Glossary())
         self.chunk_size = chunk_size
@@ -116,6 +121,11 @@ class Pipeline:
             lps = [o.logprob for _, o in parts]
             known = [lp for lp in lps if lp is not None]
             d.logprob = sum(known) / len(known) if known and len(known) == len(lps) else None
+            agreed = [o.agreement for _, o in parts]
+            d.agreement = min(a for a in agreed if a is not None) if None not in agreed and agreed else None
+            if len(parts) == 1 and i not in lists:  # a sentence in one piece: its other candidates, repaired too
+                d.alternatives = list(dict.fromkeys(a for t in parts[0][1].alternatives
+                                                    if (a := enforce.repair(d.source, t, terms)) != d.draft))
             d.terms = terms
             d.flags += enforce.violations(d.source, d.draft, terms)
         self._repair(drafts, title)
@@ -149,32 +159,51 @@ class Pipeline:
                 # a name but drops the dateline's date should not lose to a draft that keeps the date only
                 text = enforce.restore_date(d.source, enforce.repair(d.source, out.text, d.terms))
                 if _keep_if_better(d, text, "repaired"):
-                    d.logprob, d.cached = out.logprob, d.cached and out.cached
+                    d.logprob, d.cached, d.agreement = out.logprob, d.cached and out.cached, out.agreement
             flagged = [d for d in flagged if wanted(d)]  # still wrong, improved or not: the other form next
 
     def run(self, requests: list[Request], progress: Progress | None = None) -> list[Output]:
         """Outputs for requests, consulting and filling the translation memory."""
-        sig = self.translator.signature()
+        sig = self.translator.signature() + (f"|mbr{self.candidates}" if self.candidates > 1 else "")
         keys = [key(sig, r) for r in requests]
         hits = self.memory.get_many(keys) if self.memory is not None else {}
-        results: list[Output | None] = [Output(*hits[k], cached=True) if k in hits else None for k in keys]
+        results: list[Output | None] = [None] * len(keys)
+        for i, k in enumerate(keys):
+            if k in hits:
+                text, lp, extra = hits[k]
+                results[i] = Output(text, lp, True, extra.get("agreement"), extra.get("alternatives", []))
         todo = [i for i, r in enumerate(results) if r is None]
         if progress and len(todo) < len(requests):
             progress(len(requests) - len(todo))
         for start in range(0, len(todo), self.chunk_size):
             batch = todo[start : start + self.chunk_size]
-            raw = self.translator.translate_scored([requests[i] for i in batch])
             rows = []
-            for i, (text, lp) in zip(batch, raw):
-                clean = clean_output(text, requests[i].source)
-                results[i] = Output(clean, lp)
-                if clean:
-                    rows.append((keys[i], sig, requests[i].source, clean, lp))
+            for i, out in zip(batch, self._answers([requests[i] for i in batch])):
+                results[i] = out
+                extra = {"agreement": out.agreement, "alternatives": out.alternatives} if self.candidates > 1 else {}
+                if out.text:
+                    rows.append((keys[i], sig, requests[i].source, out.text, out.logprob, extra))
             if self.memory is not None and rows:
                 self.memory.put_many(rows)
             if progress:
                 progress(len(batch))
         return [r if r is not None else Output("", None) for r in results]
+
+    def _answers(self, requests: list[Request]) -> list[Output]:
+        """The model's cleaned answer to each request: its greedy output, or with several candidates the
+        one the checks and minimum Bayes risk choose."""
+        if self.candidates <= 1:
+            return [Output(clean_output(text, r.source), lp)
+                    for r, (text, lp) in zip(requests, self.translator.translate_scored(requests))]
+        out = []
+        for r, cands in zip(requests, self.translator.translate_candidates(requests, self.candidates)):
+            texts = [clean_output(text, r.source) for text, _ in cands]
+            faults = [_count(enforce.violations(r.source, enforce.repair(r.source, t, r.terms), r.terms))
+                      for t in texts]
+            choice = mbr.choose(texts, faults)
+            out.append(Output(texts[choice.index], cands[choice.index][1], agreement=choice.agreement,
+                              alternatives=[texts[k] for k in choice.ranking[1:] if texts[k]]))
+        return out
 
     def translate_document(self, doc: Document, include_boilerplate: bool = False,
                            progress: Progress | None = None) -> list[Draft]:

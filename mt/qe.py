@@ -6,7 +6,8 @@ log-probability under forced decoding), how close source and candidate are in a 
 embedding space, how far the length is from the usual English/Chinese ratio and, where a second,
 different MT system is at hand, how much the candidate agrees with that system's translation
 (sentence chrF between the two: sentences two systems translate alike are usually the easy,
-well-translated ones). A linear model fitted
+well-translated ones) and, in best quality, how much the chosen candidate agrees with the model's
+other candidates (`mbr`: the same idea within one system, no second model needed). A linear model fitted
 on shared data (FLORES devtest; `python -m bench.fit_qe`) maps these to an estimate of sentence chrF/100,
 clipped to 0–1. Hard checks then cap the score and say why: Chinese left, numbers missing, glossary
 terms missing, runaway repetition, empty output.
@@ -30,7 +31,7 @@ from zhen.mt.glossary import Glossary
 
 Similarity = Callable[[Sequence[str], Sequence[str]], np.ndarray]  # cosine of each (source, candidate) pair
 Alternative = Callable[[Sequence[str]], list[str]]  # another system's English for each source
-FEATURES = ("logprob", "similarity", "consensus", "length")
+FEATURES = ("logprob", "similarity", "consensus", "agreement", "length")
 CAPS = {"empty": 0.0, "cjk_in_output": 0.3, "runaway": 0.2, "numbers_missing": 0.5, "numbers_invented": 0.5,
         "term_missing": 0.7}
 
@@ -81,11 +82,13 @@ class QualityEstimator:
 
     def features(self, sources: Sequence[str], candidates: Sequence[str],
                  logprobs: Sequence[float | None] | None = None,
-                 alternatives: Sequence[str] | None = None) -> list[dict[str, float]]:
+                 alternatives: Sequence[str] | None = None,
+                 agreements: Sequence[float | None] | None = None) -> list[dict[str, float]]:
         """Raw feature values per pair. `logprobs` (mean per token, None where unknown) may come from
         generation for free; the missing ones are computed by forced decoding when a translator is set.
         `alternatives` (another system's translations, same order) give the consensus feature; without
-        them the `alternative` system, if set, translates the sources."""
+        them the `alternative` system, if set, translates the sources. `agreements` (best quality's, None
+        where unknown) give the agreement feature."""
         n = len(sources)
         feats: list[dict[str, float]] = [{} for _ in range(n)]
         ratio = self.weights["length_ratio"]
@@ -108,6 +111,9 @@ class QualityEstimator:
         if alternatives is not None:
             for i in live:
                 feats[i]["consensus"] = consensus_feature(candidates[i], alternatives[i])
+        for i in live:
+            if agreements is not None and (a := agreements[i]) is not None:
+                feats[i]["agreement"] = a
         if self.similarity is not None and live:
             sims = self.similarity([sources[i] for i in live], [candidates[i] for i in live])
             for i, sim in zip(live, sims):
@@ -115,18 +121,23 @@ class QualityEstimator:
         return feats
 
     def combine(self, f: dict[str, float]) -> float:
-        """The fitted linear model for the features present (the most specific one that fits)."""
-        present = tuple(k for k in FEATURES if k in f)
-        model = self.weights["models"].get("+".join(present)) or self.weights["models"]["length"]
+        """The fitted linear model for the features present: the one using the most of them (a feature
+        no model was fitted with is left out rather than dropping to length alone)."""
+        present = [k for k in FEATURES if k in f]
+        fitted = self.weights["models"]
+        usable = [name for name in fitted if all(k in present for k in name.split("+"))]
+        model = fitted[max(usable, key=lambda name: len(name.split("+")))] if usable else fitted["length"]
         z = model["bias"] + sum(model["coef"][k] * (f[k] - model["mean"][k]) / model["std"][k] for k in model["coef"])
         return float(min(1.0, max(0.0, z)))
 
     def estimate(self, sources: Sequence[str], candidates: Sequence[str],
                  logprobs: Sequence[float | None] | None = None,
-                 alternatives: Sequence[str] | None = None) -> list[Estimate]:
+                 alternatives: Sequence[str] | None = None,
+                 agreements: Sequence[float | None] | None = None) -> list[Estimate]:
         """One Estimate per (source, candidate) pair, same order."""
         out = []
-        for s, c, f in zip(sources, candidates, self.features(sources, candidates, logprobs, alternatives)):
+        feats = self.features(sources, candidates, logprobs, alternatives, agreements)
+        for s, c, f in zip(sources, candidates, feats):
             reasons = enforce.violations(s, c, self.glossary.find(s) if self.glossary is not None else [])
             if f["length"] > 1.0:
                 reasons.append("length_ratio")

@@ -124,20 +124,23 @@ def key_from(svc: Services, request: Request, field_key: str | None, header_pref
 
 
 async def translate_texts(svc: Services, key: Key | None, texts: list[str], html: bool = False,
-                          glossary: dict[str, str] | None = None) -> list[str]:
-    """Each text translated with its layout (lines) or markup (HTML) kept, through the worker."""
+                          glossary: dict[str, str] | None = None, alternatives: int = 0) -> list[Translated]:
+    """Each text translated with its layout (lines) or markup (HTML) kept, through the worker. With
+    `alternatives`, a text of one unit (one line of plain text) also gets up to that many other candidates."""
     pieces = [html_units(t)[:2] if html else text_units(t) for t in texts]
     units = [u for units, _ in pieces for u in units]
-    translated = await translate_units(svc, key, units, sum(map(len, texts)), glossary)
+    translated = await translate_units(svc, key, units, sum(map(len, texts)), glossary, alternatives)
     out, k = [], 0
     for (units_, put_back), text in zip(pieces, texts):
-        out.append(put_back([t.text for t in translated[k : k + len(units_)]]) if units_ else text)
+        mine = translated[k : k + len(units_)]
+        alts = mine[0].alternatives[:alternatives] if len(mine) == 1 and not html else []
+        out.append(Translated(put_back([t.text for t in mine]) if units_ else text, alternatives=alts))
         k += len(units_)
     return out
 
 
 async def translate_units(svc: Services, key: Key | None, units: list[str], chars: int,
-                          glossary: dict[str, str] | None = None) -> list[Translated]:
+                          glossary: dict[str, str] | None = None, alternatives: int = 0) -> list[Translated]:
     """Units through the worker as one sentence-list request (stored as a reviewable document)."""
     runner.admit(svc, key, chars)
     if not units:
@@ -145,8 +148,10 @@ async def translate_units(svc: Services, key: Key | None, units: list[str], char
     payload: dict[str, Any] = {"sentences": [normalise(u).text for u in units], "qe": "fast"}
     if glossary:
         payload["glossary"] = glossary
+    if alternatives:
+        payload["alternatives"] = alternatives
     doc = await runner.run_sync(svc, "translate", payload, key, chars)
-    return [as_translated(s["draft"] or "", s["qe"], s["reasons"]) for s in doc["segments"]]
+    return [as_translated(s["draft"] or "", s["qe"], s["reasons"], s.get("alternatives")) for s in doc["segments"]]
 
 
 async def translate_file_job(svc: Services, key: Key | None, job: FileJob, size: int) -> bytes:

@@ -46,19 +46,26 @@ class Engine:
     def model(self) -> str:
         return self.translator.signature()
 
-    def _pipeline(self, glossary: dict[str, str] | None) -> Pipeline:
-        return Pipeline(self.translator, self.memory, Glossary(glossary) if glossary else None)
+    def _pipeline(self, glossary: dict[str, str] | None, quality: str | None = None, alternatives: int = 0) -> Pipeline:
+        s = self.settings or config.settings()
+        n = max(s.best_candidates, alternatives + 1) if alternatives or (quality or s.quality) == "best" else 1
+        return Pipeline(self.translator, self.memory, Glossary(glossary) if glossary else None, candidates=n)
 
     def _segments(self, drafts: list[Draft], paragraphs: dict[int, int], qe_mode: str,
                   glossary: Glossary) -> list[dict]:
         estimator = QualityEstimator(self.translator if qe_mode == "full" else None, None, glossary)
         logprobs = [d.logprob for d in drafts] if qe_mode != "none" else None
-        ests = estimator.estimate([d.source for d in drafts], [d.draft for d in drafts], logprobs)
-        return [{"n": d.id, "kind": d.kind, "paragraph": paragraphs.get(d.id), "source": d.source, "draft": d.draft,
+        ests = estimator.estimate([d.source for d in drafts], [d.draft for d in drafts], logprobs,
+                                  agreements=[d.agreement for d in drafts])
+        segs = [{"n": d.id, "kind": d.kind, "paragraph": paragraphs.get(d.id), "source": d.source, "draft": d.draft,
                  "qe": e.score, "reasons": list(dict.fromkeys(d.flags + e.reasons))} for d, e in zip(drafts, ests)]
+        for seg, d in zip(segs, drafts):
+            if d.agreement is not None:  # best quality: how far the candidates agreed, and the others
+                seg["agreement"], seg["alternatives"] = d.agreement, d.alternatives
+        return segs
 
     def translate(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None) -> dict:
-        pipe = self._pipeline(p.get("glossary"))
+        pipe = self._pipeline(p.get("glossary"), p.get("quality"), p.get("alternatives", 0))
         if p.get("text") is not None:
             doc = parse_article(p["text"])
             sents = doc.translatable(p.get("include_boilerplate", False))
@@ -87,7 +94,8 @@ class Engine:
             if between and start + step < len(sources):
                 between()
         return {"kind": "translation", "title": title, "text": p.get("text") or "\n".join(sources),
-                "options": {k: p.get(k) for k in ("include_boilerplate", "qe") if k in p}, "segments": segments}
+                "options": {k: p.get(k) for k in ("include_boilerplate", "qe", "quality", "alternatives") if k in p},
+                "segments": segments}
 
     def align(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None) -> dict:
         alignment = align_texts(p["zh"], p["en"], self.embedder(), bool(p.get("presplit")), ("zh", "en"))

@@ -41,6 +41,10 @@ class TranslateRequest(_Strict):
     qe: Literal["fast", "full", "none"] = Field(
         "fast", description="fast: log-probabilities recorded while translating, length and checks; full: "
         "also forced decoding where no log-probability was recorded (slower); none: length and checks only")
+    quality: Literal["default", "best"] | None = Field(
+        None, description="best: several candidates per sentence, chosen by the checks and minimum Bayes risk; "
+        "each segment then has its 'agreement' and 'alternatives' (slower; default: the server's setting)")
+    alternatives: int = Field(0, ge=0, le=15, description="this many other candidates per sentence (implies best)")
 
     @model_validator(mode="after")
     def _one_input(self) -> TranslateRequest:
@@ -104,6 +108,8 @@ class Segment(BaseModel):
     qe: float | None = None
     score_before: float | None = None
     reasons: list[str] = []
+    agreement: float | None = Field(None, description="best quality: mean chrF/100 against the other candidates")
+    alternatives: list[str] = Field([], description="best quality: the other candidates, best first")
     edits: list[dict] = []
 
 

@@ -280,3 +280,26 @@ OMEGAT_PROJECT = """<?xml version="1.0" encoding="UTF-8" standalone="no"?>
   </project>
 </omegat>
 """
+
+
+def test_libretranslate_alternatives_come_from_best_quality(api):
+    """LibreTranslate's `alternatives`: up to N other candidates per text, best first, never the translation
+    itself; none for HTML, as LibreTranslate does; a bad count is a 400 with LibreTranslate's error shape."""
+    r = api.post("/translate", json={"q": "医院有3个院区。", "source": "zh", "target": "en", "alternatives": 2})
+    body = r.json()
+    assert r.status_code == 200, body
+    assert len(body["alternatives"]) == 2 and body["translatedText"] not in body["alternatives"]
+    assert all("3" in a for a in body["alternatives"])
+    r = api.post("/translate", json={"q": ["你好。", "医院有3个院区。"], "source": "zh", "target": "en",
+                                     "alternatives": "1"})
+    assert [len(a) for a in r.json()["alternatives"]] == [1, 1]
+    r = api.post("/translate", json={"q": "<p>你好。</p>", "source": "zh", "target": "en", "format": "html",
+                                     "alternatives": 3})
+    assert r.json()["alternatives"] == []
+    assert "alternatives" not in api.post("/translate", json={"q": "你好。", "source": "zh", "target": "en"}).json()
+    for bad in (-1, 99, "many"):
+        r = api.post("/translate", json={"q": "你好。", "source": "zh", "target": "en", "alternatives": bad})
+        assert r.status_code == 400 and "alternatives" in r.json()["error"]
+    doc = api.post("/v1/translate", json={"sentences": ["医院有3个院区。"], "quality": "best"}).json()
+    seg = doc["segments"][0]
+    assert 0 <= seg["agreement"] <= 1 and len(seg["alternatives"]) == 3  # ZHEN_BEST_CANDIDATES' default of 4

@@ -141,9 +141,10 @@ def test_translation_memory_lives_in_the_one_store_and_old_tables_migrate(tmp_pa
     store = Store(db)
     assert store.query("PRAGMA user_version")[0][0] == len(MIGRATIONS)
     tm = TranslationMemory(store)
-    assert tm.get_many(["k1"]) == {"k1": ("Hello", None)}
-    tm.put_many([("k2", "sig", "再见", "Goodbye", -0.5)])
-    assert len(tm) == 2 and Store(db).tm_get_many(["k2"]) == {"k2": ("Goodbye", -0.5)}
+    assert tm.get_many(["k1"]) == {"k1": ("Hello", None, {})}
+    tm.put_many([("k2", "sig", "再见", "Goodbye", -0.5, {"agreement": 0.8, "alternatives": ["Bye"]})])
+    assert len(tm) == 2 and Store(db).tm_get_many(["k2"]) == {"k2": ("Goodbye", -0.5, {"agreement": 0.8,
+                                                                                     "alternatives": ["Bye"]})}
 
 
 def test_registries_pass_every_option_through(monkeypatch):

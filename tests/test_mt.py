@@ -164,3 +164,98 @@ def test_a_draft_that_lost_a_number_is_asked_for_again():
     assert "repaired" in d.flags and not any(f.startswith("numbers_missing") for f in d.flags)
     retry = t.seen[-1]
     assert retry.task == "post-edit" and "1954" in retry.hint and retry.draft == "The hospital opened with 120 beds."
+
+
+def test_prompt_lookup_drafts_what_followed_the_outputs_last_words():
+    """The draft is what followed the output's last n-gram in the input (the longest n that matches, its
+    last occurrence); no n-gram of two tokens in common, no draft."""
+    from zhen.mt.backends.llamacpp_engine import lookup_draft
+
+    source = [1, 2, 3, 4, 5, 6, 2, 3, 9, 10]
+    assert lookup_draft(source, [7, 2, 3], 2) == [9, 10]  # the last "2 3" of the source
+    assert lookup_draft(source, [1, 2, 3], 3) == [4, 5, 6]  # "1 2 3" is longer than "2 3"
+    assert lookup_draft(source, [9, 10], 4) == []  # nothing follows
+    assert lookup_draft(source, [3], 4) == [] and lookup_draft(source, [8, 7], 4) == []
+
+
+class SamplingTranslator(Translator):
+    """A backend whose greedy output loses the source's number and whose samples differ in wording."""
+
+    name = "sampling"
+
+    def translate(self, requests):
+        return [c[0][0] for c in self.translate_candidates(requests, 1)]
+
+    def translate_candidates(self, requests, n):
+        pool = ["The hospital has campuses.", "The hospital has 3 campuses.", "The hospital runs 3 campuses.",
+                "The hospital has 3 campus sites."]
+        return [[(t, -0.1 * k) for k, t in enumerate(pool[:n])] for _ in requests]
+
+
+def test_best_quality_refuses_candidates_that_fail_the_checks_then_takes_the_consensus(tmp_path):
+    """Best quality: a candidate that lost a number is refused however likely; among the rest, the one that
+    agrees most with all others (MBR with chrF) wins; its agreement and the other candidates come with the
+    draft, and the memory keeps best-quality answers apart from default ones and returns them whole."""
+    from zhen.mt import mbr
+
+    choice = mbr.choose(["a b c", "a b c d", "x y z"], [0, 0, 0])
+    assert choice.index == 1 and choice.ranking[-1] == 2 and 0 < choice.agreement < 1  # the outlier ranks last
+    assert mbr.choose(["same", "same"], [1, 0]).index == 1  # fewer faults first, whatever the agreement
+    assert mbr.choose(["only"], [0]).agreement is None
+
+    tm = TranslationMemory(tmp_path / "tm.sqlite")
+    greedy = Pipeline(SamplingTranslator(), memory=tm, tagger=None).translate(["医院有3个院区。"])[0]
+    assert greedy.draft == "The hospital has campuses." and greedy.agreement is None  # default: one candidate
+    best = Pipeline(SamplingTranslator(), memory=tm, tagger=None, candidates=4).translate(["医院有3个院区。"])[0]
+    assert best.draft == "The hospital has 3 campuses." and not best.cached
+    assert 0 < best.agreement < 1 and best.alternatives[-1] == "The hospital has campuses."  # refused: last
+    again = Pipeline(SamplingTranslator(), memory=tm, tagger=None, candidates=4).translate(["医院有3个院区。"])[0]
+    assert again.cached and (again.draft, again.agreement, again.alternatives) == (best.draft, best.agreement,
+                                                                                    best.alternatives)
+
+
+@pytest.mark.model
+def test_prompt_lookup_verifies_copied_tokens_and_keeps_the_greedy_output(translator):
+    """Rewriting copies most of its input: with prompt lookup most looked-up tokens are confirmed, and the
+    output is the greedy output. (llama.cpp's sums depend on the batch's shape, so a near-tie may break the
+    other way when the steps differ; the rewrites here have none, measured 6 of 6 alike, and one may.)"""
+    sentences = ["the hospital was founded in 1954 , after 66 years of hardships and constantly pioneering.",
+                 "on 3 march , director wang said we will strengthen the cooperation with zhejiang university.",
+                 "the new building have 1,200 beds and 32 operating room.",
+                 "more than 3000 staff attend the meeting in the big hall of the hospital."]
+    requests = [Request(s, task="rewrite") for s in sentences]
+    engine = translator.engine
+    saved = engine.prompt_lookup, engine.accepted, engine.drafted
+    try:
+        engine.prompt_lookup = False
+        plain = translator.translate(requests)
+        engine.prompt_lookup, engine.accepted, engine.drafted = True, 6, 10
+        looked_up = translator.translate(requests)
+        confirmed, verified = engine.accepted - 6, engine.drafted - 10
+    finally:
+        engine.prompt_lookup, engine.accepted, engine.drafted = saved
+    assert verified > 20 and confirmed / verified > 0.5, (confirmed, verified)
+    assert sum(a == b for a, b in zip(plain, looked_up)) >= 3, list(zip(plain, looked_up))
+    assert all(out.strip() and not re.search(r"[\u4e00-\u9fff]", out) for out in looked_up)
+
+
+@pytest.mark.model
+def test_best_quality_candidates_share_the_prompt_and_keep_the_facts(translator):
+    """Candidates: the greedy translation first, then epsilon samples forked from the one evaluated prompt
+    (far fewer tokens than evaluating it per candidate); best quality then writes a draft that keeps the
+    source's numbers, with its agreement and alternatives."""
+    sources = ["浙江医院成立于1954年，现有床位1200张。", "医院党委书记在会上讲话，强调要加强学科建设。"]
+    engine = translator.engine
+    translator.translate([Request(sources[1])])  # the translation prompt's prefix in the cache, not counted below
+    before = engine.evaluated
+    cands = translator.translate_candidates([Request(s) for s in sources], 4)
+    forked = engine.evaluated - before
+    assert [len(c) for c in cands] == [4, 4]
+    assert all(t.strip() and not re.search(r"[\u4e00-\u9fff]", t) for c in cands for t, _ in c)
+    assert any(len({t for t, _ in c}) > 1 for c in cands)  # the samples are not all the greedy output
+    before = engine.evaluated
+    translator.translate([Request(s) for s in sources for _ in range(4)])  # the same work, prompt per candidate
+    assert forked < engine.evaluated - before
+    drafts = Pipeline(translator, memory=None, candidates=4).translate(sources)
+    assert not missing_numbers(sources[0], drafts[0].draft), drafts[0].draft
+    assert all(d.agreement is not None and 0 <= d.agreement <= 1 for d in drafts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     threads: int | None = Field(None, description="CPU threads per model (default: every core)")
     ner: str = Field("lac", description="entity tagger preset for drafts; 'off' keeps only the title patterns")
     plugins: str = Field("", description="comma-separated modules that register backends (test doubles)")
+    quality: Literal["default", "best"] = Field(
+        "default", description="best: several candidates per sentence, chosen by checks and MBR (slower)")
+    best_candidates: int = Field(4, ge=2, le=16, description="candidates per sentence in best quality")
     # service
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)

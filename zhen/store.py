@@ -67,6 +67,13 @@ MIGRATIONS: list[Migration] = [
     CREATE TABLE files (id TEXT PRIMARY KEY, doc_id TEXT, key_id TEXT, name TEXT NOT NULL,
                         media_type TEXT NOT NULL, data BLOB NOT NULL, created REAL NOT NULL);
     """,
+    # 6: best quality: how far a segment's candidates agreed, and the other candidates, best first; the
+    # translation memory keeps them too (JSON in `extra`), so a remembered answer comes back whole
+    """
+    ALTER TABLE segments ADD COLUMN agreement REAL;
+    ALTER TABLE segments ADD COLUMN alternatives TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE tm ADD COLUMN extra TEXT;
+    """,
 ]
 JOB_LEASE = 30.0  # seconds a claimed job stays its server's without a heartbeat
 
@@ -176,9 +183,11 @@ class Store:
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        (doc_id, kind, now, title, model, json.dumps(options, ensure_ascii=False), text, key_id))
             db.executemany(
-                "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO segments (doc_id, n, kind, paragraph, source, draft, action, qe, score_before, reasons, "
+                "agreement, alternatives) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(doc_id, s["n"], s.get("kind"), s.get("paragraph"), s.get("source"), s.get("draft"), s.get("action"),
-                  s.get("qe"), s.get("score_before"), json.dumps(s.get("reasons", []), ensure_ascii=False))
+                  s.get("qe"), s.get("score_before"), json.dumps(s.get("reasons", []), ensure_ascii=False),
+                  s.get("agreement"), json.dumps(s.get("alternatives", []), ensure_ascii=False))
                  for s in segments])
             db.executemany(
                 "INSERT INTO alignments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -208,6 +217,7 @@ class Store:
             seg = dict(s)
             del seg["doc_id"]
             seg["reasons"] = json.loads(seg["reasons"])
+            seg["alternatives"] = json.loads(seg["alternatives"])
             seg["edits"] = edits.get(s["n"], [])
             seg["text"] = seg["edits"][-1]["text"] if seg["edits"] else seg["draft"]  # what a reader should see
             segs.append(seg)
@@ -241,22 +251,24 @@ class Store:
         return dict(rows[0]) if rows else None
 
     # translation memory ------------------------------------------------------------------------
-    def tm_get_many(self, keys: Sequence[str]) -> dict[str, tuple[str, float | None]]:
-        """key → (target, mean token log-probability or None) for the keys present."""
-        out: dict[str, tuple[str, float | None]] = {}
+    def tm_get_many(self, keys: Sequence[str]) -> dict[str, tuple[str, float | None, dict[str, Any]]]:
+        """key → (target, mean token log-probability or None, extras) for the keys present."""
+        out: dict[str, tuple[str, float | None, dict[str, Any]]] = {}
         for i in range(0, len(keys), 500):
             chunk = list(keys[i : i + 500])
-            rows = self.query(f"SELECT key, target, logprob FROM tm WHERE key IN ({','.join('?' * len(chunk))})",
-                              tuple(chunk))
-            out.update((r["key"], (r["target"], r["logprob"])) for r in rows)
+            rows = self.query("SELECT key, target, logprob, extra FROM tm "
+                              f"WHERE key IN ({','.join('?' * len(chunk))})", tuple(chunk))
+            out.update((r["key"], (r["target"], r["logprob"], json.loads(r["extra"] or "{}"))) for r in rows)
         return out
 
-    def tm_put_many(self, rows: Sequence[tuple[str, str, str, str, float | None]]) -> None:
-        """Store (key, signature, source, target, logprob) rows."""
+    def tm_put_many(self, rows: Sequence[tuple[str, str, str, str, float | None, dict[str, Any]]]) -> None:
+        """Store (key, signature, source, target, logprob, extras) rows; extras are JSON (best quality's)."""
         now = time.time()
         with self.tx() as db:
-            db.executemany("INSERT OR REPLACE INTO tm (key, signature, source, target, created, logprob) "
-                           "VALUES (?, ?, ?, ?, ?, ?)", [(*r[:4], now, r[4]) for r in rows])
+            db.executemany("INSERT OR REPLACE INTO tm (key, signature, source, target, created, logprob, extra) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(*r[:4], now, r[4], json.dumps(r[5], ensure_ascii=False) if r[5] else None)
+                            for r in rows])
 
     def tm_size(self) -> int:
         return int(self.query("SELECT COUNT(*) AS n FROM tm")[0]["n"])

@@ -69,7 +69,11 @@ class LlamaCppTranslator(Translator):
         return [text for text, _ in self.translate_scored(requests)]
 
     def translate_scored(self, requests: Sequence[Request]) -> list[tuple[str, float | None]]:
-        out: list[tuple[str, float | None]] = [("", None)] * len(requests)
+        return [cands[0] for cands in self.translate_candidates(requests, 1)]
+
+    def translate_candidates(self, requests: Sequence[Request], n: int) -> list[list[tuple[str, float | None]]]:
+        """The greedy translation, then n - 1 epsilon samples sharing its evaluated prompt."""
+        out: list[list[tuple[str, float | None]]] = [[] for _ in requests]
         groups: dict[str, list[tuple[int, str]]] = {}
         for i, req in enumerate(requests):
             prefix, suffix = split_prompt(self.family, req, self.few_shot)
@@ -79,9 +83,12 @@ class LlamaCppTranslator(Translator):
             suffixes = [self._tok(s) for _, s in items]
             limits = [min(self.max_tokens, 3 * len(s) + 32) for s in suffixes]
             guides = [self._guides(requests[i]) for i, _ in items]
-            for (i, _), (tokens, lp) in zip(items, self.engine.generate(suffixes, limits, guides=guides)):
-                text = self.llm.detokenize(tokens).decode("utf-8", errors="replace")
-                out[i] = (text, lp / (len(tokens) + 1))  # the end-of-answer token is scored too
+            runs = ([[r] for r in self.engine.generate(suffixes, limits, guides=guides)] if n <= 1
+                    else self.engine.candidates(suffixes, limits, n, guides=guides))
+            for (i, _), cands in zip(items, runs):
+                for tokens, lp in cands:
+                    text = self.llm.detokenize(tokens).decode("utf-8", errors="replace")
+                    out[i].append((text, lp / (len(tokens) + 1)))  # the end-of-answer token is scored too
         return out
 
     def score(self, requests: Sequence[Request], candidates: Sequence[str]) -> list[list[float]]:

@@ -50,7 +50,7 @@ async def translate(request: Request, svc: ServicesDep) -> JSONResponse:
     if tags not in ("", "html", "xml"):
         raise InputError("Value for 'tag_handling' not supported: html or xml")
     # `context` is read for compatibility; the article title is the context zhen's models use.
-    out = await compat.translate_texts(svc, key, texts, html=bool(tags))
+    out = [t.text for t in await compat.translate_texts(svc, key, texts, html=bool(tags))]
     return JSONResponse({"translations": [{"detected_source_language": "ZH", "text": t, "billed_characters": len(s)}
                                           for s, t in zip(texts, out)]})
 

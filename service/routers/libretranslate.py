@@ -20,6 +20,7 @@ from zhen.text.cleanup import has_cjk, is_cjk
 
 STATUSES = {401: 403, 403: 403, 404: 404, 413: 400, 422: 400, 429: 429}
 router = APIRouter(tags=["libretranslate"], route_class=compat.compat_route("error", STATUSES))
+MAX_ALTERNATIVES = 15  # candidates come from one batch of the engine's 16 sequences
 SOURCES = {"zh", "zh-hans", "zh-hant", "zh-cn", "zh-tw", "zh-hk", "zt", "auto"}
 LANGUAGES = [
     {"code": "zh", "name": "Chinese", "targets": ["en"]},
@@ -69,14 +70,30 @@ async def translate(request: Request, svc: ServicesDep) -> JSONResponse:
         raise InputError(f"{fmt} format is not supported")
     batch = isinstance(f["q"], list)
     texts = compat.text_list(f["q"], "q")
-    out = await compat.translate_texts(svc, key, texts, html=fmt == "html")
+    wanted = _alternatives(compat.string(f, "alternatives"))
+    translated = await compat.translate_texts(svc, key, texts, html=fmt == "html", alternatives=wanted)
+    out = [t.text for t in translated]
     body: dict[str, Any] = {"translatedText": out if batch else out[0]}
     if str(source).lower() == "auto":
         detected = [detect(t) for t in texts]
         body["detectedLanguage"] = detected if batch else detected[0]
-    if (compat.string(f, "alternatives") or "0") not in ("0", "False"):
-        body["alternatives"] = [[] for _ in texts] if batch else []  # greedy decoding: one candidate each
+    if wanted:  # other candidates of best quality; none for HTML or text of several lines, as in LibreTranslate
+        alts = [t.alternatives for t in translated]
+        body["alternatives"] = alts if batch else alts[0]
     return JSONResponse(body)
+
+
+def _alternatives(value: str | None) -> int:
+    """LibreTranslate's `alternatives`: how many other translations to return (0 to MAX_ALTERNATIVES)."""
+    if value in (None, "", "False", "false"):
+        return 0
+    try:
+        n = int(str(value))
+    except ValueError:
+        raise InputError(f"Invalid request: alternatives must be a number, not {str(value)[:40]!r}") from None
+    if not 0 <= n <= MAX_ALTERNATIVES:
+        raise InputError(f"Invalid request: alternatives must be between 0 and {MAX_ALTERNATIVES}")
+    return n
 
 
 @router.get("/languages")

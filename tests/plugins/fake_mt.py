@@ -30,6 +30,10 @@ class FakeTranslator(Translator):
             out.append(romanise(r.source) if r.task != "rewrite" else r.source)
         return out
 
+    def translate_candidates(self, requests: Sequence[Request], n: int) -> list[list[tuple[str, float | None]]]:
+        """Like a sampling backend: the usual output first, then n - 1 variants of it."""
+        return [[(t, None)] + [(f"{t} (variant {k})", None) for k in range(1, n)] for t in self.translate(requests)]
+
 
 @register("fake-unfaithful")
 class UnfaithfulTranslator(FakeTranslator):

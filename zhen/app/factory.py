@@ -54,10 +54,13 @@ def store(settings: config.Settings | None = None) -> Store:
 
 
 def pipeline(translator_: Translator, glossary: Glossary | None = None, memory: bool | Store = True,
-             settings: config.Settings | None = None) -> Pipeline:
+             settings: config.Settings | None = None, quality: str | None = None) -> Pipeline:
     """Memory → model → post-processing → checks around `translator_`; the memory lives in the store
-    (`memory` may be a store already open, or False for none)."""
+    (`memory` may be a store already open, or False for none). `quality` "best" (default: the settings')
+    asks the model for several candidates per sentence and lets the checks and MBR choose."""
+    s = settings or config.settings()
     tm = None
     if memory is not False:
-        tm = TranslationMemory(memory if isinstance(memory, Store) else store(settings))
-    return Pipeline(translator_, tm, glossary)
+        tm = TranslationMemory(memory if isinstance(memory, Store) else store(s))
+    best = (quality or s.quality) == "best"
+    return Pipeline(translator_, tm, glossary, candidates=s.best_candidates if best else 1)

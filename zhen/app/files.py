@@ -39,6 +39,7 @@ class Translated:
     text: str
     qe: float | None = None
     flags: list[str] = field(default_factory=list)
+    alternatives: list[str] = field(default_factory=list)  # other candidates (best quality), best first
 
 
 @dataclass
@@ -229,9 +230,9 @@ def translate_units(pipe: Pipeline, units: Sequence[str], title: str | None = No
     return [as_translated(d.draft, None, d.flags) for d in drafts]
 
 
-def as_translated(draft: str, qe: float | None, flags: list[str]) -> Translated:
+def as_translated(draft: str, qe: float | None, flags: list[str], alternatives: list[str] | None = None) -> Translated:
     """A unit's translation; one with no Chinese to translate still gets English punctuation."""
-    return Translated(english_punctuation(draft) if "no_chinese" in flags else draft, qe, flags)
+    return Translated(english_punctuation(draft) if "no_chinese" in flags else draft, qe, flags, alternatives or [])
 
 
 def translate_file(pipe: Pipeline, name: str, data: bytes, progress: Progress | None = None) -> tuple[FileJob, bytes]:

@@ -54,7 +54,8 @@ def process(worker: Worker, name: str, data: bytes, include_boilerplate: bool = 
     if not any(is_zh(s.normalised) for s in sents):
         raise InputError(f"{name}: no Chinese text to translate")
     drafts = worker.pipe.translate_document(doc, include_boilerplate)
-    ests = worker.qe.estimate([d.source for d in drafts], [d.draft for d in drafts], [d.logprob for d in drafts])
+    ests = worker.qe.estimate([d.source for d in drafts], [d.draft for d in drafts], [d.logprob for d in drafts],
+                              agreements=[d.agreement for d in drafts])
     beads, n_en = [], 0
     for i, (d, e) in enumerate(zip(drafts, ests)):
         pieces = [p for p in (d.draft[a:b].strip() for a, b in split_en(d.draft)) if p]

@@ -20,6 +20,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zhen import config
 from zhen.batch import outputs
 from zhen.batch.engines import Engine, WorkerSpec, signature
 from zhen.batch.names import OutputNames, display_path
@@ -70,7 +71,10 @@ class Batch:
     def __init__(self, out_dir: str | Path, store: Store, spec: WorkerSpec, engine: Engine) -> None:
         self.out = Path(out_dir)
         self.store, self.spec, self.engine = store, spec, engine
-        self.options = {"include_boilerplate": spec.include_boilerplate}
+        self.options: dict[str, object] = {"include_boilerplate": spec.include_boilerplate}
+        settings = config.settings()
+        if settings.quality == "best":  # other drafts than the default's: other keys (default keys stay as they were)
+            self.options["quality"] = f"best-of-{settings.best_candidates}"
         self.model = signature(spec)
 
     def _pending(self, files: list[Path], root: Path | None, summary: Summary) -> Iterator[tuple[str, str, bytes]]:

@@ -35,11 +35,14 @@ MODEL_HELP = "model preset (see `zhen models list`; default: ZHEN_MODEL or the d
 @click.option("--glossary", type=click.Path(exists=True, dir_okay=False), help="CSV or TBX glossary")
 @click.option("--include-boilerplate", is_flag=True, help="translate page furniture too")
 @click.option("--no-memory", is_flag=True, help="do not read or write the translation memory")
+@click.option("--quality", type=click.Choice(["default", "best"]), default=None,
+              help="best: several candidates per sentence, chosen by the checks and MBR (about N× slower; "
+                   "N = ZHEN_BEST_CANDIDATES, default 4) [default: ZHEN_QUALITY or default]")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="for .html, .docx and XLIFF input: where to write the translated file [default: NAME.en.EXT]")
 def translate(article: str | None, presplit: tuple[str, str] | None, fmt: str, model: str | None,
               backend: str | None, openai_url: tuple[str, ...], glossary: str | None, include_boilerplate: bool,
-              no_memory: bool, output: str | None) -> None:
+              no_memory: bool, quality: str | None, output: str | None) -> None:
     """Translate a Chinese article (or a presplit file) into an English draft; an .html, .docx or XLIFF 1.2
     file comes back as the same kind of file, its markup, inline tags and IDs kept."""
     if bool(article) == bool(presplit):
@@ -48,7 +51,7 @@ def translate(article: str | None, presplit: tuple[str, str] | None, fmt: str, m
         must_exist(presplit[0])
     terms = load_file(glossary) if glossary else None
     pipe = factory.pipeline(factory.translator(model, backend=backend, openai_urls=openai_url), terms,
-                            memory=not no_memory)
+                            memory=not no_memory, quality=quality)
     with progress("translating") as bar:
         if presplit:
             n = translate_presplit(pipe, presplit[0], presplit[1], progress=bar)
