@@ -1,4 +1,4 @@
-"""Naive, default and best translation on the same FLORES devtest sentences, measured in one run; prints JSON.
+"""Naive, default and best translation on the same FLORES devtest (or WMT19) sentences, measured in one run; prints JSON.
 
 naive:   one `create_chat_completion` per sentence, fixed system prompt, KV cache reset each time.
 product: the default `Pipeline` over the llama.cpp backend (shared cached prefix, continuous batching,
@@ -7,9 +7,9 @@ best:    with --best N, the same pipeline asking for N candidates per request (g
          chosen by the checks and MBR. The curve (chrF against the number of candidates k) replays the
          recorded candidates' first k through the whole pipeline, so each point is what best mode with k
          candidates would write; for each point, the Spearman correlation of the sentences' candidate
-         agreement with their sentence chrF.
+         agreement with their sentence chrF; for best, QE's Spearman with sentence chrF without and with agreement.
 
-Usage: python -m bench.mt [--n 50] [--offset 0] [--best N] [--skip-naive] [--save DIR]
+Usage: python -m bench.mt [--data flores|wmt19] [--n 50] [--offset 0] [--best N] [--skip-naive] [--save DIR]
        (--save keeps naive.txt / product.txt / best.txt for `zhen eval`)
 """
 
@@ -29,10 +29,14 @@ from zhen import config
 from zhen.app import factory
 from zhen.models import presets
 from zhen.mt.base import Request, Translator
+from zhen.mt.glossary import base
 from zhen.mt.memory import key
-from zhen.mt.pipeline import Pipeline, normalise_lines
+from zhen.mt.pipeline import Draft, Pipeline, normalise_lines
+from zhen.mt.qe import QualityEstimator
 
 SYSTEM = "You are a professional Chinese-to-English translator. Translate the user's text into English. Output only the translation."
+DATA = {"flores": ("flores200-devtest", "zho_Hans.devtest", "eng_Latn.devtest"),
+        "wmt19": ("wmt19-newstest-zh-en", "newstest2019.zh", "newstest2019.en")}
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -73,6 +77,17 @@ class Replay(Translator):
         return self.inner.signature()
 
 
+def _qe_spearman(drafts: list[Draft], refs: list[str]) -> dict[str, float]:
+    """How well QE ranks the drafts (Spearman with sentence chrF): without and with their agreement."""
+    qe = QualityEstimator(None, None, base())
+    src, hyp, lps = [d.source for d in drafts], [d.draft for d in drafts], [d.logprob for d in drafts]
+    chrf = [sacrebleu.sentence_chrf(h, [r]).score for h, r in zip(hyp, refs)]
+    plain = [e.score for e in qe.estimate(src, hyp, lps)]
+    agreed = [e.score for e in qe.estimate(src, hyp, lps, agreements=[d.agreement for d in drafts])]
+    return {"logprob+length": round(float(spearmanr(plain, chrf).statistic), 3),
+            "with agreement": round(float(spearmanr(agreed, chrf).statistic), 3)}
+
+
 def _score(name: str, outs: list[str], refs: list[str], seconds: float, tokens: int) -> dict:
     return {
         "path": name, "sentences": len(outs), "seconds": round(seconds, 2),
@@ -87,18 +102,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=50)
     ap.add_argument("--offset", type=int, default=0)
+    ap.add_argument("--data", choices=sorted(DATA), default="flores", help="FLORES devtest or WMT19 newstest")
     ap.add_argument("--best", type=int, default=0, help="also best mode with this many candidates, and its curve")
     ap.add_argument("--skip-naive", action="store_true", help="leave out the naive path (it is the slowest)")
     ap.add_argument("--save", help="directory to write naive.txt, product.txt and best.txt into")
     args = ap.parse_args()
-    d = config.shared_data() / "mt" / "flores200-devtest"
-    zh = (d / "zho_Hans.devtest").read_text(encoding="utf-8").splitlines()[args.offset : args.offset + args.n]
-    en = (d / "eng_Latn.devtest").read_text(encoding="utf-8").splitlines()[args.offset : args.offset + args.n]
+    folder, zh_name, en_name = DATA[args.data]
+    d = config.shared_data() / "mt" / folder
+    zh = (d / zh_name).read_text(encoding="utf-8").splitlines()[args.offset : args.offset + args.n]
+    en = (d / en_name).read_text(encoding="utf-8").splitlines()[args.offset : args.offset + args.n]
 
     translator = factory.translator()
     llm = translator.llm  # the same weights serve the naive path
     report: dict[str, Any] = {"benchmark": "mt", "model": presets.DEFAULT_TRANSLATOR,
-                              "data": f"flores200-devtest[{args.offset}:{args.offset + args.n}]"}
+                              "data": f"{folder}[{args.offset}:{args.offset + args.n}]"}
     saved: dict[str, list[str]] = {}
     if not args.skip_naive:
         t0 = time.perf_counter()
@@ -125,6 +142,7 @@ def main() -> None:
         saved["best"] = [x.draft for x in best]
         report["best"] = _score(f"best ({args.best} candidates)", saved["best"], en, dt, tokens(saved["best"]))
         report["best"]["seconds_per_sentence_vs_product"] = round(dt / prod_res["seconds"], 2)
+        report["best"]["qe_spearman_vs_sentence_chrf"] = _qe_spearman(best, en)
         report["best_curve"] = []
         for k in sorted({1, 2, 4, args.best} & set(range(1, args.best + 1))):
             ds = Pipeline(replay, memory=None, candidates=k).translate(normalise_lines(zh))

@@ -129,11 +129,12 @@ async def translate_texts(svc: Services, key: Key | None, texts: list[str], html
     `alternatives`, a text of one unit (one line of plain text) also gets up to that many other candidates."""
     pieces = [html_units(t)[:2] if html else text_units(t) for t in texts]
     units = [u for units, _ in pieces for u in units]
-    translated = await translate_units(svc, key, units, sum(map(len, texts)), glossary, alternatives)
+    wanted = 0 if html else alternatives  # none for markup, so no slower best quality for it either
+    translated = await translate_units(svc, key, units, sum(map(len, texts)), glossary, wanted)
     out, k = [], 0
     for (units_, put_back), text in zip(pieces, texts):
         mine = translated[k : k + len(units_)]
-        alts = mine[0].alternatives[:alternatives] if len(mine) == 1 and not html else []
+        alts = mine[0].alternatives[:wanted] if len(mine) == 1 else []
         out.append(Translated(put_back([t.text for t in mine]) if units_ else text, alternatives=alts))
         k += len(units_)
     return out

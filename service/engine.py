@@ -55,8 +55,9 @@ class Engine:
                   glossary: Glossary) -> list[dict]:
         estimator = QualityEstimator(self.translator if qe_mode == "full" else None, None, glossary)
         logprobs = [d.logprob for d in drafts] if qe_mode != "none" else None
+        agreements = [d.agreement for d in drafts] if qe_mode != "none" else None
         ests = estimator.estimate([d.source for d in drafts], [d.draft for d in drafts], logprobs,
-                                  agreements=[d.agreement for d in drafts])
+                                  agreements=agreements)
         segs = [{"n": d.id, "kind": d.kind, "paragraph": paragraphs.get(d.id), "source": d.source, "draft": d.draft,
                  "qe": e.score, "reasons": list(dict.fromkeys(d.flags + e.reasons))} for d, e in zip(drafts, ests)]
         for seg, d in zip(segs, drafts):

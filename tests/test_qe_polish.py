@@ -141,3 +141,18 @@ def test_polishing_000_without_source_keeps_every_fact(tmp_path):
     assert "YiJiaoYan" not in out["text"] and "zhejiang university" not in out["text"]
     for s in out["sentences"]:
         assert s["reasons"] or s["action"] == "kept"
+
+
+def test_qe_uses_best_quality_agreement_and_falls_back_to_the_largest_fitted_model():
+    """The agreement of a best-quality draft with its other candidates raises or lowers its estimate (a
+    model fitted with it ships); a feature no model was fitted with is left out, not every other one."""
+    qe = QualityEstimator()
+    src, hyp = ["医院有3个院区。"] * 2, ["The hospital has 3 campuses."] * 2
+    agree, differ = qe.estimate(src, hyp, [-0.3, -0.3], agreements=[0.9, 0.3])
+    assert agree.score > differ.score and "agreement" in agree.features
+    plain = qe.estimate(src[:1], hyp[:1], [-0.3])[0]
+    assert "agreement" not in plain.features and 0 < plain.score < 1
+    weights = {**default_weights()}
+    weights["models"] = {k: v for k, v in weights["models"].items() if "agreement" not in k}
+    without = QualityEstimator(weights=weights).estimate(src[:1], hyp[:1], [-0.3], agreements=[0.9])[0]
+    assert without.score == plain.score  # logprob+length, not length alone
