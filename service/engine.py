@@ -47,8 +47,7 @@ class Engine:
         return self.translator.signature()
 
     def _pipeline(self, glossary: dict[str, str] | None, quality: str | None = None, alternatives: int = 0) -> Pipeline:
-        s = self.settings or config.settings()
-        n = max(s.best_candidates, alternatives + 1) if alternatives or (quality or s.quality) == "best" else 1
+        n = (self.settings or config.settings()).candidates(quality, alternatives)
         return Pipeline(self.translator, self.memory, Glossary(glossary) if glossary else None, candidates=n)
 
     def _segments(self, drafts: list[Draft], paragraphs: dict[int, int], qe_mode: str,

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     def _zero_is_default(cls, v: Any) -> Any:  # noqa: ANN401 - raw environment or CLI value
         return None if v in (0, "0", "") else v
 
+    def candidates(self, quality: str | None = None, alternatives: int = 0) -> int:
+        """Candidates per sentence: 1 by default; best quality (asked for, or the setting) or `alternatives`
+        other translations wanted take `best_candidates`, or enough for the alternatives."""
+        if not alternatives and (quality or self.quality) != "best":
+            return 1
+        return max(self.best_candidates, alternatives + 1)
+
     def models_dir(self) -> Path:
         return (self.models or self.home / "models").expanduser()
 

@@ -70,6 +70,13 @@ def lookup_draft(source: Sequence[int], out: Sequence[int], k: int, min_ngram: i
     return []
 
 
+def log_normaliser(logits: np.ndarray) -> float:
+    """log Σ exp(logits), taken from the largest logit so that no exp overflows: a token's log-probability
+    is its logit minus this."""
+    m = float(logits.max())
+    return m + float(np.log(np.exp(logits - m).sum()))
+
+
 def _cjk_ban_mask(llm: llama_cpp.Llama) -> np.ndarray:
     """Boolean mask of tokens whose bytes contain CJK characters or CJK-lead partial bytes."""
     n = llm.n_vocab()
@@ -329,8 +336,7 @@ class BatchEngine:
                 if logits[best] >= logits[tok] - GUIDE_MARGIN:
                     tok = best
         if self.track_logprob:
-            m = float(logits[tok])
-            job.logprob -= float(np.log(np.exp(logits - m).sum()))
+            job.logprob += float(logits[tok]) - log_normaliser(logits)
         return tok
 
     def _draft_len(self, decoding: int, others: int) -> int:
@@ -389,8 +395,7 @@ class BatchEngine:
             for i, batch_idx, target in wanted:
                 logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.ctx, batch_idx),
                                                shape=(self.n_vocab,))
-                m = float(logits.max())
-                out[i].append(float(logits[target]) - m - float(np.log(np.exp(logits - m).sum())))
+                out[i].append(float(logits[target]) - log_normaliser(logits))
             for seq in range(1, len(group) + 1):
                 llama_cpp.llama_memory_seq_rm(self.mem, seq, -1, -1)
         return out

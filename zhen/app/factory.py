@@ -62,5 +62,4 @@ def pipeline(translator_: Translator, glossary: Glossary | None = None, memory: 
     tm = None
     if memory is not False:
         tm = TranslationMemory(memory if isinstance(memory, Store) else store(s))
-    best = (quality or s.quality) == "best"
-    return Pipeline(translator_, tm, glossary, candidates=s.best_candidates if best else 1)
+    return Pipeline(translator_, tm, glossary, candidates=s.candidates(quality))

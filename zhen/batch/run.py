@@ -72,9 +72,9 @@ class Batch:
         self.out = Path(out_dir)
         self.store, self.spec, self.engine = store, spec, engine
         self.options: dict[str, object] = {"include_boilerplate": spec.include_boilerplate}
-        settings = config.settings()
-        if settings.quality == "best":  # other drafts than the default's: other keys (default keys stay as they were)
-            self.options["quality"] = f"best-of-{settings.best_candidates}"
+        candidates = config.settings().candidates()
+        if candidates > 1:  # other drafts than the default's: other keys (default keys stay as they were)
+            self.options["quality"] = f"best-of-{candidates}"
         self.model = signature(spec)
 
     def _pending(self, files: list[Path], root: Path | None, summary: Summary) -> Iterator[tuple[str, str, bytes]]:
