@@ -62,6 +62,9 @@ REFINE_SHARE = 0.25  # exact span embeddings per sentence at most (each costs ~2
 REFINE_MIN = 24  # ... but at least this many: a short document's few merges are cheap to check
 SURE = math.log(9.0)  # nats: a 1-1 bead this far ahead of its neighbours is right 9 times in 10
 MEMBER_WEIGHT = 0.5  # weight of a merge's members' own evidence (`_Doc._member_doubt`)
+# ... where merges are judged by approximate (mean) span vectors only: a mean understates how well a merged
+# bead matches, so doubt weighed fully against that understated gain splits true merges (long documents)
+MEMBER_WEIGHT_APPROX = 0.25
 LEXICON_MIN_PAIRS = 100  # confident 1-1 beads needed before a document's own lexicon is learned
 
 
@@ -243,6 +246,7 @@ class _Doc:
     hi: np.ndarray
     # further views of the same sentences (the document's lexicon): (zh spans, en spans, calibration)
     extra: list[tuple[list[np.ndarray], list[np.ndarray], Calibration]] = field(default_factory=list)
+    member_weight: float = MEMBER_WEIGHT
 
     def gain(self, a: int, b: int, i: int, js: np.ndarray, cal: Calibration) -> np.ndarray:
         """Nats gained by a bead of a zh sentences ending at i and b en sentences ending at each j."""
@@ -252,8 +256,8 @@ class _Doc:
         len_zh = self.cz[i] - self.cz[i - a]
         len_en = self.ce[np.clip(js, 0, m)] - self.ce[np.clip(js - b, 0, m)]
         g = np.asarray(cal.llr(cos) - cal.length_penalty(len_zh, len_en), dtype=np.float64)
-        if MEMBER_WEIGHT and max(a, b) > 1:
-            g = g + MEMBER_WEIGHT * self._member_doubt(a, b, i, js, jj, cal)
+        if self.member_weight and max(a, b) > 1:
+            g = g + self.member_weight * self._member_doubt(a, b, i, js, jj, cal)
         for sz, se, c in self.extra:  # a zero vector (no known word) is no evidence either way
             cos = se[b][jj] @ sz[a][i - 1]
             g = g + np.where(cos == 0.0, 0.0, c.llr(cos))
@@ -352,7 +356,8 @@ def align(zh: list[str], en: list[str], embedder: Embedder, exact_overlaps: bool
     lo, hi = _band(n, m, anchors, width)
     lz = np.array([len(s) for s in zh], np.float64)
     le = np.array([len(s) for s in en], np.float64)
-    doc = _Doc(oz, oe, np.concatenate([[0.0], np.cumsum(lz)]), np.concatenate([[0.0], np.cumsum(le)]), lo, hi)
+    doc = _Doc(oz, oe, np.concatenate([[0.0], np.cumsum(lz)]), np.concatenate([[0.0], np.cumsum(le)]), lo, hi,
+               member_weight=MEMBER_WEIGHT if refine or exact_overlaps else MEMBER_WEIGHT_APPROX)
     cal = _calibrate(ez, ee, anchors, lz, le)
     path = _dp(doc, n, m, cal, _priors(None))
     # Second pass: the document's own bead-type frequencies and its 1-1 beads recalibrate the model.
