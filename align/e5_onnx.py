@@ -42,6 +42,7 @@ class E5Onnx(E5Numpy):
         options.intra_op_num_threads = threads
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        self.layers = []  # the float32 weights (~85 MB) live on in the session's graph
 
     def _cached_graph(self, cache_dir: Path | None, ort_version: str) -> Path:
         """The quantised graph's file, built on first use. A directory that cannot be written (a
