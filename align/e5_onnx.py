@@ -22,6 +22,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +99,7 @@ class E5Onnx(E5Numpy):
             weights.append(numpy_helper.from_array(np.ascontiguousarray(value, dtype=np.float32), name))
             return name
 
-        def node(op: str, inputs: list[str], output: str, domain: str = "", **attrs: object) -> str:
+        def node(op: str, inputs: list[str], output: str, domain: str = "", **attrs: Any) -> str:  # noqa: ANN401
             nodes.append(helper.make_node(op, inputs, [output], name=output, domain=domain, **attrs))
             return output
 
