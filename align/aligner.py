@@ -408,7 +408,7 @@ def _rescue_pieces(path: list[tuple[int, int, int, int]], sides: tuple[_Side, _S
     while k < len(path):
         here = ((path[k][0], path[k][1]), (path[k][2], path[k][3]))
         lone = 0 if here[0][1] > here[0][0] else 1  # the side that has the unmatched sentence
-        if (here[1 - lone][1] > here[1 - lone][0]) or _bead(path[k], doc, cal, ez, ee).score >= 0.5:
+        if here[1 - lone][1] > here[1 - lone][0] or (_bead(path[k], doc, cal, ez, ee).score or 0.0) >= 0.5:
             k += 1
             continue
         best: tuple[float, int, tuple[int, int, int, int]] | None = None
