@@ -131,16 +131,15 @@ class _Side:
         todo = sorted((k, i) for k, i in spans if 2 <= k <= MAX_SPAN and i - k + 1 >= 0 and i < len(self.sents))
         if not todo:
             return 0
-        vecs = _unit(self.embedder.embed([self.joiner.join(self.sents[i - k + 1 : i + 1]) for k, i in todo])
-                     - self.mean)
+        vecs = self.span_vectors([(i - k + 1, i + 1) for k, i in todo])
         for (k, i), v in zip(todo, vecs):
             ov[k][i] = v
         return len(todo)
 
-    def span_vector(self, lo: int, hi: int) -> np.ndarray:
-        """The centred unit embedding of sentences lo..hi-1 as one text (the embedder caches it)."""
-        text = self.joiner.join(self.sents[lo:hi])
-        return _unit(self.embedder.embed([text]) - self.mean)[0]
+    def span_vectors(self, spans: list[tuple[int, int]]) -> np.ndarray:
+        """Centred unit embeddings of sentences lo..hi-1 as one text, per (lo, hi), in one model call
+        (the embedder caches them)."""
+        return _unit(self.embedder.embed([self.joiner.join(self.sents[lo:hi]) for lo, hi in spans]) - self.mean)
 
 
 def span_sums(v: np.ndarray, max_span: int) -> list[np.ndarray]:
@@ -419,9 +418,10 @@ def _rescue_pieces(path: list[tuple[int, int, int, int]], sides: tuple[_Side, _S
             lo, hi = min(there[lone][0], here[lone][0]), max(there[lone][1], here[lone][1])
             if hi - lo > MAX_SPAN:
                 continue
-            other = sides[1 - lone].span_vector(*there[1 - lone])
-            before = float(cal.llr(float(sides[lone].span_vector(*there[lone]) @ other)))
-            after = float(cal.llr(float(sides[lone].span_vector(lo, hi) @ other)))
+            other = sides[1 - lone].span_vectors([there[1 - lone]])[0]
+            own = sides[lone].span_vectors([there[lone]])[0]  # separate calls: int8 vectors shift with their batch
+            grown = sides[lone].span_vectors([(lo, hi)])[0]
+            before, after = (float(cal.llr(float(v @ other))) for v in (own, grown))
             merged = (lo, hi, *there[1]) if lone == 0 else (*there[0], lo, hi)
             if after > before and (best is None or after - before > best[0]):
                 best = (after - before, q, merged)
