@@ -142,25 +142,28 @@ class Pipeline:
             people = {t.source for t in d.terms if t.kind == "person"}
             return [f for f in d.flags if f.startswith(_REASK) or f.partition(":")[2] in people]
 
-        # First as a correction of the draft; a draft still wrong after it (handed back unchanged, or mended
-        # only in part) is then asked for as a fresh translation with the same instruction, without the
-        # draft to copy or the title to lean on.
+        # Two forms: a correction of the draft, and a fresh translation with the same instruction, without
+        # the draft to copy or the title to lean on. The fresh answer is used only for a draft the
+        # correction leaves wrong (handed back unchanged, or mended only in part), but both are asked in
+        # one call: the few re-asked sentences decode one token per step, a step costs about the same
+        # for two sequences as for one, and a second round would wait for the first.
         flagged = [d for d in drafts if wanted(d) and len(d.source) <= MAX_CHUNK]
-        for task in ("post-edit", "translate"):
-            if not flagged:
-                return
-            context = title if task == "post-edit" else None
-            reqs = [Request(normalise_numbers(write_in(d.source, d.terms)), context if context != d.source else None,
-                            tuple(d.terms), task=task, draft=d.draft if task == "post-edit" else None,
-                            hint=enforce.hint(wanted(d), d.terms))
-                    for d in flagged]
-            for d, out in zip(flagged, self.run(reqs)):
+        if not flagged:
+            return
+        reqs = [Request(normalise_numbers(write_in(d.source, d.terms)), context if context != d.source else None,
+                        tuple(d.terms), task=task, draft=d.draft if task == "post-edit" else None,
+                        hint=enforce.hint(wanted(d), d.terms))
+                for task, context in (("post-edit", title), ("translate", None)) for d in flagged]
+        outs = self.run(reqs)
+        for answers in (outs[: len(flagged)], outs[len(flagged) :]):
+            for d, out in zip(flagged, answers):
+                if not wanted(d):  # mended by the correction: the fresh answer is not needed
+                    continue
                 # judged after every model-free repair, the last-resort date included: an answer that fixes
                 # a name but drops the dateline's date should not lose to a draft that keeps the date only
                 text = enforce.restore_date(d.source, enforce.repair(d.source, out.text, d.terms))
                 if _keep_if_better(d, text, "repaired"):
                     d.logprob, d.cached, d.agreement = out.logprob, d.cached and out.cached, out.agreement
-            flagged = [d for d in flagged if wanted(d)]  # still wrong, improved or not: the other form next
 
     def run(self, requests: list[Request], progress: Progress | None = None) -> list[Output]:
         """Outputs for requests, consulting and filling the translation memory."""

@@ -162,8 +162,10 @@ def test_a_draft_that_lost_a_number_is_asked_for_again():
     (d,) = Pipeline(t, memory=None, use_base_glossary=False).translate(["医院于1954年开业，有120张床位。"])
     assert d.draft == "The hospital opened in 1954 with 120 beds."
     assert "repaired" in d.flags and not any(f.startswith("numbers_missing") for f in d.flags)
-    retry = t.seen[-1]
+    # both forms are asked in one call: the correction (used, it mends the draft) and a fresh translation
+    retry, fresh = t.seen[1:]
     assert retry.task == "post-edit" and "1954" in retry.hint and retry.draft == "The hospital opened with 120 beds."
+    assert fresh.task == "translate" and "1954" in fresh.hint and fresh.draft is None
 
 
 def test_prompt_lookup_drafts_what_followed_the_outputs_last_words():
