@@ -130,6 +130,7 @@ class BatchEngine:
         # The two savings, switchable so that `bench.polish` can measure each alone.
         self.prompt_lookup = True
         self.share_starts = True
+        self.longest_first = True
         self.prefix: list[int] = []
         self.slot_ctx = slot_ctx
 
@@ -227,7 +228,9 @@ class BatchEngine:
     def _generate(self, groups: list[list[Job]], stop: Callable[[list[int]], bool] | None,
                   shared: int) -> list[tuple[list[int], float]]:
         """Run jobs in groups sharing one suffix: the group's first job evaluates it, the others fork."""
-        queue = groups[::-1]
+        # Longest prompt first (the queue pops from its end): the jobs started last are the short ones, so
+        # the batch stays full until nearly the end instead of finishing on one long sequence decoded alone.
+        queue = sorted(groups, key=lambda g: len(g[0].suffix)) if self.longest_first else groups[::-1]
         results: list[tuple[list[int], float]] = [([], 0.0)] * sum(len(g) for g in groups)
         slots: dict[int, Job] = {}
         p = len(self.prefix) + shared
