@@ -7,7 +7,8 @@ best:    with --best N, the same pipeline asking for N candidates per request (g
          chosen by the checks and MBR. The curve (chrF against the number of candidates k) replays the
          recorded candidates' first k through the whole pipeline, so each point is what best mode with k
          candidates would write; for each point, the Spearman correlation of the sentences' candidate
-         agreement with their sentence chrF; for best, QE's Spearman with sentence chrF without and with agreement.
+         agreement with their sentence chrF. QE's Spearman with sentence chrF: for the default drafts (the
+         scores the review page shows), and for best without and with agreement.
 
 Usage: python -m bench.mt [--data flores|wmt19] [--n 50] [--offset 0] [--best N] [--skip-naive] [--save DIR]
        (--save keeps naive.txt / product.txt / best.txt for `zhen eval`)
@@ -131,6 +132,7 @@ def main() -> None:
     dt = time.perf_counter() - t0
     saved["product"] = [x.draft for x in drafts]
     report["product"] = prod_res = _score("product", saved["product"], en, dt, tokens(saved["product"]))
+    prod_res["qe_spearman_vs_sentence_chrf"] = _qe_spearman(drafts, en)["logprob+length"]
     if "naive" in report:
         report["speedup_sentences_per_s"] = round(prod_res["sentences_per_s"] / report["naive"]["sentences_per_s"], 2)
         report["chrf_delta"] = round(prod_res["chrf"] - report["naive"]["chrf"], 2)

@@ -47,6 +47,21 @@ def test_qe_checks_cap_the_score_and_say_why():
     assert "logprob+similarity+length" in w["models"] and w["trained_on"]["pairs"] >= 200
 
 
+def test_qe_reads_a_short_draft_as_an_omission_and_caps_implausible_lengths():
+    """Length is signed: with equal log-probabilities, a draft that left half the sentence out scores lower
+    than the whole translation (recall is what sentence chrF and readers miss), and a draft of implausible
+    length either way is capped and says why."""
+    src = ["世界卫生组织周二表示，该病毒已在三个国家传播，并呼吁各国加强监测。"] * 4
+    whole = "The World Health Organization said on Tuesday that the virus had spread to three countries and urged them to step up surveillance."
+    short = "The World Health Organization said on Tuesday."
+    rambling = whole + " " + " ".join(["It also said many other things about the virus and about the countries."] * 4)
+    full, half, stub, long = QualityEstimator().estimate(src, [whole, short, "The WHO.", rambling], [-0.3] * 4)
+    assert half.features["length"] < 0 < full.score - half.score
+    assert "length_ratio" not in full.reasons + half.reasons
+    for odd in (stub, long):
+        assert "length_ratio" in odd.reasons and odd.score <= 0.5
+
+
 def test_qe_consensus_with_a_second_system():
     """A candidate that agrees with another system's translation is trusted more than one that does not;
     the second system is called only where no alternative text is given."""
