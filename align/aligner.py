@@ -27,9 +27,8 @@ works for long distinctive news sentences and short formulaic ones (scripture, l
   untranslated, swept into its neighbour's bead only because unmatched sentences are rare, does not.
 - The text has the last word on unmatched sentences: each joins the adjacent bead when the exact
   embedding of the merged text is a better translation of the other side than the bead's own
-  (`_rescue_pieces`). That is
-  how a translator's split piece the embedder half-reads (a number spelt out in words) gets back
-  into its bead; an untranslated sentence lowers the cosine and stays out.
+  (`_rescue_pieces`). That is how a translator's split piece the embedder half-reads (a number spelt
+  out in words) gets back into its bead; an untranslated sentence lowers the cosine and stays out.
 - Long documents (enough confident 1-1 beads) add a second, lexical channel learned from those
   beads (`align.lexicon`); its calibrated log-likelihood ratio is added to the embedding's (the two
   views are treated as independent evidence) and the DP runs a third time.

@@ -130,7 +130,7 @@ class BatchEngine:
         # The two savings, switchable so that `bench.polish` can measure each alone.
         self.prompt_lookup = True
         self.share_starts = True
-        self.longest_first = True
+        self.longest_first = True  # scheduling (`_generate`); False: first come, first served
         self.prefix: list[int] = []
         self.slot_ctx = slot_ctx
 
