@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from zhen.mt.glossary import Term
@@ -23,6 +23,10 @@ class Request:
     hint: str | None = None  # an extra instruction for this sentence, e.g. numbers a first draft lost
 
 
+# Asked with each output (its request's index, text, mean token log-probability): further requests.
+FollowUp = Callable[[int, str, float | None], Sequence[Request]]
+
+
 class Translator(ABC):
     """A model that turns Chinese sentences into English, many at a time."""
 
@@ -36,6 +40,16 @@ class Translator(ABC):
         """Like `translate`, with the mean token log-probability of each output where the backend knows it
         for free (a signal for quality estimation); None elsewhere."""
         return [(text, None) for text in self.translate(requests)]
+
+    def translate_following(self, requests: Sequence[Request], follow: FollowUp
+                            ) -> tuple[list[tuple[str, float | None]], list[tuple[str, float | None]]]:
+        """`translate_scored(requests)`, asking `follow(i, text, logprob)` once per output for the requests
+        that depend on it (a re-ask of a failed draft); returns the outputs, then the follow-ups' outputs in
+        the order asked. Here the follow-ups are one more call; a backend that decodes continuously
+        (`llamacpp`) starts each as soon as it is asked, in the same batch."""
+        outs = self.translate_scored(requests)
+        asked = [r for i, (text, lp) in enumerate(outs) for r in follow(i, text, lp)]
+        return outs, self.translate_scored(asked) if asked else []
 
     def translate_candidates(self, requests: Sequence[Request], n: int) -> list[list[tuple[str, float | None]]]:
         """Up to `n` different translations of each request, the backend's usual (greedy) one first, each

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
@@ -104,93 +105,174 @@ class Pipeline:
                 items = enumerations.find_items(src, terms)
                 pin = frozenset(m.name.source for m in items.members) if items else frozenset()
                 pieces += [(i, r) for r in self._requests(src, context, glossary, pin)]
-        outputs = self.run([r for _, r in pieces], progress)
-        by_sentence: dict[int, list[tuple[Request, Output]]] = {}
-        for (i, req), out in zip(pieces, outputs):
-            by_sentence.setdefault(i, []).append((req, out))
-        for i, parts in by_sentence.items():
-            d = drafts[i]
-            terms = [t for req, _ in parts for t in req.terms]
-            if i in lists:
-                terms += [m.name for m in lists[i].members]
-                text = _compose_list(lists[i], [o.text for _, o in parts])
-            else:
-                text = " ".join(o.text for _, o in parts).strip()
-            d.draft = enforce.repair(d.source, text, terms)
-            d.cached = all(o.cached for _, o in parts)
-            lps = [o.logprob for _, o in parts]
-            known = [lp for lp in lps if lp is not None]
-            d.logprob = sum(known) / len(known) if known and len(known) == len(lps) else None
-            agreed = [o.agreement for _, o in parts]
-            d.agreement = min(a for a in agreed if a is not None) if None not in agreed and agreed else None
-            if len(parts) == 1 and i not in lists:  # a sentence in one piece: its other candidates, repaired too
-                d.alternatives = list(dict.fromkeys(a for t in parts[0][1].alternatives
-                                                    if (a := enforce.repair(d.source, t, terms)) != d.draft))
-            d.terms = terms
-            d.flags += enforce.violations(d.source, d.draft, terms)
-        self._repair(drafts, title)
+        # Each sentence is composed and checked as soon as its last piece is answered, and a failed one is
+        # asked again at once, in the same batch where the backend allows it (`_reasks`).
+        left = Counter(i for i, _ in pieces)
+        answered: dict[int, list[tuple[int, Request, Output]]] = {}
+        reasked: dict[int, slice] = {}  # sentence → where its re-asks are among the follow-ups
+        n_asked = 0
+
+        def on_output(k: int, out: Output) -> list[Request]:
+            nonlocal n_asked
+            i, req = pieces[k]
+            answered.setdefault(i, []).append((k, req, out))
+            left[i] -= 1
+            if left[i]:
+                return []
+            self._compose(drafts[i], [(r, o) for _, r, o in sorted(answered[i], key=lambda x: x[0])], lists.get(i))
+            asks = self._reasks(drafts[i], title)
+            reasked[i] = slice(n_asked, n_asked + len(asks))
+            n_asked += len(asks)
+            return asks
+
+        _, answers = self.run_following([r for _, r in pieces], on_output, progress)
+        for i, where in reasked.items():
+            self._apply_reasks(drafts[i], answers[where])
         for d in drafts:  # the last resort for a date the model keeps losing: state it at the start
             if any(f.startswith("numbers_missing") for f in d.flags):
                 _keep_if_better(d, enforce.restore_date(d.source, d.draft), "date_restored")
         return drafts
 
-    def _repair(self, drafts: list[Draft], title: str | None) -> None:
-        """Ask once more, naming each failure (a lost or invented number, a person's name not as rendered),
-        for the drafts that have one; keep the new draft only if it has fewer. A second, pointed request
-        usually fixes what a small model got wrong, and it costs only the flagged sentences."""
-        def wanted(d: Draft) -> list[str]:
-            people = {t.source for t in d.terms if t.kind == "person"}
-            return [f for f in d.flags if f.startswith(_REASK) or f.partition(":")[2] in people]
+    @staticmethod
+    def _compose(d: Draft, parts: list[tuple[Request, Output]], found: enumerations.Enumeration | None) -> None:
+        """The sentence's draft from its pieces' answers (in order), repaired, with its checks' flags."""
+        terms = [t for req, _ in parts for t in req.terms]
+        if found is not None:
+            terms += [m.name for m in found.members]
+            text = _compose_list(found, [o.text for _, o in parts])
+        else:
+            text = " ".join(o.text for _, o in parts).strip()
+        d.draft = enforce.repair(d.source, text, terms)
+        d.cached = all(o.cached for _, o in parts)
+        lps = [o.logprob for _, o in parts]
+        known = [lp for lp in lps if lp is not None]
+        d.logprob = sum(known) / len(known) if known and len(known) == len(lps) else None
+        agreed = [o.agreement for _, o in parts]
+        d.agreement = min(a for a in agreed if a is not None) if None not in agreed and agreed else None
+        if len(parts) == 1 and found is None:  # a sentence in one piece: its other candidates, repaired too
+            d.alternatives = list(dict.fromkeys(a for t in parts[0][1].alternatives
+                                                if (a := enforce.repair(d.source, t, terms)) != d.draft))
+        d.terms = terms
+        d.flags += enforce.violations(d.source, d.draft, terms)
 
-        # Two forms: a correction of the draft, and a fresh translation with the same instruction, without
-        # the draft to copy or the title to lean on. The fresh answer is used only for a draft the
-        # correction leaves wrong (handed back unchanged, or mended only in part), but both are asked in
-        # one call: the few re-asked sentences decode one token per step, a step costs about the same
-        # for two sequences as for one, and a second round would wait for the first.
-        flagged = [d for d in drafts if wanted(d) and len(d.source) <= MAX_CHUNK]
-        if not flagged:
-            return
-        reqs = [Request(normalise_numbers(write_in(d.source, d.terms)), context if context != d.source else None,
+    @staticmethod
+    def _wanted(d: Draft) -> list[str]:
+        """The draft's failures worth asking again about: facts, and people not named as rendered."""
+        people = {t.source for t in d.terms if t.kind == "person"}
+        return [f for f in d.flags if f.startswith(_REASK) or f.partition(":")[2] in people]
+
+    def _reasks(self, d: Draft, title: str | None) -> list[Request]:
+        """For a draft with a failure (a lost or invented number, a person's name not as rendered), two
+        pointed requests naming it: a correction of the draft, and a fresh translation with the same
+        instruction, without the draft to copy or the title to lean on. A second, pointed request usually
+        fixes what a small model got wrong, and it costs only the flagged sentences. Both are asked at
+        once: the fresh answer is used only where the correction leaves the draft wrong (`_apply_reasks`),
+        but waiting for the correction first would cost a second round."""
+        if not self._wanted(d) or len(d.source) > MAX_CHUNK:
+            return []
+        return [Request(normalise_numbers(write_in(d.source, d.terms)), context if context != d.source else None,
                         tuple(d.terms), task=task, draft=d.draft if task == "post-edit" else None,
-                        hint=enforce.hint(wanted(d), d.terms))
-                for task, context in (("post-edit", title), ("translate", None)) for d in flagged]
-        outs = self.run(reqs)
-        for answers in (outs[: len(flagged)], outs[len(flagged) :]):
-            for d, out in zip(flagged, answers):
-                if not wanted(d):  # mended by the correction: the fresh answer is not needed
-                    continue
-                # judged after every model-free repair, the last-resort date included: an answer that fixes
-                # a name but drops the dateline's date should not lose to a draft that keeps the date only
-                text = enforce.restore_date(d.source, enforce.repair(d.source, out.text, d.terms))
-                if _keep_if_better(d, text, "repaired"):
-                    d.logprob, d.cached, d.agreement = out.logprob, d.cached and out.cached, out.agreement
+                        hint=enforce.hint(self._wanted(d), d.terms))
+                for task, context in (("post-edit", title), ("translate", None))]
+
+    def _apply_reasks(self, d: Draft, answers: Sequence[Output]) -> None:
+        """The correction, then (if the draft is still wrong) the fresh answer, each kept only if better."""
+        for out in answers:
+            if not self._wanted(d):  # mended by the correction: the fresh answer is not needed
+                return
+            # judged after every model-free repair, the last-resort date included: an answer that fixes a
+            # name but drops the dateline's date should not lose to a draft that keeps the date only
+            text = enforce.restore_date(d.source, enforce.repair(d.source, out.text, d.terms))
+            if _keep_if_better(d, text, "repaired"):
+                d.logprob, d.cached, d.agreement = out.logprob, d.cached and out.cached, out.agreement
 
     def run(self, requests: list[Request], progress: Progress | None = None) -> list[Output]:
         """Outputs for requests, consulting and filling the translation memory."""
+        return self.run_following(requests, None, progress)[0]
+
+    def run_following(self, requests: list[Request], follow: Callable[[int, Output], Sequence[Request]] | None,
+                      progress: Progress | None = None) -> tuple[list[Output], list[Output]]:
+        """`run`, asking `follow(i, output)` once per request as its output is known (memory hits first) for
+        the requests that depend on it; returns the outputs, then the follow-ups' in the order asked. The
+        follow-ups use the memory too, and the model starts them as soon as they are asked where it can."""
         sig = self.translator.signature() + (f"|mbr{self.candidates}" if self.candidates > 1 else "")
         keys = [key(sig, r) for r in requests]
         hits = self.memory.get_many(keys) if self.memory is not None else {}
+        asked: list[Request] = []
+        answers: list[Output | None] = []
+
+        def ask(i: int, out: Output) -> list[int]:
+            """Record request i's follow-ups; the positions of those the memory lacks, to be run."""
+            new = list(follow(i, out)) if follow else []
+            new_keys = [key(sig, r) for r in new]
+            found = self.memory.get_many(new_keys) if self.memory is not None and new else {}
+            run = []
+            for r, k in zip(new, new_keys):
+                asked.append(r)
+                answers.append(_remembered(found[k]) if k in found else None)
+                if k not in found:
+                    run.append(len(asked) - 1)
+            return run
+
         results: list[Output | None] = [None] * len(keys)
+        later: list[int] = []  # follow-ups of memory hits: no model call to join, run at the end
         for i, k in enumerate(keys):
             if k in hits:
-                text, lp, extra = hits[k]
-                results[i] = Output(text, lp, True, extra.get("agreement"), extra.get("alternatives", []))
+                results[i] = hit = _remembered(hits[k])
+                later += ask(i, hit)
         todo = [i for i, r in enumerate(results) if r is None]
         if progress and len(todo) < len(requests):
             progress(len(requests) - len(todo))
         for start in range(0, len(todo), self.chunk_size):
             batch = todo[start : start + self.chunk_size]
+            sent: list[int] = []
+
+            def on_output(k: int, out: Output, batch: list[int] = batch, sent: list[int] = sent) -> list[Request]:
+                run = ask(batch[k], out)
+                sent.extend(run)
+                return [asked[n] for n in run]
+
+            outs, more = self._answers_following([requests[i] for i in batch], on_output if follow else None)
             rows = []
-            for i, out in zip(batch, self._answers([requests[i] for i in batch])):
+            for i, out in zip(batch, outs):
                 results[i] = out
-                extra = {"agreement": out.agreement, "alternatives": out.alternatives} if self.candidates > 1 else {}
-                if out.text:
-                    rows.append((keys[i], sig, requests[i].source, out.text, out.logprob, extra))
+                rows += self._memory_row(keys[i], sig, requests[i], out)
+            for n, out in zip(sent, more):
+                answers[n] = out
+                rows += self._memory_row(key(sig, asked[n]), sig, asked[n], out)
             if self.memory is not None and rows:
                 self.memory.put_many(rows)
             if progress:
                 progress(len(batch))
-        return [r if r is not None else Output("", None) for r in results]
+        for n, out in zip(later, self.run([asked[n] for n in later]) if later else []):
+            answers[n] = out
+        return ([r if r is not None else Output("", None) for r in results],
+                [a if a is not None else Output("", None) for a in answers])
+
+    def _memory_row(self, k: str, sig: str, req: Request, out: Output) -> list[tuple]:
+        """The memory's row for an answer (none for an empty one)."""
+        extra = {"agreement": out.agreement, "alternatives": out.alternatives} if self.candidates > 1 else {}
+        return [(k, sig, req.source, out.text, out.logprob, extra)] if out.text else []
+
+    def _answers_following(self, requests: list[Request], follow: Callable[[int, Output], Sequence[Request]] | None
+                           ) -> tuple[list[Output], list[Output]]:
+        """`_answers`, with the follow-ups `follow(i, output)` asks for answered too (in the order asked)."""
+        if follow is None:
+            return self._answers(requests), []
+        if self.candidates > 1:  # candidates are chosen once all are in: the follow-ups are a second call
+            outs = self._answers(requests)
+            asked = [r for i, o in enumerate(outs) for r in follow(i, o)]
+            return outs, self._answers(asked) if asked else []
+        asked = []
+
+        def on_raw(i: int, text: str, lp: float | None) -> Sequence[Request]:
+            new = follow(i, Output(clean_output(text, requests[i].source), lp))
+            asked.extend(new)
+            return new
+
+        raw, more = self.translator.translate_following(requests, on_raw)
+        return ([Output(clean_output(text, r.source), lp) for r, (text, lp) in zip(requests, raw)],
+                [Output(clean_output(text, r.source), lp) for r, (text, lp) in zip(asked, more)])
 
     def _answers(self, requests: list[Request]) -> list[Output]:
         """The model's cleaned answer to each request: its greedy output, or with several candidates the
@@ -225,6 +307,12 @@ def _request(source: str, context: str | None, glossary: Glossary, pin: frozense
     numbers normalised."""
     terms = tuple(replace(t, pinned=True) if t.source in pin else t for t in glossary.find(source))
     return Request(normalise_numbers(write_in(source, terms)), context, terms)
+
+
+def _remembered(hit: tuple) -> Output:
+    """An output from the translation memory's (text, logprob, extra) row."""
+    text, lp, extra = hit
+    return Output(text, lp, True, extra.get("agreement"), extra.get("alternatives", []))
 
 
 def _compose_list(found: enumerations.Enumeration, outputs: list[str]) -> str:

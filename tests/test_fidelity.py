@@ -9,6 +9,7 @@ import tarfile
 import numpy as np
 import pytest
 
+from zhen import config
 from zhen.app import fidelity
 from zhen.models import presets
 from zhen.models.pull import PullError, pull
@@ -120,6 +121,24 @@ def test_names_beside_titles_and_in_bylines_are_pinned_and_written_in():
     assert g.terms.get("金正恩") is None or g.terms["金正恩"] == "Kim Jong-un"
     assert gazetteer.person("金正恩") == "Kim Jong-un" and gazetteer.person("路透") is None
     assert "路透" not in document_glossary(["路透社报道，社长路透说"], None).terms
+
+
+def test_the_gazetteer_index_is_read_back_from_the_cache_and_rebuilt_when_unreadable(monkeypatch):
+    """Parsing CC-CEDICT costs ~1.7 s per process: the index is kept in the cache folder, and a damaged
+    file costs a rebuild, not a wrong answer."""
+    builds = []
+    build = gazetteer._build_index
+    monkeypatch.setattr(gazetteer, "_build_index", lambda cedict: builds.append(1) or build(cedict))
+    gazetteer._index.cache_clear()
+    first = gazetteer._index()
+    files = list((config.home() / "cache" / "gazetteer").glob("*.json"))
+    assert len(builds) == 1 and len(files) == 1 and len(first[0]) > 10_000
+    gazetteer._index.cache_clear()
+    assert gazetteer._index() == first and len(builds) == 1  # read back, not parsed again
+    files[0].write_text('{"names": ', encoding="utf-8")
+    gazetteer._index.cache_clear()
+    assert gazetteer._index() == first and len(builds) == 2
+    assert gazetteer.place("鄞州区") == "Yinzhou District"
 
 
 def test_places_and_institutions_from_the_gazetteer_and_rules():

@@ -3,6 +3,7 @@ import re
 import pytest
 
 from tests.conftest import article
+from zhen import config
 from zhen.mt.base import Request, Translator
 from zhen.mt.checks import check, missing_numbers, romanise
 from zhen.mt.glossary import base, load_csv, load_tbx, missing_terms
@@ -168,6 +169,37 @@ def test_a_draft_that_lost_a_number_is_asked_for_again():
     assert fresh.task == "translate" and "1954" in fresh.hint and fresh.draft is None
 
 
+def test_follow_ups_are_asked_as_outputs_arrive_and_kept_in_the_memory(tmp_path):
+    """`run_following` asks for follow-ups (re-asks) with each output, answers them through the memory like
+    any request, and asks again for those of outputs the memory already had."""
+    from zhen.mt.base import Translator
+    from zhen.store import Store
+
+    class Echo(Translator):
+        name = "echo"
+
+        def __init__(self):
+            self.calls = []
+
+        def translate(self, requests):
+            self.calls.append([r.source for r in requests])
+            return [("fixed: " if r.task == "post-edit" else "") + r.source for r in requests]
+
+    def follow(i, out):
+        return [Request(out.text, task="post-edit", draft=out.text)] if "again" in out.text else []
+
+    t = Echo()
+    pipe = Pipeline(t, memory=TranslationMemory(Store(tmp_path / "m.sqlite")), use_base_glossary=False)
+    requests = [Request("one"), Request("ask again"), Request("three")]
+    outs, more = pipe.run_following(requests, follow)
+    assert [o.text for o in outs] == ["one", "ask again", "three"]
+    assert [o.text for o in more] == ["fixed: ask again"] and not more[0].cached
+    assert t.calls == [["one", "ask again", "three"], ["ask again"]]
+    outs, more = pipe.run_following(requests, follow)  # everything from the memory, follow-ups included
+    assert all(o.cached for o in outs + more) and [o.text for o in more] == ["fixed: ask again"]
+    assert len(t.calls) == 2
+
+
 def test_prompt_lookup_drafts_what_followed_the_outputs_last_words():
     """The draft is what followed the output's last n-gram in the input (the longest n that matches, its
     last occurrence); no n-gram of two tokens in common, no draft."""
@@ -239,6 +271,60 @@ def test_prompt_lookup_verifies_copied_tokens_and_keeps_the_greedy_output(transl
     assert verified > 20 and confirmed / verified > 0.5, (confirmed, verified)
     assert sum(a == b for a, b in zip(plain, looked_up)) >= 3, list(zip(plain, looked_up))
     assert all(out.strip() and not re.search(r"[\u4e00-\u9fff]", out) for out in looked_up)
+
+
+@pytest.mark.model
+def test_a_prompt_without_a_title_is_evaluated_once_and_read_back_by_the_next_process(translator):
+    """The instructions and examples every run starts with are kept, evaluated, in the cache folder: the
+    next engine reads them instead of evaluating ~190 tokens, with the same output. A damaged file is
+    evaluated again; an article's prompt (its title inside) is not kept."""
+    engine = translator.engine
+    requests = [Request("医院成立于1954年。"), Request("今天天气很好。")]
+    kept = config.home() / "cache" / "prefix"
+
+    def fresh_run(reqs):  # as a new process would: nothing evaluated in memory
+        engine.prefix = []
+        before = engine.evaluated
+        return translator.translate(reqs), engine.evaluated - before
+
+    first, cold = fresh_run(requests)
+    files = list(kept.glob("*.kv"))
+    assert len(files) == 1
+    again, warm = fresh_run(requests)
+    assert again == first and cold - warm >= len(engine.prefix) - 2 > 100
+    files[0].write_bytes(files[0].read_bytes()[:4096])
+    mended, evaluated = fresh_run(requests)
+    assert mended == first and evaluated >= cold - 2
+    fresh_run([Request("今天天气很好。", "浙江医院新闻")])
+    assert list(kept.glob("*.kv")) == files
+
+
+@pytest.mark.model
+def test_follow_ups_join_the_running_batch_and_another_prompt_runs_after(translator, monkeypatch):
+    """A re-ask asked as its draft is done is decoded in the same engine call, in a slot the batch's tail
+    leaves free, not in a second call that decodes a few sequences one token per step; a follow-up on
+    another prompt (an article's title in it) runs after."""
+    engine = translator.engine
+    calls = []
+    generate = engine.generate
+
+    def counting(suffixes, *args, **kwargs):
+        calls.append(len(suffixes))
+        return generate(suffixes, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "generate", counting)
+    sources = ["医院成立于1954年。", "今天天气很好。", "医院现有1200张床位。"]
+
+    def follow(i, text, lp):
+        if i != 0:
+            return []
+        return [Request(sources[0], task="post-edit", draft=text, hint="Keep the year 1954."),
+                Request(sources[0], "浙江医院新闻")]
+
+    outs, more = translator.translate_following([Request(s) for s in sources], follow)
+    assert calls == [3, 1]  # the correction joined the first call; the titled request ran in a second
+    assert len(outs) == 3 and all(t and not re.search(r"[\u4e00-\u9fff]", t) for t, _ in outs)
+    assert len(more) == 2 and all("1954" in t and lp is not None for t, lp in more)
 
 
 @pytest.mark.model

@@ -9,10 +9,10 @@ from pathlib import Path
 import llama_cpp
 import numpy as np
 
-from zhen import config
+from zhen import cache, config
 from zhen.errors import ModelNotInstalled
 from zhen.mt.backends.llamacpp_engine import BatchEngine, _cjk_ban_mask
-from zhen.mt.base import Request, Translator
+from zhen.mt.base import FollowUp, Request, Translator
 from zhen.mt.prompts import split_prompt
 from zhen.mt.registry import register
 
@@ -48,7 +48,9 @@ class LlamaCppTranslator(Translator):
         self.family, self.few_shot, self.max_tokens = family, few_shot, max_tokens
         self.name = name or Path(model_path).stem
         ban = _ban_mask_cached(self.llm, model_path) if ban_cjk else None
-        self.engine = BatchEngine(self.llm, n_slots=n_slots, slot_ctx=1024, n_threads=threads, ban_mask=ban)
+        state_key = f"{cache.file_key(Path(model_path))}|{llama_cpp.__version__}"
+        self.engine = BatchEngine(self.llm, n_slots=n_slots, slot_ctx=1024, n_threads=threads, ban_mask=ban,
+                                  state_key=state_key)
         self.engine.track_logprob = True  # ~1% of decode time; gives QE its strongest signal for free
         self._opts = f"fam={family};shots={few_shot};ban={ban_cjk};greedy;names-guided"
 
@@ -57,6 +59,10 @@ class LlamaCppTranslator(Translator):
 
     def _tok(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def _set_prefix(self, prefix: str, req: Request) -> None:
+        """A prompt without an article's title recurs in every run: its evaluated cache is kept on disk."""
+        self.engine.set_prefix(self._tok(prefix), persist=req.task == "rewrite" or not req.title)
 
     def _guides(self, req: Request) -> list[list[int]]:
         """Token sequences of the request's people, mid-sentence and sentence-initial."""
@@ -71,35 +77,78 @@ class LlamaCppTranslator(Translator):
     def translate_scored(self, requests: Sequence[Request]) -> list[tuple[str, float | None]]:
         return [cands[0] for cands in self.translate_candidates(requests, 1)]
 
-    def translate_candidates(self, requests: Sequence[Request], n: int) -> list[list[tuple[str, float | None]]]:
-        """The greedy translation, then n - 1 epsilon samples sharing its evaluated prompt."""
-        out: list[list[tuple[str, float | None]]] = [[] for _ in requests]
+    def translate_following(self, requests: Sequence[Request], follow: FollowUp
+                            ) -> tuple[list[tuple[str, float | None]], list[tuple[str, float | None]]]:
+        """Follow-ups on the prefix of the request they follow join its batch as soon as they are asked;
+        others (another prefix: no title, another task) run after, in one call."""
+        outs: list[tuple[str, float | None]] = [("", None)] * len(requests)
+        asked: list[Request] = []
+        answers: dict[int, tuple[str, float | None]] = {}
+        later: list[int] = []
+        for prefix, items in self._groups(requests).items():
+            self._set_prefix(prefix, requests[items[0][0]])
+            streamed: list[int] = []  # engine index - len(items) → index into `asked`
+
+            def ask(k: int, tokens: list[int], lp: float, items: list[tuple[int, str]] = items, prefix: str = prefix,
+                    streamed: list[int] = streamed) -> list[tuple[list[int], int, list[list[int]]]]:
+                i = items[k][0]
+                outs[i] = self._decoded(tokens, lp)
+                jobs = []
+                for req in follow(i, *outs[i]):
+                    asked.append(req)
+                    here, suffix = split_prompt(self.family, req, self.few_shot)
+                    if here != prefix:
+                        later.append(len(asked) - 1)
+                        continue
+                    streamed.append(len(asked) - 1)
+                    toks = self._tok(suffix)
+                    jobs.append((toks, self._limit(toks), self._guides(req)))
+                return jobs
+
+            suffixes = [self._tok(s) for _, s in items]
+            results = self.engine.generate(suffixes, [self._limit(s) for s in suffixes],
+                                           guides=[self._guides(requests[i]) for i, _ in items], follow=ask)
+            for n, (tokens, lp) in zip(streamed, results[len(items):]):
+                answers[n] = self._decoded(tokens, lp)
+        for n, out in zip(later, self.translate_scored([asked[n] for n in later])):
+            answers[n] = out
+        return outs, [answers[n] for n in range(len(asked))]
+
+    def _groups(self, requests: Sequence[Request]) -> dict[str, list[tuple[int, str]]]:
+        """Requests by prompt prefix: (index, suffix) each; one engine call per prefix."""
         groups: dict[str, list[tuple[int, str]]] = {}
         for i, req in enumerate(requests):
             prefix, suffix = split_prompt(self.family, req, self.few_shot)
             groups.setdefault(prefix, []).append((i, suffix))
-        for prefix, items in groups.items():
-            self.engine.set_prefix(self._tok(prefix))
+        return groups
+
+    def _limit(self, suffix: list[int]) -> int:
+        """New tokens allowed: English runs to about three tokens per source token at most."""
+        return min(self.max_tokens, 3 * len(suffix) + 32)
+
+    def _decoded(self, tokens: list[int], logprob: float) -> tuple[str, float]:
+        """Text and mean token log-probability (the end-of-answer token is scored too)."""
+        return self.llm.detokenize(tokens).decode("utf-8", errors="replace"), logprob / (len(tokens) + 1)
+
+    def translate_candidates(self, requests: Sequence[Request], n: int) -> list[list[tuple[str, float | None]]]:
+        """The greedy translation, then n - 1 epsilon samples sharing its evaluated prompt."""
+        out: list[list[tuple[str, float | None]]] = [[] for _ in requests]
+        for prefix, items in self._groups(requests).items():
+            self._set_prefix(prefix, requests[items[0][0]])
             suffixes = [self._tok(s) for _, s in items]
-            limits = [min(self.max_tokens, 3 * len(s) + 32) for s in suffixes]
+            limits = [self._limit(s) for s in suffixes]
             guides = [self._guides(requests[i]) for i, _ in items]
             runs = ([[r] for r in self.engine.generate(suffixes, limits, guides=guides)] if n <= 1
                     else self.engine.candidates(suffixes, limits, n, guides=guides))
             for (i, _), cands in zip(items, runs):
-                for tokens, lp in cands:
-                    text = self.llm.detokenize(tokens).decode("utf-8", errors="replace")
-                    out[i].append((text, lp / (len(tokens) + 1)))  # the end-of-answer token is scored too
+                out[i] = [self._decoded(tokens, lp) for tokens, lp in cands]
         return out
 
     def score(self, requests: Sequence[Request], candidates: Sequence[str]) -> list[list[float]]:
         out: list[list[float]] = [[] for _ in requests]
-        groups: dict[str, list[tuple[int, str]]] = {}
-        for i, req in enumerate(requests):
-            prefix, suffix = split_prompt(self.family, req, self.few_shot)
-            groups.setdefault(prefix, []).append((i, suffix))
         end = [int(llama_cpp.llama_vocab_eot(self.engine.vocab))]
-        for prefix, items in groups.items():
-            self.engine.set_prefix(self._tok(prefix))
+        for prefix, items in self._groups(requests).items():
+            self._set_prefix(prefix, requests[items[0][0]])
             conts = [self.llm.tokenize(candidates[i].encode("utf-8"), add_bos=False, special=False) + end
                      for i, _ in items]
             for (i, _), lps in zip(items, self.engine.score([self._tok(s) for _, s in items], conts)):

@@ -11,11 +11,17 @@ sequence ends, and bans tokens that would put Chinese characters in English outp
 from __future__ import annotations
 
 import contextlib
+import ctypes
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import llama_cpp
 import numpy as np
+
+from zhen import cache
+
+PREFIX_STATES_KEPT = 8  # evaluated prefixes kept on disk (each ~28 KB per token for the 1.5B model)
 
 
 @dataclass
@@ -32,6 +38,9 @@ class Job:
     twins: list[int] = field(default_factory=list)  # sequences waiting to fork from this job's evaluated prompt
 
 
+# Further jobs asked for as an output is done: (its index, its tokens, their log-probability) → (suffix,
+# max new tokens, guides) each, decoded in the same batch (`BatchEngine.generate`).
+FollowUp = Callable[[int, list[int], float], Sequence[tuple[list[int], int, list[list[int]]]]]
 GUIDE_MARGIN = 6.0  # logits: how far below the greedy choice a name's next token may be and still be taken
 # Prompt lookup. One decode step costs a weight pass worth about PASS_COST tokens of arithmetic plus its
 # tokens (measured on 2 cores: 83 ms for 1 token, 317 ms for 16, 1.47 s for 96).
@@ -104,7 +113,7 @@ class BatchEngine:
     """Greedy generation for many prompts sharing one prefix, `n_slots` sequences at a time."""
 
     def __init__(self, llm: llama_cpp.Llama, n_slots: int = 8, slot_ctx: int = 1024, n_threads: int | None = None,
-                 ban_mask: np.ndarray | None = None) -> None:
+                 ban_mask: np.ndarray | None = None, state_key: str = "") -> None:
         self.llm = llm
         self.n_slots = n_slots
         params = llama_cpp.llama_context_default_params()
@@ -133,6 +142,7 @@ class BatchEngine:
         self.longest_first = True  # scheduling (`_generate`); False: first come, first served
         self.prefix: list[int] = []
         self.slot_ctx = slot_ctx
+        self.state_key = state_key
 
     def close(self) -> None:
         if self.ctx:
@@ -164,13 +174,45 @@ class BatchEngine:
             if rc != 0:
                 raise RuntimeError(f"llama_decode failed with code {rc}")
 
-    def set_prefix(self, tokens: list[int]) -> None:
-        """Evaluate the shared prefix once into sequence 0 (skipped if unchanged)."""
+    def set_prefix(self, tokens: list[int], persist: bool = False) -> None:
+        """Evaluate the shared prefix once into sequence 0 (skipped if unchanged).
+
+        With `persist` (a prefix every run asks for again: instructions and examples, no article's title)
+        and a `state_key` naming the weights, the evaluated cache is kept in the cache folder and read back
+        by the next process: ~1 s of prompt processing per prefix becomes a ~10 ms read."""
         if tokens == self.prefix:
             return
         llama_cpp.llama_memory_clear(self.mem, True)
-        self._decode([(t, i, 0, False) for i, t in enumerate(tokens)])
+        self.prefix = []
+        path = cache.path_for("prefix", f"{self.state_key}|{tokens}", ".kv") if persist and self.state_key else None
+        if path is None or not self._load_state(path):
+            self._decode([(t, i, 0, False) for i, t in enumerate(tokens)])
+            if path is not None:
+                self._save_state(path)
         self.prefix = list(tokens)
+
+    def _load_state(self, path: Path) -> bool:
+        """Sequence 0's cache from `path`; False (and an empty cache) when it is missing or unreadable."""
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return False
+        buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        if data and llama_cpp.llama_state_seq_set_data(self.ctx, buf, len(data), 0) == len(data):
+            return True
+        llama_cpp.llama_memory_clear(self.mem, True)
+        return False
+
+    def _save_state(self, path: Path) -> None:
+        size = llama_cpp.llama_state_seq_get_size(self.ctx, 0)
+        buf = (ctypes.c_uint8 * size)()
+        if llama_cpp.llama_state_seq_get_data(self.ctx, buf, size, 0) != size:
+            return
+        with contextlib.suppress(OSError):
+            cache.write_atomic(path, bytes(buf))
+            kept = sorted(path.parent.glob("*.kv"), key=lambda f: f.stat().st_mtime, reverse=True)
+            for old in kept[PREFIX_STATES_KEPT:]:  # a few prompts recur; keep the folder from growing
+                old.unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def _shared_start(self, suffixes: Sequence[list[int]]) -> Iterator[int]:
@@ -194,18 +236,24 @@ class BatchEngine:
 
     def generate(self, suffixes: Sequence[list[int]], max_new: Sequence[int],
                  stop: Callable[[list[int]], bool] | None = None,
-                 guides: Sequence[list[list[int]]] | None = None) -> list[tuple[list[int], float]]:
+                 guides: Sequence[list[list[int]]] | None = None,
+                 follow: FollowUp | None = None) -> list[tuple[list[int], float]]:
         """Greedy continuations (tokens, sum of log-probabilities) of `prefix + suffix` for each suffix.
 
         `guides[i]` are token sequences (rendered names) that suffix i's output completes once it starts
         one, as long as the model does not strongly prefer another token (GUIDE_MARGIN). With prompt lookup,
         tokens copied from the suffix are verified several at a time where that is cheaper than decoding
         them one by one (`_draft_len`); the output is the greedy output either way (up to llama.cpp's sums
-        depending on the batch's shape, which can break a near-tie the other way)."""
+        depending on the batch's shape, which can break a near-tie the other way).
+
+        `follow(i, tokens, logprob)` is asked as each output i is done and may return further jobs (suffix,
+        max_new, guides) on the same prefix, which join this batch at once; their results follow the given
+        suffixes' in the order asked. A re-ask for a failed draft then fills a slot the batch's tail leaves
+        free, instead of starting a second call that decodes a few sequences one token per step."""
         groups = [[Job(i, list(s), limit, guides=list(guides[i]) if guides else [])]
                   for i, (s, limit) in enumerate(zip(suffixes, max_new))]
         with self._shared_start(suffixes) as shared:
-            return self._generate(groups, stop, shared)
+            return self._generate(groups, stop, shared, follow)
 
     def candidates(self, suffixes: Sequence[list[int]], max_new: Sequence[int], n: int,
                    guides: Sequence[list[list[int]]] | None = None,
@@ -226,23 +274,35 @@ class BatchEngine:
         return [flat[i * n : (i + 1) * n] for i in range(len(suffixes))]
 
     def _generate(self, groups: list[list[Job]], stop: Callable[[list[int]], bool] | None,
-                  shared: int) -> list[tuple[list[int], float]]:
+                  shared: int, follow: FollowUp | None = None) -> list[tuple[list[int], float]]:
         """Run jobs in groups sharing one suffix: the group's first job evaluates it, the others fork."""
         # Longest prompt first (the queue pops from its end): the jobs started last are the short ones, so
         # the batch stays full until nearly the end instead of finishing on one long sequence decoded alone.
         queue = sorted(groups, key=lambda g: len(g[0].suffix)) if self.longest_first else groups[::-1]
         results: list[tuple[list[int], float]] = [([], 0.0)] * sum(len(g) for g in groups)
         slots: dict[int, Job] = {}
-        p = len(self.prefix) + shared
+        start = groups[0][0].suffix[:shared] if groups else []  # evaluated once, after the prefix in sequence 0
+
+        given = len(results)
+
+        def finish(job: Job, seq: int) -> None:
+            self._finish(job, seq, slots, results)
+            asked = follow(job.index, job.out, job.logprob) if follow and job.index < given else ()
+            for suffix, limit, names in asked:
+                results.append(([], 0.0))
+                queue.append([Job(len(results) - 1, list(suffix), limit, guides=list(names))])  # started next
+
         while queue or slots:
             free = [seq for seq in range(1, self.n_slots + 1) if seq not in slots]
             while queue and len(queue[-1]) <= len(free):
                 lead, *twins = queue.pop()
                 seq, free = free[0], free[1:]
                 lead.max_new = max(1, min(lead.max_new, self.slot_ctx - len(lead.suffix) - 1))
+                skip = shared if lead.suffix[:shared] == start else 0  # a follow-up may not share the start
                 llama_cpp.llama_memory_seq_rm(self.mem, seq, -1, -1)
                 llama_cpp.llama_memory_seq_cp(self.mem, 0, seq, -1, -1)
-                lead.pending, lead.pos = lead.suffix[shared : self.slot_ctx - 1], p
+                llama_cpp.llama_memory_seq_rm(self.mem, seq, len(self.prefix) + skip, -1)
+                lead.pending, lead.pos = lead.suffix[skip : self.slot_ctx - 1], len(self.prefix) + skip
                 slots[seq] = lead
                 for twin in twins:  # idle (nothing pending) until the lead's prompt is in the cache
                     twin.max_new = lead.max_new
@@ -283,10 +343,10 @@ class BatchEngine:
                     twin.pos = job.pos + (draft is not None)  # a lead fed as decoding has its token counted later
                     llama_cpp.llama_memory_seq_rm(self.mem, twin_seq, twin.pos, -1)  # never the lead's draft
                     if self._advance(twin, twin_seq, first, None, stop):
-                        self._finish(twin, twin_seq, slots, results)
+                        finish(twin, twin_seq)
                 job.twins = []
                 if self._advance(job, seq, first, draft, stop):
-                    self._finish(job, seq, slots, results)
+                    finish(job, seq)
         return results
 
     def _finish(self, job: Job, seq: int, slots: dict[int, Job], results: list[tuple[list[int], float]]) -> None:

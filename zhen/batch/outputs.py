@@ -4,21 +4,12 @@ restarted batch sees a whole file or none."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from zhen import formats
+from zhen.cache import write_atomic
 
 SUFFIXES = (".json", ".en.txt", ".tmx")
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def stable(result: dict) -> dict:
@@ -37,7 +28,7 @@ def write(result: dict, out_dir: Path, stem: str) -> list[str]:
         ".tmx": formats.tmx(pairs),
     }
     for suffix, data in files.items():
-        _atomic_write(out_dir / f"{stem}{suffix}", data)
+        write_atomic(out_dir / f"{stem}{suffix}", data)
     return [f"{stem}{s}" for s in SUFFIXES]
 
 

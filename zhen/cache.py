@@ -1,0 +1,43 @@
+"""Files derived from installed data and kept between runs (a dictionary's index, a model's evaluated
+prompt): one folder under the home, one file per key, written atomically.
+
+A key names everything its file was derived from (the source file's size and time, the library's
+version, a format number), so a changed input is a new file rather than a stale hit. Reading is
+best-effort: a missing, truncated or foreign file is rebuilt by the caller, and a read-only home
+only costs the rebuild next time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from zhen import config
+
+
+def path_for(kind: str, key: str, suffix: str) -> Path:
+    """Where the `kind` file derived from `key` lives (`HOME/cache/<kind>/<digest><suffix>`)."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return config.home() / "cache" / kind / f"{digest}{suffix}"
+
+
+def file_key(path: Path) -> str:
+    """A file's identity for a cache key: its path, size and modification time."""
+    st = path.stat()
+    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write through a temporary file, fsync, then rename: a reader (or a restarted run) sees the whole
+    file or none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
