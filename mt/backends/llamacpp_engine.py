@@ -282,8 +282,7 @@ class BatchEngine:
         results: list[tuple[list[int], float]] = [([], 0.0)] * sum(len(g) for g in groups)
         slots: dict[int, Job] = {}
         start = groups[0][0].suffix[:shared] if groups else []  # evaluated once, after the prefix in sequence 0
-
-        given = len(results)
+        given = len(results)  # follow-ups are asked for these jobs only, not for follow-ups
 
         def finish(job: Job, seq: int) -> None:
             self._finish(job, seq, slots, results)
