@@ -49,18 +49,16 @@ def _index() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
     source = Path(cccedict.__file__).parent / "data"
     try:
         key = "|".join([str(INDEX_FORMAT)] + [cache.file_key(f) for f in sorted(source.iterdir())])
-    except OSError:
-        key = ""
+    except OSError:  # the dictionary's files cannot be listed: nothing to key a cached index by
+        return _build_index(cccedict.CcCedict())
     path = cache.path_for("gazetteer", key, ".json")
-    if key:
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            return dict(saved["names"]), dict(saved["people"]), frozenset(saved["words"])
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        return dict(saved["names"]), dict(saved["people"]), frozenset(saved["words"])
     names, people, words = _build_index(cccedict.CcCedict())
-    if key:
-        data = {"names": names, "people": people, "words": sorted(words)}
-        with contextlib.suppress(OSError):
-            cache.write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    data = {"names": names, "people": people, "words": sorted(words)}
+    with contextlib.suppress(OSError):
+        cache.write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), parents=True)
     return names, people, words
 
 

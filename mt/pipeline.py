@@ -168,11 +168,12 @@ class Pipeline:
         fixes what a small model got wrong, and it costs only the flagged sentences. Both are asked at
         once: the fresh answer is used only where the correction leaves the draft wrong (`_apply_reasks`),
         but waiting for the correction first would cost a second round."""
-        if not self._wanted(d) or len(d.source) > MAX_CHUNK:
+        wanted = self._wanted(d)
+        if not wanted or len(d.source) > MAX_CHUNK:
             return []
         return [Request(normalise_numbers(write_in(d.source, d.terms)), context if context != d.source else None,
                         tuple(d.terms), task=task, draft=d.draft if task == "post-edit" else None,
-                        hint=enforce.hint(self._wanted(d), d.terms))
+                        hint=enforce.hint(wanted, d.terms))
                 for task, context in (("post-edit", title), ("translate", None))]
 
     def _apply_reasks(self, d: Draft, answers: Sequence[Output]) -> None:
@@ -263,15 +264,17 @@ class Pipeline:
             outs = self._answers(requests)
             asked = [r for i, o in enumerate(outs) for r in follow(i, o)]
             return outs, self._answers(asked) if asked else []
+        cleaned: dict[int, Output] = {}  # each output as `follow` saw it, cleaned once
         asked = []
 
         def on_raw(i: int, text: str, lp: float | None) -> Sequence[Request]:
-            new = follow(i, Output(clean_output(text, requests[i].source), lp))
+            cleaned[i] = Output(clean_output(text, requests[i].source), lp)
+            new = follow(i, cleaned[i])
             asked.extend(new)
             return new
 
-        raw, more = self.translator.translate_following(requests, on_raw)
-        return ([Output(clean_output(text, r.source), lp) for r, (text, lp) in zip(requests, raw)],
+        _, more = self.translator.translate_following(requests, on_raw)
+        return ([cleaned[i] for i in range(len(requests))],
                 [Output(clean_output(text, r.source), lp) for r, (text, lp) in zip(asked, more)])
 
     def _answers(self, requests: list[Request]) -> list[Output]:

@@ -28,10 +28,11 @@ def file_key(path: Path) -> str:
     return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, parents: bool = False) -> None:
     """Write through a temporary file, fsync, then rename: a reader (or a restarted run) sees the whole
-    file or none."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    file or none. With `parents`, missing folders are created (a cache's); otherwise one is an error."""
+    if parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,18 +20,16 @@ from zhen.mt.registry import register
 
 def _ban_mask_cached(llm, model_path: str) -> np.ndarray:  # noqa: ANN001 - llama_cpp.Llama
     """The CJK-token mask takes ~1 s to build; keep it beside the model."""
-    cache = Path(model_path + ".cjkban.npy")
-    if cache.exists():
-        mask = np.load(cache)
+    path = Path(model_path + ".cjkban.npy")
+    if path.exists():
+        mask = np.load(path)
         if mask.shape == (llm.n_vocab(),):
             return mask
     mask = _cjk_ban_mask(llm)
-    try:
-        tmp = cache.with_suffix(".tmp.npy")
-        np.save(tmp, mask)
-        os.replace(tmp, cache)
-    except OSError:
-        pass  # read-only models directory: rebuild next time
+    data = io.BytesIO()
+    np.save(data, mask)
+    with contextlib.suppress(OSError):  # read-only models directory: rebuild next time
+        cache.write_atomic(path, data.getvalue())
     return mask
 
 

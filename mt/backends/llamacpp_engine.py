@@ -209,7 +209,7 @@ class BatchEngine:
         if llama_cpp.llama_state_seq_get_data(self.ctx, buf, size, 0) != size:
             return
         with contextlib.suppress(OSError):
-            cache.write_atomic(path, bytes(buf))
+            cache.write_atomic(path, bytes(buf), parents=True)
             kept = sorted(path.parent.glob("*.kv"), key=lambda f: f.stat().st_mtime, reverse=True)
             for old in kept[PREFIX_STATES_KEPT:]:  # a few prompts recur; keep the folder from growing
                 old.unlink(missing_ok=True)

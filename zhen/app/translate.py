@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
+from zhen.cache import write_atomic
 from zhen.errors import InputError
 from zhen.mt.pipeline import Draft, Pipeline, Progress, normalise_lines
 from zhen.text.decode import read_text
@@ -36,9 +37,5 @@ def translate_lines(pipe: Pipeline, text: str, progress: Progress | None = None)
 def translate_presplit(pipe: Pipeline, in_path: str, out_path: str, progress: Progress | None = None) -> int:
     """One output line per input line, same order; written atomically. Returns the number of lines."""
     drafts = translate_lines(pipe, read_text(in_path), progress)
-    tmp = out_path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for d in drafts:
-            fh.write(d.draft.replace("\n", " ") + "\n")
-    os.replace(tmp, out_path)
+    write_atomic(Path(out_path), "".join(d.draft.replace("\n", " ") + "\n" for d in drafts).encode("utf-8"))
     return len(drafts)
