@@ -172,7 +172,6 @@ def test_a_draft_that_lost_a_number_is_asked_for_again():
 def test_follow_ups_are_asked_as_outputs_arrive_and_kept_in_the_memory(tmp_path):
     """`run_following` asks for follow-ups (re-asks) with each output, answers them through the memory like
     any request, and asks again for those of outputs the memory already had."""
-    from zhen.mt.base import Translator
     from zhen.store import Store
 
     class Echo(Translator):
