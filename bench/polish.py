@@ -1,17 +1,20 @@
 """Polishing an English article without its source, with each decoding saving off and on; prints JSON.
 
 Modes, run in one process on the same article (default: seed article 000), in turn:
-  plain:   one token per step and the fluency question evaluated for every text (the engine before);
+  plain:   one token per step, the chat turn's opening evaluated for every text, and every text's
+           fluency scored in a pass of its own (the engine before);
   lookup:  prompt-lookup drafting only (tokens copied from the input verified several at a time);
   shared:  the suffixes' common start evaluated once per call only;
-  both:    the product's default.
+  inputs:  the English each rewrite is handed scored as its prompt is evaluated (fluency before) only;
+  lookup+shared: the first two (this code without `inputs`);
+  default: all three, the product's default.
 Each mode reports seconds (median of --runs), the share spent generating and scoring, how many looked-up
 tokens were confirmed, and the facts check: every number, date and name of each sentence kept.
 
 With --sentences N only the article's first N sentences are polished: a short request, where the batch
 is small and a weight pass is cheap to fill, is where prompt lookup pays.
 
-Usage: python -m bench.polish [--article PATH] [--sentences N] [--runs 1] [--modes plain,both]
+Usage: python -m bench.polish [--article PATH] [--sentences N] [--runs 1] [--modes plain,default]
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from zhen.mt.pipeline import Pipeline
 from zhen.mt.repair import document_names, repair
 from zhen.text.document import parse_article
 
-MODES = {"plain": (False, False), "lookup": (True, False), "shared": (False, True), "both": (True, True)}
+MODES = {"plain": (False, False, False), "lookup": (True, False, False), "shared": (False, True, False),
+         "inputs": (False, False, True), "lookup+shared": (True, True, False), "default": (True, True, True)}
 
 
 def _timed(obj: Any, name: str, clock: dict[str, float]) -> None:
@@ -52,7 +56,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--article", default=None, help="English article (default: the seed article 000)")
     ap.add_argument("--runs", type=int, default=1)
-    ap.add_argument("--modes", default="plain,lookup,shared,both")
+    ap.add_argument("--modes", default="plain,lookup,shared,inputs,default")
     ap.add_argument("--sentences", type=int, default=0, help="only the first N sentences (0: all)")
     args = ap.parse_args()
     path = Path(args.article) if args.article else next((config.shared_data() / "articles").glob("000_*.txt"))
@@ -64,13 +68,14 @@ def main() -> None:
     pipe = Pipeline(translator, memory=None)
     clock: dict[str, float] = {}
     _timed(translator, "translate_scored", clock)
-    _timed(translator, "score", clock)
+    _timed(translator, "score_inputs", clock)
     modes = [m for m in args.modes.split(",") if m]
     runs: dict[str, list[dict]] = {m: [] for m in modes}
     texts: dict[str, list[str]] = {}
     for _ in range(args.runs):
         for mode in modes:  # alternating, so that machine noise spreads over every mode
-            engine.prompt_lookup, engine.share_starts = MODES[mode]
+            engine.prompt_lookup, engine.share_starts, translator.score_rewrite_inputs = MODES[mode]
+            translator.input_scores.clear()
             engine.accepted, engine.drafted, engine.evaluated = 6, 10, 0
             clock.clear()
             t0 = time.perf_counter()
@@ -80,7 +85,7 @@ def main() -> None:
             names = document_names([p.before for p in res.sentences])
             lost = [p.id for p in res.sentences if extract(repair(p.before, names)).missing_in(p.after)]
             runs[mode].append({"seconds": seconds, "generate_s": clock.get("translate_scored", 0.0),
-                               "score_s": clock.get("score", 0.0), "tokens_evaluated": engine.evaluated,
+                               "score_s": clock.get("score_inputs", 0.0), "tokens_evaluated": engine.evaluated,
                                "tokens_per_s": round(engine.evaluated / seconds, 1),
                                "lookup_confirmed": round((engine.accepted - 6) / max(engine.drafted - 10, 1), 3),
                                "tokens_verified": engine.drafted - 10,

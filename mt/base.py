@@ -61,6 +61,12 @@ class Translator(ABC):
         decoding), end-of-answer token included. Backends that cannot do it raise NotImplementedError."""
         raise NotImplementedError(f"{self.name} cannot score candidate translations")
 
+    def score_inputs(self, requests: Sequence[Request]) -> list[list[float]]:
+        """Per-token log-probabilities of each request's own text where it stands in its prompt, end of the
+        turn included: how likely the model finds the text itself (for a rewrite, the English's fluency).
+        Backends that cannot do it raise NotImplementedError."""
+        raise NotImplementedError(f"{self.name} cannot score its inputs")
+
     def signature(self) -> str:
         """What determines the output (model and options): the translation-memory key prefix."""
         return self.name

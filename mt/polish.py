@@ -25,7 +25,6 @@ from zhen.mt.repair import document_names, repair
 KEEP_MARGIN = 0.05  # a new candidate must beat the existing English by this much QE to replace it
 MERGE_WINDOW = 0.15  # post-edit only where old and new are this close (elsewhere the choice is clear)
 SIM_MIN = 0.88  # e5 cosine between a sentence and its rewrite below which the meaning has drifted
-FLUENCY_PROMPT = "Write one sentence of English hospital news."
 
 
 @dataclass
@@ -92,11 +91,12 @@ def polish_with_source(pairs: Sequence[tuple[str, str]], pipe: Pipeline, qe: Qua
 
 
 def fluency(pipe: Pipeline, texts: Sequence[str]) -> list[float | None]:
-    """exp(mean token log-probability) of each text as English news under the model: 0–1, higher is
-    more fluent; None where the backend cannot score."""
+    """exp(mean token log-probability) of each text as the English an editor of hospital news is handed
+    to rewrite: 0–1, higher is more fluent; None where the backend cannot score. The English a rewrite
+    request carried was scored as its prompt was evaluated; only new text (the rewrites) costs a pass."""
     unique = list(dict.fromkeys(t for t in texts if t.strip()))  # a kept sentence is scored once, not twice
     try:
-        lps = pipe.translator.score([Request(FLUENCY_PROMPT, task="rewrite")] * len(unique), unique)
+        lps = pipe.translator.score_inputs([Request(t, task="rewrite") for t in unique])
     except NotImplementedError:
         return [None] * len(texts)
     score = {t: round(math.exp(sum(lp) / len(lp)), 4) if lp else None for t, lp in zip(unique, lps)}

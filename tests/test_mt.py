@@ -273,6 +273,26 @@ def test_prompt_lookup_verifies_copied_tokens_and_keeps_the_greedy_output(transl
 
 
 @pytest.mark.model
+def test_a_rewrite_scores_its_input_as_its_prompt_is_evaluated(translator):
+    """The fluency of English before polishing comes with its rewrite: the text a rewrite was handed is
+    scored while its prompt is evaluated, so asking for it afterwards costs no pass, and it is what a pass
+    of its own gives (up to llama.cpp's sums depending on the batch's shape)."""
+    texts = ["the new building have 1,200 beds and 32 operating room.",
+             "more than 3000 staff attend the meeting in the big hall of the hospital."]
+    requests = [Request(t, task="rewrite") for t in texts]
+    engine = translator.engine
+    translator.input_scores.clear()
+    alone = translator.score_inputs(requests)
+    translator.translate(requests)
+    evaluated = engine.evaluated
+    with_rewrite = translator.score_inputs(requests)
+    assert engine.evaluated == evaluated  # no pass: the rewrites' prompts gave them
+    assert [len(x) for x in with_rewrite] == [len(x) for x in alone] and all(len(x) > 10 for x in alone)
+    assert all(abs(sum(a) / len(a) - sum(b) / len(b)) < 0.05 for a, b in zip(alone, with_rewrite))
+    assert all(max(a) <= 0 for a in with_rewrite)
+
+
+@pytest.mark.model
 def test_a_prompt_without_a_title_is_evaluated_once_and_read_back_by_the_next_process(translator):
     """The instructions and examples every run starts with are kept, evaluated, in the cache folder: the
     next engine reads them instead of evaluating ~190 tokens, with the same output. A damaged file is

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,10 +13,12 @@ import numpy as np
 
 from zhen import cache, config
 from zhen.errors import ModelNotInstalled
-from zhen.mt.backends.llamacpp_engine import BatchEngine, _cjk_ban_mask
+from zhen.mt.backends.llamacpp_engine import BatchEngine, Decoded, _cjk_ban_mask
 from zhen.mt.base import FollowUp, Request, Translator
 from zhen.mt.prompts import split_prompt
 from zhen.mt.registry import register
+
+INPUT_SCORES_KEPT = 4096  # rewrite inputs whose log-probabilities the last rewrites recorded (`score_inputs`)
 
 
 def _ban_mask_cached(llm, model_path: str) -> np.ndarray:  # noqa: ANN001 - llama_cpp.Llama
@@ -51,6 +54,8 @@ class LlamaCppTranslator(Translator):
         self.engine = BatchEngine(self.llm, n_slots=n_slots, slot_ctx=1024, n_threads=threads, ban_mask=ban,
                                   state_key=state_key)
         self.engine.track_logprob = True  # ~1% of decode time; gives QE its strongest signal for free
+        self.input_scores: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
+        self.score_rewrite_inputs = True  # switchable so that `bench.polish` can measure the saving
         self._opts = f"fam={family};shots={few_shot};ban={ban_cjk};greedy;names-guided"
 
     def signature(self) -> str:
@@ -105,9 +110,12 @@ class LlamaCppTranslator(Translator):
                 return jobs
 
             suffixes = [self._tok(s) for _, s in items]
+            rewrites = [requests[i] for i, _ in items]
+            spans = [self._input_span(prefix, s, toks, r) for (_, s), toks, r in zip(items, suffixes, rewrites)]
             results = self.engine.generate(suffixes, [self._limit(s) for s in suffixes],
-                                           guides=[self._guides(requests[i]) for i, _ in items], follow=ask)
-            for n, (tokens, lp) in zip(streamed, results[len(items):]):
+                                           guides=[self._guides(r) for r in rewrites], follow=ask, spans=spans)
+            self._keep_input_scores(prefix, rewrites, spans, results)
+            for n, (tokens, lp, _) in zip(streamed, results[len(items):]):
                 answers[n] = self._decoded(tokens, lp)
         for n, out in zip(later, self.translate_scored([asked[n] for n in later])):
             answers[n] = out
@@ -137,21 +145,72 @@ class LlamaCppTranslator(Translator):
             suffixes = [self._tok(s) for _, s in items]
             limits = [self._limit(s) for s in suffixes]
             guides = [self._guides(requests[i]) for i, _ in items]
-            runs = ([[r] for r in self.engine.generate(suffixes, limits, guides=guides)] if n <= 1
-                    else self.engine.candidates(suffixes, limits, n, guides=guides))
+            if n <= 1:
+                asked = [requests[i] for i, _ in items]
+                spans = [self._input_span(prefix, s, toks, r) for (_, s), toks, r in zip(items, suffixes, asked)]
+                greedy = self.engine.generate(suffixes, limits, guides=guides, spans=spans)
+                self._keep_input_scores(prefix, asked, spans, greedy)
+                runs = [[r] for r in greedy]
+            else:
+                runs = self.engine.candidates(suffixes, limits, n, guides=guides)
             for (i, _), cands in zip(items, runs):
-                out[i] = [self._decoded(tokens, lp) for tokens, lp in cands]
+                out[i] = [self._decoded(tokens, lp) for tokens, lp, _ in cands]
         return out
+
+    def _input_span(self, prefix: str, suffix: str, tokens: list[int], req: Request) -> tuple[int, int]:
+        """Where a rewrite's input and the end of its turn sit among the suffix's tokens, when the model
+        has not judged it yet: its log-probabilities then come with the prompt's evaluation, for the
+        price of their logits, and `score_inputs` (the fluency of the English before polishing) needs
+        no second pass. (0, 0) for other tasks, and where the tokens do not split at the text's edges."""
+        if not self.score_rewrite_inputs or req.task != "rewrite" or (prefix, req.source) in self.input_scores:
+            return (0, 0)
+        head, text = self._input_parts(suffix, req)
+        a = len(head)
+        return (a, a + len(text)) if tokens[: a + len(text)] == head + text else (0, 0)
+
+    def _input_parts(self, suffix: str, req: Request) -> tuple[list[int], list[int]]:
+        """The suffix's tokens before the request's text, and the text's with the end of its turn."""
+        head = suffix[: suffix.index(req.source)] if req.source in suffix else suffix
+        return self._tok(head), self._turn(req.source)
+
+    def _turn(self, text: str) -> list[int]:
+        """A text's tokens and the end of its chat turn: what scoring measures."""
+        end = int(llama_cpp.llama_vocab_eot(self.engine.vocab))
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False) + [end]
+
+    def _keep_input_scores(self, prefix: str, requests: Sequence[Request], spans: Sequence[tuple[int, int]],
+                           results: Sequence[Decoded]) -> None:
+        for req, (a, b), res in zip(requests, spans, results):
+            if b > a and len(res.span_lps) == b - a:
+                self.input_scores[(prefix, req.source)] = res.span_lps
+        while len(self.input_scores) > INPUT_SCORES_KEPT:
+            self.input_scores.popitem(last=False)
 
     def score(self, requests: Sequence[Request], candidates: Sequence[str]) -> list[list[float]]:
         out: list[list[float]] = [[] for _ in requests]
-        end = [int(llama_cpp.llama_vocab_eot(self.engine.vocab))]
         for prefix, items in self._groups(requests).items():
             self._set_prefix(prefix, requests[items[0][0]])
-            conts = [self.llm.tokenize(candidates[i].encode("utf-8"), add_bos=False, special=False) + end
-                     for i, _ in items]
+            conts = [self._turn(candidates[i]) for i, _ in items]
             for (i, _), lps in zip(items, self.engine.score([self._tok(s) for _, s in items], conts)):
                 out[i] = lps
+        return out
+
+    def score_inputs(self, requests: Sequence[Request]) -> list[list[float]]:
+        """The log-probability of each request's text and the end of its turn where it stands in its prompt;
+        rewrites already decoded gave theirs as their prompts were evaluated (kept in `input_scores`)."""
+        out: list[list[float]] = [[] for _ in requests]
+        for prefix, items in self._groups(requests).items():
+            todo = []
+            for i, suffix in items:
+                kept = self.input_scores.get((prefix, requests[i].source))
+                if kept is not None:
+                    out[i] = kept
+                elif requests[i].source.strip():
+                    todo.append((i, *self._input_parts(suffix, requests[i])))
+            if todo:
+                self._set_prefix(prefix, requests[todo[0][0]])
+                for (i, _, _), lps in zip(todo, self.engine.score([h for _, h, _ in todo], [t for _, _, t in todo])):
+                    out[i] = lps
         return out
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ import ctypes
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import llama_cpp
 import numpy as np
@@ -36,6 +37,19 @@ class Job:
     guides: list[list[int]] = field(default_factory=list)  # token sequences of names that must come out whole
     rng: np.random.Generator | None = None  # set: sampled (epsilon sampling); None: greedy
     twins: list[int] = field(default_factory=list)  # sequences waiting to fork from this job's evaluated prompt
+    # Suffix tokens [a, b) whose log-probabilities are recorded as the prompt is fed (`span_lps`): a
+    # continuation being scored, or the text a prompt carries. With max_new 0 nothing is generated.
+    span: tuple[int, int] = (0, 0)
+    span_lps: list[float] = field(default_factory=list)
+
+
+class Decoded(NamedTuple):
+    """One job's result: the tokens generated, their summed log-probability (when tracked), and the
+    log-probabilities of its suffix's `span` tokens."""
+
+    tokens: list[int]
+    logprob: float
+    span_lps: list[float]
 
 
 # Further jobs asked for as an output is done: (its index, its tokens, their log-probability) → (suffix,
@@ -215,14 +229,14 @@ class BatchEngine:
                 old.unlink(missing_ok=True)
 
     @contextlib.contextmanager
-    def _shared_start(self, suffixes: Sequence[list[int]]) -> Iterator[int]:
+    def _shared_start(self, suffixes: Sequence[list[int]], keep: int | None = None) -> Iterator[int]:
         """Evaluate the tokens every suffix starts with once, after the prefix in sequence 0, for the length
-        of one call; yields how many. A scoring prompt repeated for every text (the fluency question) then
-        costs one evaluation instead of one per text. Each suffix keeps at least its last token, whose
-        logits start the continuation."""
+        of one call; yields how many (at most `keep`). The chat turn's opening, or an instruction repeated
+        for every text, then costs one evaluation instead of one per text. Each suffix keeps at least its
+        last token, whose logits start the continuation."""
         n = 0
         if self.share_starts and len(suffixes) > 1:
-            shortest = min(len(x) for x in suffixes) - 1
+            shortest = min(len(x) for x in suffixes) - 1 if keep is None else min(keep, *(len(x) - 1 for x in suffixes))
             while n < shortest and all(x[n] == suffixes[0][n] for x in suffixes):
                 n += 1
         p = len(self.prefix)
@@ -237,7 +251,8 @@ class BatchEngine:
     def generate(self, suffixes: Sequence[list[int]], max_new: Sequence[int],
                  stop: Callable[[list[int]], bool] | None = None,
                  guides: Sequence[list[list[int]]] | None = None,
-                 follow: FollowUp | None = None) -> list[tuple[list[int], float]]:
+                 follow: FollowUp | None = None,
+                 spans: Sequence[tuple[int, int]] | None = None) -> list[Decoded]:
         """Greedy continuations (tokens, sum of log-probabilities) of `prefix + suffix` for each suffix.
 
         `guides[i]` are token sequences (rendered names) that suffix i's output completes once it starts
@@ -249,15 +264,20 @@ class BatchEngine:
         `follow(i, tokens, logprob)` is asked as each output i is done and may return further jobs (suffix,
         max_new, guides) on the same prefix, which join this batch at once; their results follow the given
         suffixes' in the order asked. A re-ask for a failed draft then fills a slot the batch's tail leaves
-        free, instead of starting a second call that decodes a few sequences one token per step."""
-        groups = [[Job(i, list(s), limit, guides=list(guides[i]) if guides else [])]
+        free, instead of starting a second call that decodes a few sequences one token per step.
+
+        `spans[i]` = (a, b): the log-probabilities of suffix i's tokens a..b-1 are recorded as its prompt is
+        fed, for the price of their logits (what the model thinks of the text a prompt carries); a job with
+        `max_new` 0 only does that (forced decoding, `score`)."""
+        groups = [[Job(i, list(s), limit, guides=list(guides[i]) if guides else [], span=spans[i] if spans else (0, 0))]
                   for i, (s, limit) in enumerate(zip(suffixes, max_new))]
-        with self._shared_start(suffixes) as shared:
+        keep = min((a - 1 for a, b in spans if b > a), default=None) if spans else None
+        with self._shared_start(suffixes, keep) as shared:
             return self._generate(groups, stop, shared, follow)
 
     def candidates(self, suffixes: Sequence[list[int]], max_new: Sequence[int], n: int,
                    guides: Sequence[list[list[int]]] | None = None,
-                   seed: int = 0) -> list[list[tuple[list[int], float]]]:
+                   seed: int = 0) -> list[list[Decoded]]:
         """`n` continuations of each suffix: the greedy one first, then n - 1 epsilon samples.
 
         The suffix is evaluated once and its cache forked into the samples' sequences, so n candidates
@@ -274,12 +294,12 @@ class BatchEngine:
         return [flat[i * n : (i + 1) * n] for i in range(len(suffixes))]
 
     def _generate(self, groups: list[list[Job]], stop: Callable[[list[int]], bool] | None,
-                  shared: int, follow: FollowUp | None = None) -> list[tuple[list[int], float]]:
+                  shared: int, follow: FollowUp | None = None) -> list[Decoded]:
         """Run jobs in groups sharing one suffix: the group's first job evaluates it, the others fork."""
         # Longest prompt first (the queue pops from its end): the jobs started last are the short ones, so
         # the batch stays full until nearly the end instead of finishing on one long sequence decoded alone.
         queue = sorted(groups, key=lambda g: len(g[0].suffix)) if self.longest_first else groups[::-1]
-        results: list[tuple[list[int], float]] = [([], 0.0)] * sum(len(g) for g in groups)
+        results = [Decoded([], 0.0, [])] * sum(len(g) for g in groups)
         slots: dict[int, Job] = {}
         start = groups[0][0].suffix[:shared] if groups else []  # evaluated once, after the prefix in sequence 0
         given = len(results)  # follow-ups are asked for these jobs only, not for follow-ups
@@ -288,7 +308,7 @@ class BatchEngine:
             self._finish(job, seq, slots, results)
             asked = follow(job.index, job.out, job.logprob) if follow and job.index < given else ()
             for suffix, limit, names in asked:
-                results.append(([], 0.0))
+                results.append(Decoded([], 0.0, []))
                 queue.append([Job(len(results) - 1, list(suffix), limit, guides=list(names))])  # started next
 
         while queue or slots:
@@ -296,7 +316,8 @@ class BatchEngine:
             while queue and len(queue[-1]) <= len(free):
                 lead, *twins = queue.pop()
                 seq, free = free[0], free[1:]
-                lead.max_new = max(1, min(lead.max_new, self.slot_ctx - len(lead.suffix) - 1))
+                if lead.max_new:  # 0: a prompt only scored
+                    lead.max_new = max(1, min(lead.max_new, self.slot_ctx - len(lead.suffix) - 1))
                 skip = shared if lead.suffix[:shared] == start else 0  # a follow-up may not share the start
                 llama_cpp.llama_memory_seq_rm(self.mem, seq, -1, -1)
                 llama_cpp.llama_memory_seq_cp(self.mem, 0, seq, -1, -1)
@@ -316,6 +337,7 @@ class BatchEngine:
                       if k and slots[seq].rng is None else [] for seq in decoding}
             entries: list[tuple[int, int, int, bool]] = []
             order: list[tuple[int, int, list[int] | None]] = []  # (sequence, batch index of first logits, draft)
+            scored: list[tuple[Job, int, int]] = []  # (job, batch index, the span token its logits predict)
             room = 512 - sum(1 + len(d) for d in drafts.values())
             for seq, job in slots.items():
                 draft = drafts.get(seq)
@@ -327,14 +349,25 @@ class BatchEngine:
                     continue
                 take = job.pending[: max(room, 0)]  # prompt: as much as fits, logits for its last token
                 room -= len(take)
-                entries += [(tok, job.pos + n, seq, n == len(job.pending) - 1) for n, tok in enumerate(take)]
+                a, b = job.span
+                for n, tok in enumerate(take):
+                    k = job.pos + n - len(self.prefix)  # this token's place in the suffix
+                    if a - 1 <= k < b - 1:
+                        scored.append((job, len(entries), job.suffix[k + 1]))
+                    entries.append((tok, job.pos + n, seq, a - 1 <= k < b - 1 or n == len(job.pending) - 1))
                 job.pos += len(take)
                 job.pending = job.pending[len(take):]
                 if take and not job.pending:
                     order.append((seq, len(entries) - 1, None))
             self._decode(entries)
+            for job, batch_idx, target in scored:
+                logits = self._logits(batch_idx)
+                job.span_lps.append(float(logits[target]) - log_normaliser(logits))
             for seq, first, draft in order:
                 job = slots[seq]
+                if not job.max_new:
+                    finish(job, seq)
+                    continue
                 for twin_seq in job.twins:  # the prompt is evaluated: each twin copies it, then draws its own
                     twin = slots[twin_seq]
                     llama_cpp.llama_memory_seq_rm(self.mem, twin_seq, -1, -1)
@@ -348,8 +381,8 @@ class BatchEngine:
                     finish(job, seq)
         return results
 
-    def _finish(self, job: Job, seq: int, slots: dict[int, Job], results: list[tuple[list[int], float]]) -> None:
-        results[job.index] = (job.out, job.logprob)
+    def _finish(self, job: Job, seq: int, slots: dict[int, Job], results: list[Decoded]) -> None:
+        results[job.index] = Decoded(job.out, job.logprob, job.span_lps)
         llama_cpp.llama_memory_seq_rm(self.mem, seq, -1, -1)
         del slots[seq]
 
@@ -380,7 +413,7 @@ class BatchEngine:
     def _choose(self, job: Job, batch_idx: int) -> int:
         """The next token of `job` (greedy, or sampled if it has a generator) from the logits at `batch_idx`:
         Chinese banned, names completed."""
-        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.ctx, batch_idx), shape=(self.n_vocab,))
+        logits = self._logits(batch_idx)
         if self.ban_idx is not None:
             logits = logits.copy()
             logits[self.ban_idx] = -np.inf
@@ -418,46 +451,21 @@ class BatchEngine:
                 best, best_rate = k, rate
         return best
 
+    def _logits(self, batch_idx: int) -> np.ndarray:
+        """The logits at a position of the last decode (a view: valid until the next one)."""
+        return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.ctx, batch_idx), shape=(self.n_vocab,))
+
     def score(self, suffixes: Sequence[list[int]], continuations: Sequence[list[int]]) -> list[list[float]]:
         """Forced decoding: the log-probability of every continuation token given `prefix + suffix`.
 
-        Used for quality estimation. Several sequences are packed into each llama_decode call (one KV
-        sequence each, the prefix copied in), since prompt processing is the cost here.
-        """
-        with self._shared_start([s for s, c in zip(suffixes, continuations) if c]) as shared:
-            return self._score([s[shared:] for s in suffixes], continuations, len(self.prefix) + shared)
-
-    def _score(self, suffixes: Sequence[list[int]], continuations: Sequence[list[int]], p: int) -> list[list[float]]:
-        limit = 512
+        Used for quality estimation and fluency: jobs that generate nothing, packed into each step like
+        any prompt, since prompt processing is the cost here. A runaway candidate is judged on its first
+        256 tokens."""
+        todo = [i for i, c in enumerate(continuations) if c]
+        conts = [list(continuations[i][:256]) for i in todo]
+        spans = [(len(suffixes[i]), len(suffixes[i]) + len(c)) for i, c in zip(todo, conts)]
+        done = self.generate([list(suffixes[i]) + c for i, c in zip(todo, conts)], [0] * len(todo), spans=spans)
         out: list[list[float]] = [[] for _ in suffixes]
-        jobs = []
-        for i, (s, c) in enumerate(zip(suffixes, continuations)):
-            c = c[: limit // 2]  # a runaway candidate is judged on its first 256 tokens
-            s = s[-(limit - len(c)) :] if len(s) + len(c) > limit else s
-            if c:
-                jobs.append((i, s, c))
-        while jobs:
-            group: list[tuple[int, list[int], list[int]]] = []
-            used = 0
-            while jobs and len(group) < self.n_slots and used + len(jobs[0][1]) + len(jobs[0][2]) <= limit:
-                used += len(jobs[0][1]) + len(jobs[0][2])
-                group.append(jobs.pop(0))
-            entries: list[tuple[int, int, int, bool]] = []
-            wanted: list[tuple[int, int, int]] = []  # (job index, batch index, target token)
-            for seq, (i, s, c) in enumerate(group, start=1):
-                llama_cpp.llama_memory_seq_rm(self.mem, seq, -1, -1)
-                llama_cpp.llama_memory_seq_cp(self.mem, 0, seq, -1, -1)
-                toks = s + c
-                for k, tok in enumerate(toks):
-                    predicts = k >= len(s) - 1 and k < len(toks) - 1  # logits here predict c[k - len(s) + 1]
-                    entries.append((tok, p + k, seq, predicts))
-                    if predicts:
-                        wanted.append((i, len(entries) - 1, toks[k + 1]))
-            self._decode(entries)
-            for i, batch_idx, target in wanted:
-                logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.ctx, batch_idx),
-                                               shape=(self.n_vocab,))
-                out[i].append(float(logits[target]) - log_normaliser(logits))
-            for seq in range(1, len(group) + 1):
-                llama_cpp.llama_memory_seq_rm(self.mem, seq, -1, -1)
+        for i, d in zip(todo, done):
+            out[i] = d.span_lps
         return out
