@@ -14,6 +14,7 @@ import numpy as np
 from zhen import cache, config
 from zhen.errors import ModelNotInstalled
 from zhen.mt.backends.llamacpp_engine import BatchEngine, Decoded, _cjk_ban_mask
+from zhen.mt.backends.llamacpp_engine import FollowUp as EngineFollowUp  # the engine's: token-level jobs
 from zhen.mt.base import FollowUp, Request, Translator
 from zhen.mt.prompts import split_prompt
 from zhen.mt.registry import register
@@ -109,12 +110,7 @@ class LlamaCppTranslator(Translator):
                     jobs.append((toks, self._limit(toks), self._guides(req)))
                 return jobs
 
-            suffixes = [self._tok(s) for _, s in items]
-            rewrites = [requests[i] for i, _ in items]
-            spans = [self._input_span(prefix, s, toks, r) for (_, s), toks, r in zip(items, suffixes, rewrites)]
-            results = self.engine.generate(suffixes, [self._limit(s) for s in suffixes],
-                                           guides=[self._guides(r) for r in rewrites], follow=ask, spans=spans)
-            self._keep_input_scores(prefix, rewrites, spans, results)
+            results = self._generate(prefix, items, requests, follow=ask)
             for n, (tokens, lp, _) in zip(streamed, results[len(items):]):
                 answers[n] = self._decoded(tokens, lp)
         for n, out in zip(later, self.translate_scored([asked[n] for n in later])):
@@ -142,26 +138,37 @@ class LlamaCppTranslator(Translator):
         out: list[list[tuple[str, float | None]]] = [[] for _ in requests]
         for prefix, items in self._groups(requests).items():
             self._set_prefix(prefix, requests[items[0][0]])
-            suffixes = [self._tok(s) for _, s in items]
-            limits = [self._limit(s) for s in suffixes]
-            guides = [self._guides(requests[i]) for i, _ in items]
             if n <= 1:
-                asked = [requests[i] for i, _ in items]
-                spans = [self._input_span(prefix, s, toks, r) for (_, s), toks, r in zip(items, suffixes, asked)]
-                greedy = self.engine.generate(suffixes, limits, guides=guides, spans=spans)
-                self._keep_input_scores(prefix, asked, spans, greedy)
-                runs = [[r] for r in greedy]
+                runs = [[r] for r in self._generate(prefix, items, requests)]
             else:
-                runs = self.engine.candidates(suffixes, limits, n, guides=guides)
+                suffixes = [self._tok(s) for _, s in items]
+                runs = self.engine.candidates(suffixes, [self._limit(s) for s in suffixes], n,
+                                              guides=[self._guides(requests[i]) for i, _ in items])
             for (i, _), cands in zip(items, runs):
                 out[i] = [self._decoded(tokens, lp) for tokens, lp, _ in cands]
         return out
 
+    def _generate(self, prefix: str, items: list[tuple[int, str]], requests: Sequence[Request],
+                  follow: EngineFollowUp | None = None) -> list[Decoded]:
+        """Greedy outputs for one prefix's (index, suffix) items; the inputs of rewrites are scored on the
+        way (`_input_span`) and kept for `score_inputs`."""
+        asked = [requests[i] for i, _ in items]
+        suffixes = [self._tok(s) for _, s in items]
+        spans = [self._input_span(prefix, s, toks, r) for (_, s), toks, r in zip(items, suffixes, asked)]
+        results = self.engine.generate(suffixes, [self._limit(s) for s in suffixes],
+                                       guides=[self._guides(r) for r in asked], follow=follow, spans=spans)
+        for req, (a, b), res in zip(asked, spans, results):
+            if b > a and len(res.span_lps) == b - a:
+                self.input_scores[(prefix, req.source)] = res.span_lps
+        while len(self.input_scores) > INPUT_SCORES_KEPT:
+            self.input_scores.popitem(last=False)
+        return results
+
     def _input_span(self, prefix: str, suffix: str, tokens: list[int], req: Request) -> tuple[int, int]:
-        """Where a rewrite's input and the end of its turn sit among the suffix's tokens, when the model
-        has not judged it yet: its log-probabilities then come with the prompt's evaluation, for the
-        price of their logits, and `score_inputs` (the fluency of the English before polishing) needs
-        no second pass. (0, 0) for other tasks, and where the tokens do not split at the text's edges."""
+        """Where a rewrite's input and the end of its turn sit among the suffix's tokens, unless already
+        scored: its log-probabilities then come with the prompt's evaluation, for the price of their
+        logits, and `score_inputs` (the fluency of the English before polishing) needs no second pass.
+        (0, 0) for other tasks, and where the tokens do not split at the text's edges."""
         if not self.score_rewrite_inputs or req.task != "rewrite" or (prefix, req.source) in self.input_scores:
             return (0, 0)
         head, text = self._input_parts(suffix, req)
@@ -177,14 +184,6 @@ class LlamaCppTranslator(Translator):
         """A text's tokens and the end of its chat turn: what scoring measures."""
         end = int(llama_cpp.llama_vocab_eot(self.engine.vocab))
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False) + [end]
-
-    def _keep_input_scores(self, prefix: str, requests: Sequence[Request], spans: Sequence[tuple[int, int]],
-                           results: Sequence[Decoded]) -> None:
-        for req, (a, b), res in zip(requests, spans, results):
-            if b > a and len(res.span_lps) == b - a:
-                self.input_scores[(prefix, req.source)] = res.span_lps
-        while len(self.input_scores) > INPUT_SCORES_KEPT:
-            self.input_scores.popitem(last=False)
 
     def score(self, requests: Sequence[Request], candidates: Sequence[str]) -> list[list[float]]:
         out: list[list[float]] = [[] for _ in requests]

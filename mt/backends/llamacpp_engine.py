@@ -236,7 +236,9 @@ class BatchEngine:
         last token, whose logits start the continuation."""
         n = 0
         if self.share_starts and len(suffixes) > 1:
-            shortest = min(len(x) for x in suffixes) - 1 if keep is None else min(keep, *(len(x) - 1 for x in suffixes))
+            shortest = min(len(x) - 1 for x in suffixes)
+            if keep is not None:
+                shortest = min(shortest, keep)
             while n < shortest and all(x[n] == suffixes[0][n] for x in suffixes):
                 n += 1
         p = len(self.prefix)
@@ -269,8 +271,8 @@ class BatchEngine:
         `spans[i]` = (a, b): the log-probabilities of suffix i's tokens a..b-1 are recorded as its prompt is
         fed, for the price of their logits (what the model thinks of the text a prompt carries); a job with
         `max_new` 0 only does that (forced decoding, `score`)."""
-        groups = [[Job(i, list(s), limit, guides=list(guides[i]) if guides else [], span=spans[i] if spans else (0, 0))]
-                  for i, (s, limit) in enumerate(zip(suffixes, max_new))]
+        groups = [[Job(i, list(s), limit, guides=list(guides[i]) if guides else [],
+                       span=spans[i] if spans else (0, 0))] for i, (s, limit) in enumerate(zip(suffixes, max_new))]
         keep = min((a - 1 for a, b in spans if b > a), default=None) if spans else None
         with self._shared_start(suffixes, keep) as shared:
             return self._generate(groups, stop, shared, follow)
@@ -354,7 +356,8 @@ class BatchEngine:
                     k = job.pos + n - len(self.prefix)  # this token's place in the suffix
                     if a - 1 <= k < b - 1:
                         scored.append((job, len(entries), job.suffix[k + 1]))
-                    entries.append((tok, job.pos + n, seq, a - 1 <= k < b - 1 or n == len(job.pending) - 1))
+                    last = n == len(job.pending) - 1 and job.max_new > 0  # its logits start the output
+                    entries.append((tok, job.pos + n, seq, a - 1 <= k < b - 1 or last))
                 job.pos += len(take)
                 job.pending = job.pending[len(take):]
                 if take and not job.pending:
