@@ -6,6 +6,7 @@ import contextlib
 import io
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import llama_cpp
@@ -20,6 +21,7 @@ from zhen.mt.prompts import split_prompt
 from zhen.mt.registry import register
 
 INPUT_SCORES_KEPT = 4096  # rewrite inputs whose log-probabilities the last rewrites recorded (`score_inputs`)
+TEXT_MARK = "\u241f"  # stands for a request's text in its prompt template, to find where the text goes
 
 
 def _ban_mask_cached(llm, model_path: str) -> np.ndarray:  # noqa: ANN001 - llama_cpp.Llama
@@ -154,7 +156,7 @@ class LlamaCppTranslator(Translator):
         way (`_input_span`) and kept for `score_inputs`."""
         asked = [requests[i] for i, _ in items]
         suffixes = [self._tok(s) for _, s in items]
-        spans = [self._input_span(prefix, s, toks, r) for (_, s), toks, r in zip(items, suffixes, asked)]
+        spans = [self._input_span(prefix, toks, r) for toks, r in zip(suffixes, asked)]
         results = self.engine.generate(suffixes, [self._limit(s) for s in suffixes],
                                        guides=[self._guides(r) for r in asked], follow=follow, spans=spans)
         for req, (a, b), res in zip(asked, spans, results):
@@ -164,21 +166,22 @@ class LlamaCppTranslator(Translator):
             self.input_scores.popitem(last=False)
         return results
 
-    def _input_span(self, prefix: str, suffix: str, tokens: list[int], req: Request) -> tuple[int, int]:
+    def _input_span(self, prefix: str, tokens: list[int], req: Request) -> tuple[int, int]:
         """Where a rewrite's input and the end of its turn sit among the suffix's tokens, unless already
         scored: its log-probabilities then come with the prompt's evaluation, for the price of their
         logits, and `score_inputs` (the fluency of the English before polishing) needs no second pass.
         (0, 0) for other tasks, and where the tokens do not split at the text's edges."""
         if not self.score_rewrite_inputs or req.task != "rewrite" or (prefix, req.source) in self.input_scores:
             return (0, 0)
-        head, text = self._input_parts(suffix, req)
+        head, text = self._input_parts(req)
         a = len(head)
         return (a, a + len(text)) if tokens[: a + len(text)] == head + text else (0, 0)
 
-    def _input_parts(self, suffix: str, req: Request) -> tuple[list[int], list[int]]:
-        """The suffix's tokens before the request's text, and the text's with the end of its turn."""
-        head = suffix[: suffix.index(req.source)] if req.source in suffix else suffix
-        return self._tok(head), self._turn(req.source)
+    def _input_parts(self, req: Request) -> tuple[list[int], list[int]]:
+        """The suffix's tokens before the request's text (the template's, found with a stand-in text), and
+        the text's with the end of its turn."""
+        _, template = split_prompt(self.family, replace(req, source=TEXT_MARK), self.few_shot)
+        return self._tok(template[: template.index(TEXT_MARK)]), self._turn(req.source)
 
     def _turn(self, text: str) -> list[int]:
         """A text's tokens and the end of its chat turn: what scoring measures."""
@@ -200,12 +203,12 @@ class LlamaCppTranslator(Translator):
         out: list[list[float]] = [[] for _ in requests]
         for prefix, items in self._groups(requests).items():
             todo = []
-            for i, suffix in items:
+            for i, _ in items:
                 kept = self.input_scores.get((prefix, requests[i].source))
                 if kept is not None:
                     out[i] = kept
                 elif requests[i].source.strip():
-                    todo.append((i, *self._input_parts(suffix, requests[i])))
+                    todo.append((i, *self._input_parts(requests[i])))
             if todo:
                 self._set_prefix(prefix, requests[todo[0][0]])
                 for (i, _, _), lps in zip(todo, self.engine.score([h for _, h, _ in todo], [t for _, _, t in todo])):
