@@ -235,6 +235,12 @@ def test_best_quality_refuses_candidates_that_fail_the_checks_then_takes_the_con
     assert choice.index == 1 and choice.ranking[-1] == 2 and 0 < choice.agreement < 1  # the outlier ranks last
     assert mbr.choose(["same", "same"], [1, 0]).index == 1  # fewer faults first, whatever the agreement
     assert mbr.choose(["only"], [0]).agreement is None
+    # a sample that agrees with the others barely more than the greedy output does (here: one letter
+    # longer, which chrF's recall weighting favours) does not replace it
+    near = ["The hospital opened its new ward in 1954.", "The hospital opened its new wards in 1954."]
+    util = mbr.utilities(near)
+    assert util[1] > util[0] and util[1] - util[0] < mbr.GREEDY_MARGIN and mbr.choose(near, [0, 0]).index == 0
+    assert mbr.choose(near, [1, 0]).index == 1  # but fewer faults still come first
 
     tm = TranslationMemory(tmp_path / "tm.sqlite")
     greedy = Pipeline(SamplingTranslator(), memory=tm, tagger=None).translate(["医院有3个院区。"])[0]
