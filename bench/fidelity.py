@@ -103,14 +103,14 @@ def main() -> None:
         args.save.mkdir(parents=True, exist_ok=True)
 
     translator = factory.translator()
-    pipe = Pipeline(translator, memory=None)
+    pipe = Pipeline(translator, memory=None, tagger=factory.tagger())
     available: dict[str, Translate] = {
         "naive": lambda lines: naive_translate(translator.llm, lines)[0],
         "product": lambda lines: [d.draft for d in pipe.translate(normalise_lines(lines))],
     }
     paths = {p: available[p] for p in args.paths.split(",")}
     report: dict = {"benchmark": "fidelity", "model": presets.DEFAULT_TRANSLATOR,
-                    "ner": config.settings().ner if pipe.tagger is not None else "off"}
+                    "ner": factory.settings().ner if pipe.tagger is not None else "off"}
     if not args.skip_seeds:
         report["seeds"] = _seeds(paths, args.save)
     mt = config.shared_data() / "mt"

@@ -30,7 +30,7 @@ from zhen.app import factory
 from zhen.app.quality import embedding_similarity
 from zhen.eval.files import read_lines
 from zhen.eval.metrics import sentence_scores
-from zhen.mt.qe import FEATURES, QualityEstimator
+from zhen.mt.quality.qe import FEATURES, QualityEstimator
 
 OUT = Path(__file__).resolve().parent.parent / "mt" / "data" / "qe_weights.json"
 

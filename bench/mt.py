@@ -34,7 +34,7 @@ from zhen.mt.base import Request, Translator
 from zhen.mt.glossary import base
 from zhen.mt.memory import key
 from zhen.mt.pipeline import Draft, Pipeline, normalise_lines
-from zhen.mt.qe import QualityEstimator
+from zhen.mt.quality.qe import QualityEstimator
 
 SYSTEM = "You are a professional Chinese-to-English translator. Translate the user's text into English. Output only the translation."
 DATA = {"flores": ("flores200-devtest", "zho_Hans.devtest", "eng_Latn.devtest"),
@@ -133,7 +133,7 @@ def main() -> None:
             saved["naive"], ntok = naive_translate(llm, zh)
             naive_s.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        drafts = Pipeline(translator, memory=None).translate(normalise_lines(zh))
+        drafts = Pipeline(translator, memory=None, tagger=factory.tagger()).translate(normalise_lines(zh))
         prod_s.append(time.perf_counter() - t0)
     if naive_s:
         report["naive"] = _score("naive", saved["naive"], en, statistics.median(naive_s), ntok)
@@ -152,7 +152,7 @@ def main() -> None:
     if args.best > 1:
         replay = Replay(translator)
         t0 = time.perf_counter()
-        best = Pipeline(replay, memory=None, candidates=args.best).translate(normalise_lines(zh))
+        best = Pipeline(replay, memory=None, candidates=args.best, tagger=factory.tagger()).translate(normalise_lines(zh))
         dt = time.perf_counter() - t0
         saved["best"] = [x.draft for x in best]
         report["best"] = _score(f"best ({args.best} candidates)", saved["best"], en, dt, tokens(saved["best"]))
@@ -160,7 +160,7 @@ def main() -> None:
         report["best"]["qe_spearman_vs_sentence_chrf"] = _qe_spearman(best, en)
         report["best_curve"] = []
         for k in sorted({1, 2, 4, args.best} & set(range(1, args.best + 1))):
-            ds = Pipeline(replay, memory=None, candidates=k).translate(normalise_lines(zh))
+            ds = Pipeline(replay, memory=None, candidates=k, tagger=factory.tagger()).translate(normalise_lines(zh))
             point: dict[str, Any] = {"candidates": k,
                                      "chrf": round(sacrebleu.corpus_chrf([d.draft for d in ds], [en]).score, 2)}
             pairs = [(d.agreement, sacrebleu.sentence_chrf(d.draft, [r]).score) for d, r in zip(ds, en)

@@ -29,9 +29,9 @@ from typing import Any
 from zhen import config
 from zhen.app import factory
 from zhen.app.polish import polish_english
-from zhen.mt.facts import extract
+from zhen.mt.faithful.repair import document_names, repair
 from zhen.mt.pipeline import Pipeline
-from zhen.mt.repair import document_names, repair
+from zhen.mt.quality.facts import extract
 from zhen.text.document import parse_article
 
 MODES = {"plain": (False, False, False), "lookup": (True, False, False), "shared": (False, True, False),
@@ -65,7 +65,7 @@ def main() -> None:
         english = english[: parse_article(english).sentences[: args.sentences][-1].end]  # the page up to there
     translator, embedder = factory.translator(), factory.embedder()
     engine = translator.engine
-    pipe = Pipeline(translator, memory=None)
+    pipe = Pipeline(translator, memory=None, tagger=factory.tagger())
     clock: dict[str, float] = {}
     _timed(translator, "translate_scored", clock)
     _timed(translator, "score_inputs", clock)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from zhen import config
 from zhen.errors import InputError
 from zhen.eval.files import check_parallel, read_lines, sha256
 
@@ -37,11 +36,12 @@ class Suite:
                 "files": {str(p): sha256(p) for p in (self.src_path, self.ref_path)}}
 
 
-def load(name_or_dir: str) -> Suite:
-    """A known suite by name, or a directory holding exactly one `*.zh` and one `*.en` file."""
+def load(name_or_dir: str, data_dir: Path) -> Suite:
+    """A known suite by name (under `data_dir`, the shared data), or a directory holding exactly one `*.zh`
+    and one `*.en` file."""
     if name_or_dir in KNOWN:
         folder, src, ref = KNOWN[name_or_dir]
-        d = config.shared_data() / "mt" / folder
+        d = data_dir / "mt" / folder
         src_path, ref_path = d / src, d / ref
         name = name_or_dir
     else:

@@ -1,4 +1,4 @@
-"""The `Translator` interface every backend implements, and the request it receives."""
+"""The model interface: the `Translator` every backend implements, the `Request` it gets, the `Term` it must use."""
 
 from __future__ import annotations
 
@@ -6,7 +6,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from zhen.mt.glossary import Term
+
+@dataclass(frozen=True)
+class Term:
+    """A source expression and the English it must become; `kind` says where the rendering came from
+    (a glossary term, or a person, place or organisation the entity rules rendered). A `pinned` term is
+    certain enough to be written into the source before the model reads it: a model copies Latin text
+    it is given far more reliably than it follows a terminology note."""
+
+    source: str
+    target: str
+    kind: str = "term"
+    pinned: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,25 +12,12 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from zhen.mt.base import Term
 from zhen.text.cleanup import normalise
-
-
-@dataclass(frozen=True)
-class Term:
-    """A source expression and the English it must become; `kind` says where the rendering came from
-    (a glossary term, or a person, place or organisation the entity rules rendered). A `pinned` term is
-    certain enough to be written into the source before the model reads it: a model copies Latin text
-    it is given far more reliably than it follows a terminology note."""
-
-    source: str
-    target: str
-    kind: str = "term"
-    pinned: bool = False
 
 
 class Glossary:

@@ -6,13 +6,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
-from zhen.mt import checks, enforce, enumerations, mbr, ner
-from zhen.mt.base import Request, Translator
-from zhen.mt.entities import Tagger, document_glossary
-from zhen.mt.glossary import Glossary, Term, base, write_in
+from zhen.mt.base import Request, Term, Translator
+from zhen.mt.faithful import checks, enforce, enumerations
+from zhen.mt.faithful.entities import Tagger, document_glossary
+from zhen.mt.faithful.numbers import normalise_numbers
+from zhen.mt.glossary import Glossary, base, write_in
 from zhen.mt.memory import TranslationMemory, key
-from zhen.mt.numbers import normalise_numbers
 from zhen.mt.postprocess import clean_output
+from zhen.mt.quality import mbr
 from zhen.text.cleanup import normalise
 from zhen.text.document import Document
 from zhen.text.segment import split_zh
@@ -61,13 +62,13 @@ class Pipeline:
 
     def __init__(self, translator: Translator, memory: TranslationMemory | None = None,
                  glossary: Glossary | None = None, use_base_glossary: bool = True, chunk_size: int = 64,
-                 tagger: Tagger | None | str = "default", candidates: int = 1) -> None:
+                 tagger: Tagger | None = None, candidates: int = 1) -> None:
         self.translator = translator
         self.candidates = candidates  # per model request; above 1, the checks and MBR choose (quality "best")
         self.memory = memory
         self.glossary = base().merged(glossary) if use_base_glossary else (glossary or Glossary())
         self.chunk_size = chunk_size
-        self.tagger: Tagger | None = ner.default_tagger() if isinstance(tagger, str) else tagger
+        self.tagger = tagger  # finds the article's people, places and institutions (None: title patterns only)
 
     @staticmethod
     def _requests(source: str, title: str | None, glossary: Glossary,
@@ -76,16 +77,47 @@ class Pipeline:
         return [_request(source[s:e][i : i + MAX_CHUNK], title, glossary, pin)
                 for s, e in spans for i in range(0, e - s, MAX_CHUNK)]  # last resort: no punctuation at all
 
-    def translate(self, sources: Sequence[str], title: str | None = None,
-                  progress: Progress | None = None) -> list[Draft]:
-        """Drafts for normalised Chinese `sources`, same order."""
+    def article_glossary(self, sources: Sequence[str]) -> Glossary:
+        """The terms for a whole text: its entities found and rendered across all of it (a name seen once
+        beside a title is known everywhere, and written the same way everywhere), under the glossary,
+        which wins over the rules."""
+        return document_glossary([s for s in sources if checks.has_cjk(s)], self.tagger).merged(self.glossary)
+
+    def translate(self, sources: Sequence[str], title: str | None = None, progress: Progress | None = None,
+                  glossary: Glossary | None = None) -> list[Draft]:
+        """Drafts for normalised Chinese `sources`, same order. `glossary` is the text's terms when
+        `sources` are part of a longer text (`article_glossary` of all of it); by default, theirs."""
+        return self.translate_texts([(sources, title, glossary)], progress)[0]
+
+    def translate_texts(self, texts: Sequence[tuple[Sequence[str], str | None, Glossary | None]],
+                        progress: Progress | None = None) -> list[list[Draft]]:
+        """Drafts for several texts, each (sources, title, glossary or None for its own `article_glossary`),
+        in one run of the model: each text keeps its own terms and context, so it gets exactly the drafts
+        it would get alone, and several small requests share the batched decoder."""
+        sources = [s for srcs, _, _ in texts for s in srcs]
+        titles: list[str | None] = []
+        glossaries: list[Glossary] = []
+        for srcs, title_, glossary_ in texts:
+            g = glossary_ if glossary_ is not None else self.article_glossary(srcs)
+            titles += [title_] * len(srcs)
+            glossaries += [g] * len(srcs)
+        drafts = self._translate(sources, titles, glossaries, progress)
+        out, start = [], 0
+        for srcs, _, _ in texts:
+            mine = drafts[start : start + len(srcs)]
+            for k, d in enumerate(mine):
+                d.id = k
+            out.append(mine)
+            start += len(srcs)
+        return out
+
+    def _translate(self, sources: Sequence[str], titles: Sequence[str | None], glossaries: Sequence[Glossary],
+                   progress: Progress | None) -> list[Draft]:
         drafts = [Draft(i, s, "") for i, s in enumerate(sources)]
-        # Entities are found and rendered across the whole text: a name seen once beside a title is known
-        # everywhere, and written the same way everywhere. The glossary wins over the rules.
-        glossary = document_glossary([s for s in sources if checks.has_cjk(s)], self.tagger).merged(self.glossary)
         pieces: list[tuple[int, Request]] = []
         lists: dict[int, enumerations.Enumeration] = {}
         for i, src in enumerate(sources):
+            title, glossary = titles[i], glossaries[i]
             if not src.strip():
                 drafts[i].flags.append("empty_source")
             elif not checks.has_cjk(src):  # one Chinese character is enough: it must not reach the English
@@ -120,7 +152,7 @@ class Pipeline:
             if left[i]:
                 return []
             self._compose(drafts[i], [(r, o) for _, r, o in sorted(answered[i], key=lambda x: x[0])], lists.get(i))
-            asks = self._reasks(drafts[i], title)
+            asks = self._reasks(drafts[i], titles[i])
             reasked[i] = slice(n_asked, n_asked + len(asks))
             n_asked += len(asks)
             return asks

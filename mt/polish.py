@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from zhen.mt import checks
 from zhen.mt.base import Request
-from zhen.mt.facts import extract
+from zhen.mt.faithful import checks
+from zhen.mt.faithful.repair import document_names, repair
 from zhen.mt.pipeline import Pipeline
-from zhen.mt.qe import QualityEstimator
-from zhen.mt.repair import document_names, repair
+from zhen.mt.quality.facts import extract
+from zhen.mt.quality.qe import QualityEstimator
 
 KEEP_MARGIN = 0.05  # a new candidate must beat the existing English by this much QE to replace it
 MERGE_WINDOW = 0.15  # post-edit only where old and new are this close (elsewhere the choice is clear)

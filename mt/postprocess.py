@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from zhen.mt.checks import has_cjk, romanise
+from zhen.mt.faithful.checks import has_cjk, romanise
 
 _PREAMBLE = re.compile(r"^(?:here is the translation|translation|english|译文)\s*[:：]\s*", re.I)
 

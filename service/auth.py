@@ -40,22 +40,8 @@ def create_key(store: Store, name: str, rpm: int = DEFAULT_RPM, chars_per_day: i
     if rpm < 1 or chars_per_day < 1:
         raise InputError("a key needs at least 1 request per minute and 1 character per day")
     key_id, secret = new_id(), secrets.token_urlsafe(24)
-    with store.tx() as db:
-        db.execute("INSERT INTO api_keys (id, name, hash, created, revoked, requests_per_minute, chars_per_day, "
-                   "admin) VALUES (?, ?, ?, ?, NULL, ?, ?, ?)",
-                   (key_id, name, _hash(secret), time.time(), rpm, chars_per_day, int(admin)))
+    store.add_key(key_id, name, _hash(secret), rpm, chars_per_day, admin)
     return f"zk_{key_id}_{secret}"
-
-
-def list_keys(store: Store) -> list[dict]:
-    return [dict(r) for r in store.query(
-        "SELECT id, name, created, revoked, requests_per_minute, chars_per_day, admin FROM api_keys ORDER BY created")]
-
-
-def revoke_key(store: Store, key_id: str) -> bool:
-    with store.tx() as db:
-        cur = db.execute("UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked IS NULL", (time.time(), key_id))
-        return cur.rowcount > 0
 
 
 class Limiter:
@@ -71,10 +57,9 @@ class Limiter:
         parts = presented.split("_", 2)
         if len(parts) != 3 or parts[0] != "zk":
             raise Unauthorized("malformed API key")
-        rows = self.store.query("SELECT * FROM api_keys WHERE id = ?", (parts[1],))
-        if not rows or not hmac.compare_digest(rows[0]["hash"], _hash(parts[2])):
+        r = self.store.key_row(parts[1])
+        if r is None or not hmac.compare_digest(r["hash"], _hash(parts[2])):
             raise Unauthorized("unknown API key")
-        r = rows[0]
         if r["revoked"] is not None:
             raise Forbidden("this API key has been revoked")
         return Key(r["id"], r["name"], r["requests_per_minute"], r["chars_per_day"], bool(r["admin"]))
@@ -84,35 +69,19 @@ class Limiter:
         store, so it survives restarts and every server on the store counts the same requests."""
         if key.requests_per_minute < 1:
             raise Forbidden("this API key allows no requests (0 per minute); create one with --rpm 1 or more")
-        now = time.time()
-        day = time.strftime("%Y-%m-%d", time.gmtime(now))
-        with self.store.tx() as db:
-            db.execute("DELETE FROM requests WHERE key_id = ? AND t < ?", (key.id, now - 60))
-            recent = db.execute("SELECT COUNT(*) AS n, MIN(t) AS first FROM requests WHERE key_id = ?",
-                                (key.id,)).fetchone()
-            if recent["n"] >= key.requests_per_minute:
-                raise RateLimited(f"request limit reached ({key.requests_per_minute} per minute)",
-                                  retry_after=int(recent["first"] + 60 - now) + 1)
-            db.execute("INSERT INTO requests VALUES (?, ?)", (key.id, now))
-            db.execute("INSERT INTO usage VALUES (?, ?, 1, 0) ON CONFLICT (key_id, day) DO UPDATE SET "
-                       "requests = requests + 1", (key.id, day))
+        wait = self.store.count_request(key.id, key.requests_per_minute)
+        if wait is not None:
+            raise RateLimited(f"request limit reached ({key.requests_per_minute} per minute)",
+                              retry_after=int(wait) + 1)
 
     def charge_chars(self, key: Key, chars: int) -> None:
         """Spend `chars` of the key's daily character allowance, or 429 until tomorrow (UTC)."""
-        now = time.time()
-        day = time.strftime("%Y-%m-%d", time.gmtime(now))
-        with self.store.tx() as db:
-            row = db.execute("SELECT chars FROM usage WHERE key_id = ? AND day = ?", (key.id, day)).fetchone()
-            spent = row["chars"] if row else 0
-            if spent + chars > key.chars_per_day:
-                tomorrow = (int(now) // 86400 + 1) * 86400
-                raise QuotaExceeded(f"character limit reached ({spent} of {key.chars_per_day} today; this request "
-                                     f"needs {chars})", retry_after=tomorrow - int(now))
-            db.execute("INSERT INTO usage VALUES (?, ?, 0, ?) ON CONFLICT (key_id, day) DO UPDATE SET "
-                       "chars = chars + excluded.chars", (key.id, day, chars))
+        spent = self.store.charge_chars(key.id, chars, key.chars_per_day)
+        if spent is not None:
+            now = int(time.time())
+            raise QuotaExceeded(f"character limit reached ({spent} of {key.chars_per_day} today; this request "
+                                f"needs {chars})", retry_after=(now // 86400 + 1) * 86400 - now)
 
     def refund_chars(self, key: Key, chars: int) -> None:
         """Give back what a request that failed on its input was charged."""
-        day = time.strftime("%Y-%m-%d", time.gmtime())
-        with self.store.tx() as db:
-            db.execute("UPDATE usage SET chars = MAX(0, chars - ?) WHERE key_id = ? AND day = ?", (chars, key.id, day))
+        self.store.refund_chars(key.id, chars)

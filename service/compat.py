@@ -19,7 +19,6 @@ from zhen.service import runner
 from zhen.service.auth import Key
 from zhen.service.deps import Services, caller
 from zhen.service.schemas import describe_errors
-from zhen.text.cleanup import normalise
 from zhen.text.safety import check_text
 
 MAX_TEXTS = 2_000  # texts in one request
@@ -141,20 +140,25 @@ async def translate_texts(svc: Services, key: Key | None, texts: list[str], html
 
 
 async def translate_units(svc: Services, key: Key | None, units: list[str], chars: int,
-                          glossary: dict[str, str] | None = None, alternatives: int = 0) -> list[Translated]:
+                          glossary: dict[str, str] | None = None, alternatives: int = 0,
+                          title: str | None = None) -> list[Translated]:
     """Units through the worker as one sentence-list request (stored as a reviewable document)."""
     runner.admit(svc, key, chars)
     if not units:
         return []
-    payload: dict[str, Any] = {"sentences": [normalise(u).text for u in units], "qe": "fast"}
+    payload: dict[str, Any] = {"sentences": units, "qe": "fast"}
     if glossary:
         payload["glossary"] = glossary
     if alternatives:
         payload["alternatives"] = alternatives
+    if title:
+        payload["title"] = title
     doc = await runner.run_sync(svc, "translate", payload, key, chars)
     return [as_translated(s["draft"] or "", s["qe"], s["reasons"], s.get("alternatives")) for s in doc["segments"]]
 
 
 async def translate_file_job(svc: Services, key: Key | None, job: FileJob, size: int) -> bytes:
-    """A file's units through the worker, then the file rebuilt."""
-    return job.rebuild(await translate_units(svc, key, job.units, max(size // 4, sum(map(len, job.units)))))
+    """A file's units through the worker (the file's title as context, as `zhen translate FILE` gives it),
+    then the file rebuilt."""
+    chars = max(size // 4, sum(map(len, job.units)))
+    return job.rebuild(await translate_units(svc, key, job.units, chars, title=job.title))

@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from zhen.app.translate import TranslateOptions
+from zhen.mt.glossary import Glossary
 from zhen.text.safety import check_text, displayable
 
 MAX_GLOSSARY_TERMS = 1_000  # a request's own glossary; each term is matched in every sentence
@@ -45,12 +47,21 @@ class TranslateRequest(_Strict):
         None, description="best: several candidates per sentence, chosen by the checks and minimum Bayes risk; "
         "each segment then has its 'agreement' and 'alternatives' (slower; default: the server's setting)")
     alternatives: int = Field(0, ge=0, le=15, description="this many other candidates per sentence (implies best)")
+    title: Text | None = Field(None, max_length=2000, description="with 'sentences': the article's title or other "
+                               "context, given to the model with every sentence (an article's own title is found)")
 
     @model_validator(mode="after")
     def _one_input(self) -> TranslateRequest:
         if (self.text is None) == (self.sentences is None):
             raise ValueError("give exactly one of 'text' or 'sentences'")
+        if self.title is not None and self.text is not None:
+            raise ValueError("'title' goes with 'sentences'; an article's title is found in its text")
         return self
+
+    def options(self) -> TranslateOptions:
+        """The use case's options (`zhen.app.translate`): the same fields, the glossary as a `Glossary`."""
+        return TranslateOptions(self.include_boilerplate, self.qe, self.quality, self.alternatives,
+                                Glossary(self.glossary) if self.glossary else None)
 
     def chars(self) -> int:
         """What the request costs: its text and its glossary (every term is matched against every sentence)."""
@@ -97,7 +108,17 @@ class Job(BaseModel):
     attempts: int = 0
 
 
+class Flag(BaseModel):
+    """A check's finding (`zhen.app.translate.Flag`): `term_missing` with `detail` 辽宁省 at `span` [3, 6]."""
+
+    code: str
+    detail: str = ""
+    span: list[int] | None = None
+
+
 class Segment(BaseModel):
+    """A segment as `zhen.app.translate.Segment.to_dict` writes it, with the translators' edits."""
+
     n: int
     kind: str | None = None
     paragraph: int | None = None
@@ -108,6 +129,7 @@ class Segment(BaseModel):
     qe: float | None = None
     score_before: float | None = None
     reasons: list[str] = []
+    flags: list[Flag] = Field([], description="the checks' findings, with the source span each points at")
     agreement: float | None = Field(None, description="best quality: mean chrF/100 against the other candidates")
     alternatives: list[str] = Field([], description="best quality: the other candidates, best first")
     edits: list[dict] = []
@@ -126,6 +148,8 @@ class AlignmentRow(BaseModel):
 
 
 class Document(BaseModel):
+    """A stored document: `zhen.app.translate.TranslatedArticle.to_dict` with its id and time."""
+
     id: str
     kind: str
     created: float

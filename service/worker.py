@@ -48,11 +48,15 @@ class _Task:
     key_id: str | None = field(compare=False, default=None)  # who asked: the document's owner
 
 
+GROUP_OPTIONS = ("qe", "quality", "alternatives")  # requests share a model run only when these agree
+
+
 def _groupable(task: _Task) -> bool:
-    """Interactive sentence-list translations without their own glossary, not streamed."""
+    """Interactive sentence-list translations without their own glossary or title, not streamed."""
     p = task.payload
     return (task.kind == "translate" and task.future is not None and task.emit is None and not task.job_id
-            and p.get("sentences") is not None and p.get("text") is None and not p.get("glossary"))
+            and p.get("sentences") is not None and p.get("text") is None and not p.get("glossary")
+            and not p.get("title"))
 
 
 class Worker:
@@ -184,7 +188,7 @@ class Worker:
                 nxt = self._q.get_nowait()
             except queue.Empty:
                 break
-            same = _groupable(nxt) and nxt.payload.get("qe") == first.payload.get("qe")
+            same = _groupable(nxt) and all(nxt.payload.get(k) == first.payload.get(k) for k in GROUP_OPTIONS)
             if not same or n + len(nxt.payload["sentences"]) > GROUP_SENTENCES:
                 put_back.append(nxt)
                 break
@@ -196,30 +200,21 @@ class Worker:
         return group
 
     def _run_group(self, group: list[_Task]) -> None:
-        """One translation for several requests, split back into one stored document each."""
+        """One model run for several requests, each stored as the document it would get alone."""
         engine = self.engine
         try:
             if engine is None:
                 raise Unavailable("model not loaded")
-            merged = {"sentences": [x for t in group for x in t.payload["sentences"]], "qe": group[0].payload.get("qe")}
-            doc = engine.run("translate", merged)
+            docs = engine.translate_group([t.payload for t in group])
         except Exception:  # noqa: BLE001 - fall back to one by one, so one bad request fails alone
             for t in group:
                 self._run(t)
             return
-        start = 0
         self.grouped_count += len(group)
-        for t in group:
+        for t, doc in zip(group, docs):
             assert t.future is not None  # grouped tasks are interactive requests
-            k = len(t.payload["sentences"])
-            segs = [{**seg, "n": seg["n"] - start} for seg in doc["segments"][start : start + k]]
-            start += k
             try:
-                doc_id = self.store.save_document("translation", title=None, model=engine.model(),
-                                                  options=doc["options"], text="\n".join(t.payload["sentences"]),
-                                                  segments=segs, key_id=t.key_id)
-                self.done_count += 1
-                t.future.set_result(doc_id)
+                t.future.set_result(self._save(engine, doc, t))
             except Exception as err:
                 log.exception("could not store a grouped result")
                 t.future.set_exception(err)

@@ -29,8 +29,9 @@ def _isolated_home(tmp_path, monkeypatch):
 def translator():
     """The default GGUF translator, loaded once; tests using it are marked `model`."""
     preset = presets.get(presets.DEFAULT_TRANSLATOR)
-    if not preset.installed():
-        pytest.fail(f"default model not installed at {preset.path()}: run `zhen models pull` (CI does)")
+    if not preset.installed(config.models_dir()):
+        pytest.fail(f"default model not installed at {preset.path(config.models_dir())}: run `zhen models pull` "
+                    "(CI does)")
     from zhen.app import factory
 
     t = factory.translator()
@@ -63,3 +64,17 @@ def api(tmp_path, monkeypatch):
                                sync_chars=8000)
     with TestClient(create_app(settings), base_url="http://localhost") as client:
         yield client
+
+
+def tagger():
+    """The product's entity tagger (LAC, loaded on first use), as the factory gives it to every runtime."""
+    from zhen.app import factory
+
+    return factory.tagger()
+
+
+def runtime_for(translator, memory=False):
+    """A runtime over an already loaded translator, as the factory builds one for every interface."""
+    from zhen.app import factory
+
+    return factory.runtime(translator_=translator, memory=memory)

@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from tests.conftest import article, require
+from tests.conftest import article, require, tagger
 from zhen import config
 from zhen.align.aligner import align, span_sums
 from zhen.align.beads import Bead, format_beads
@@ -311,7 +311,7 @@ def test_chinese_seed_against_its_translation(translator, embedder):
     from zhen.mt.pipeline import Pipeline
 
     zh = [s.normalised for s in parse_article(article("001").read_text(encoding="utf-8")).translatable()][:12]
-    en = [d.draft for d in Pipeline(translator).translate(zh)]
+    en = [d.draft for d in Pipeline(translator, tagger=tagger()).translate(zh)]
     # zh 9 (a whole sentence) has no English now; a six-character heading such as zh 8 "◆签署协议◆" may
     # instead be absorbed into its neighbour's bead, which is why the dropped line is a sentence
     en_doc = en[:3] + [en[3] + " " + en[4]] + en[5:9] + en[10:]

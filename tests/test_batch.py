@@ -61,10 +61,10 @@ def test_batch_writes_outputs_reports_bad_files_and_skips_done_articles(tmp_path
     assert "no Chinese" in reasons["english"] and "too large" in reasons["huge"]
     for stem in ("001_ab0723f7af76159a", "004_26cad409f7d8d283"):
         doc = json.loads((out / f"{stem}.json").read_text(encoding="utf-8"))
-        assert doc["sentences"] and all(0 <= s["qe"] <= 1 for s in doc["sentences"])
-        assert sum(len(b["zh"]) for b in doc["alignment"]) == len(doc["sentences"])
+        assert doc["segments"] and all(0 <= s["qe"] <= 1 for s in doc["segments"])
+        assert sum(len(b["zh"]) for b in doc["alignments"]) == len(doc["segments"])
         assert (out / f"{stem}.en.txt").read_text(encoding="utf-8").strip()
-        assert len(tmxfile((out / f"{stem}.tmx").read_bytes()).units) == len(doc["sentences"])
+        assert len(tmxfile((out / f"{stem}.tmx").read_bytes()).units) == len(doc["segments"])
     again = json.loads(_batch(tmp_path, inputs, out).stdout)
     assert again["done"] == 0 and again["skipped"] == 4 and again["failed"] == 5
     db = sqlite3.connect(tmp_path / "home" / "zhen.sqlite")

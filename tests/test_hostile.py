@@ -112,7 +112,7 @@ def test_failed_requests_are_not_charged_and_limits_live_in_the_store(tmp_path, 
     with TestClient(create_app(settings), base_url="http://localhost", headers={"X-API-Key": key}) as c:
         r = c.post("/v1/translate", json={"text": "   \n  "})  # nothing to translate: 422 from the worker
         assert r.status_code == 422
-        assert store.query("SELECT chars FROM usage")[0]["chars"] == 0
+        assert store.chars_today(store.list_keys()[0]["id"]) == 0
         assert c.post("/v1/translate", json={"sentences": ["你好。"]}).status_code == 200
     with TestClient(create_app(settings), base_url="http://localhost", headers={"X-API-Key": key}) as c:
         codes = [c.get("/v1/jobs/none").status_code for _ in range(3)]
@@ -128,8 +128,8 @@ def test_documents_belong_to_their_key_and_an_admin_sees_all(tmp_path, monkeypat
     monkeypatch.syspath_prepend(str(PLUGINS))
     settings = config.settings(home=tmp_path, backend="fake", plugins="fake_mt")
     store = Store(settings.db_path())
-    alice, bob, admin = (create_key(store, n) for n in ("alice", "bob", "root"))
-    store.query("UPDATE api_keys SET admin = 1 WHERE name = 'root'")
+    alice, bob = (create_key(store, n) for n in ("alice", "bob"))
+    admin = create_key(store, "root", admin=True)
     with TestClient(create_app(settings), base_url="http://localhost") as c:
         doc = c.post("/v1/translate", json={"sentences": ["你好。"]}, headers={"X-API-Key": alice}).json()
         job = c.post("/v1/translate", params={"async": "true"}, json={"sentences": ["再见。"]},
@@ -262,7 +262,7 @@ def test_batch_names_never_collide_and_stay_stable(tmp_path, monkeypatch):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     stems = list(manifest.values())
     assert len(stems) == len(set(stems)) == 4
-    english = {json.loads((out / f"{s}.json").read_text())["sentences"][0]["source"] for s in stems}
+    english = {json.loads((out / f"{s}.json").read_text())["segments"][0]["source"] for s in stems}
     assert english == {"北京医院今天开业。", "上海医院今天开业。", "杭州医院今天开业。", "宁波医院今天开业。"}
     again = _batch(tmp_path, monkeypatch, str(src))
     assert again["skipped"] == 2 and json.loads((out / "manifest.json").read_text(encoding="utf-8")) == manifest

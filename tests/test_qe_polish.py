@@ -6,11 +6,11 @@ from conftest import article
 
 from zhen.cli import main
 from zhen.mt.base import Translator
-from zhen.mt.facts import extract
+from zhen.mt.faithful.repair import document_names, is_pinyin_word, known_fixes, repair
 from zhen.mt.pipeline import Pipeline
 from zhen.mt.polish import polish_with_source
-from zhen.mt.qe import Estimate, QualityEstimator, default_weights
-from zhen.mt.repair import document_names, is_pinyin_word, known_fixes, repair
+from zhen.mt.quality.facts import extract
+from zhen.mt.quality.qe import Estimate, QualityEstimator, default_weights
 
 
 def test_repairs_fix_mechanics_and_never_facts():

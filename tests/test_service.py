@@ -292,7 +292,7 @@ def test_real_model_server_translates_a_seed_article(tmp_path):
                 assert job["status"] == "done", job
                 doc_id = job["doc_id"]
             doc = c.get(f"/v1/documents/{doc_id}").json()
-            from zhen.mt.checks import has_cjk
+            from zhen.mt.faithful.checks import has_cjk
 
             assert doc["segments"] and not any(has_cjk(s["draft"]) for s in doc["segments"])
             tmx = tmxfile(c.get(f"/v1/documents/{doc_id}/parallel", params={"format": "tmx"}).content)

@@ -4,7 +4,8 @@ prompt): one folder under the home, one file per key, written atomically.
 A key names everything its file was derived from (the source file's size and time, the library's
 version, a format number), so a changed input is a new file rather than a stale hit. Reading is
 best-effort: a missing, truncated or foreign file is rebuilt by the caller, and a read-only home
-only costs the rebuild next time.
+only costs the rebuild next time. The folder is the factory's to set (`use_folder`, from the settings'
+home); until it is set, nothing is kept and every derived file is rebuilt in memory.
 """
 
 from __future__ import annotations
@@ -13,13 +14,22 @@ import hashlib
 import os
 from pathlib import Path
 
-from zhen import config
+_folder: Path | None = None
 
 
-def path_for(kind: str, key: str, suffix: str) -> Path:
-    """Where the `kind` file derived from `key` lives (`HOME/cache/<kind>/<digest><suffix>`)."""
+def use_folder(folder: Path | None) -> None:
+    """Where derived files live from now on in this process (None: keep nothing)."""
+    global _folder
+    _folder = folder
+
+
+def path_for(kind: str, key: str, suffix: str) -> Path | None:
+    """Where the `kind` file derived from `key` lives (`FOLDER/<kind>/<digest><suffix>`); None when no
+    folder is set."""
+    if _folder is None:
+        return None
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-    return config.home() / "cache" / kind / f"{digest}{suffix}"
+    return _folder / kind / f"{digest}{suffix}"
 
 
 def file_key(path: Path) -> str:

@@ -4,7 +4,7 @@ A registry maps a backend name to a factory. Built-in backends register with the
 decorator when their module is imported (modules named in `builtins` are imported on first use,
 so heavy dependencies load lazily). Other packages add backends through an entry-point group
 (`zhen.translators`, `zhen.embedders`: `name = "package.module:Factory"`); modules named in
-`ZHEN_PLUGINS` are imported too (test doubles, local experiments).
+`ZHEN_PLUGINS` are imported too, by the factory (test doubles, local experiments).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
-from zhen import config
 from zhen.errors import UnknownModel
 
 T = TypeVar("T")
@@ -39,14 +38,15 @@ class Registry(Generic[T]):
         return deco
 
     def load_plugins(self, modules: Sequence[str] | None = None) -> None:
-        """Load this registry's entry points (once), and import plugin `modules` (default: `ZHEN_PLUGINS`)."""
+        """Load this registry's entry points (once), and import plugin `modules` (the factory passes the
+        settings' `ZHEN_PLUGINS`)."""
         if not self._plugins_loaded:
             self._plugins_loaded = True
             for ep in entry_points(group=self.group):
                 factory = ep.load()
                 if ep.name not in self._factories and callable(factory):
                     self._factories[ep.name] = factory
-        for module in config.settings().plugin_modules() if modules is None else modules:
+        for module in modules or ():
             importlib.import_module(module)
 
     def names(self) -> list[str]:

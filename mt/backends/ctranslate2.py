@@ -9,10 +9,10 @@ still checks terms and numbers on their output.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from zhen import config
 from zhen.errors import ModelNotInstalled
 from zhen.mt.base import Request, Translator
 from zhen.mt.registry import register
@@ -22,7 +22,8 @@ from zhen.mt.registry import register
 class CTranslate2Translator(Translator):
     def __init__(self, model_path: str, source_lang: str | None = None, target_lang: str | None = None,
                  name: str | None = None, device: str = "cpu", compute_type: str = "default", beam_size: int = 1,
-                 max_decoding_length: int = 256, batch_size: int = 32, **_ignored: object) -> None:
+                 max_decoding_length: int = 256, batch_size: int = 32, n_threads: int | None = None,
+                 **_ignored: object) -> None:
         import ctranslate2
         import sentencepiece as spm
 
@@ -35,7 +36,7 @@ class CTranslate2Translator(Translator):
         for p in (src, tgt):
             if not p.is_file():
                 raise ModelNotInstalled(f"missing SentencePiece model {p} (pass --copy_files to the converter)")
-        threads = config.settings().cpu_threads()
+        threads = n_threads or max(1, os.cpu_count() or 1)
         self.model = ctranslate2.Translator(str(d), device=device, compute_type=compute_type, intra_threads=threads)
         self.sp_src = spm.SentencePieceProcessor(model_file=str(src))
         self.sp_tgt = spm.SentencePieceProcessor(model_file=str(tgt))

@@ -7,10 +7,10 @@ only (model hubs are not reached).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from zhen import config
 from zhen.errors import ModelNotInstalled
 from zhen.mt.base import Request, Translator
 from zhen.mt.registry import register
@@ -19,13 +19,14 @@ from zhen.mt.registry import register
 @register("transformers")
 class TransformersTranslator(Translator):
     def __init__(self, model_path: str, source_lang: str | None = None, target_lang: str | None = None,
-                 name: str | None = None, max_new_tokens: int = 256, batch_size: int = 16, **_ignored: object) -> None:
+                 name: str | None = None, max_new_tokens: int = 256, batch_size: int = 16, n_threads: int | None = None,
+                 **_ignored: object) -> None:
         import torch
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         if not Path(model_path).is_dir():
             raise ModelNotInstalled(f"no transformers model directory at {model_path}")
-        torch.set_num_threads(config.settings().cpu_threads())
+        torch.set_num_threads(n_threads or max(1, os.cpu_count() or 1))
         self.tok = AutoTokenizer.from_pretrained(model_path, local_files_only=True)
         if source_lang and hasattr(self.tok, "src_lang"):
             self.tok.src_lang = source_lang

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -12,7 +13,7 @@ from pathlib import Path
 import llama_cpp
 import numpy as np
 
-from zhen import cache, config
+from zhen import cache
 from zhen.errors import ModelNotInstalled
 from zhen.mt.backends.llamacpp_engine import BatchEngine, Decoded, _cjk_ban_mask
 from zhen.mt.backends.llamacpp_engine import FollowUp as EngineFollowUp  # the engine's: token-level jobs
@@ -48,7 +49,7 @@ class LlamaCppTranslator(Translator):
                  max_tokens: int = 320) -> None:
         if not Path(model_path).is_file():
             raise ModelNotInstalled(f"GGUF model not found: {model_path}")
-        threads = n_threads or config.settings().cpu_threads()
+        threads = n_threads or max(1, os.cpu_count() or 1)
         self.llm = llama_cpp.Llama(model_path, n_ctx=256, n_threads=threads, verbose=False)
         self.family, self.few_shot, self.max_tokens = family, few_shot, max_tokens
         self.name = name or Path(model_path).stem

@@ -4,7 +4,6 @@ CAT tools built on it call it: `Authorization: DeepL-Auth-Key KEY`, JSON or form
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -71,6 +70,4 @@ async def usage(request: Request, svc: ServicesDep) -> dict:
     key = compat.key_from(svc, request, compat.string(f, "auth_key"), header_prefix="DeepL-Auth-Key")
     if key is None:
         return {"character_count": 0, "character_limit": 1_000_000_000_000}
-    day = time.strftime("%Y-%m-%d", time.gmtime())
-    rows = svc.store.query("SELECT chars FROM usage WHERE key_id = ? AND day = ?", (key.id, day))
-    return {"character_count": rows[0]["chars"] if rows else 0, "character_limit": key.chars_per_day}
+    return {"character_count": svc.store.chars_today(key.id), "character_limit": key.chars_per_day}

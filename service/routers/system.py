@@ -26,8 +26,9 @@ REVIEW_CSP = (f"default-src 'none'; script-src 'sha256-{_SCRIPT_HASH}'; "
 @router.get("/v1/models")
 async def models(key: Principal, svc: ServicesDep) -> dict:
     engine = svc.worker.engine
+    where = svc.settings.models_dir()
     return {"loaded": engine.model() if engine else None,
-            "presets": [{"name": p.name, "role": p.role, "backend": p.backend, "installed": p.installed()}
+            "presets": [{"name": p.name, "role": p.role, "backend": p.backend, "installed": p.installed(where)}
                         for p in PRESETS.values()]}
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 
 from zhen.mt.base import Request, Translator
-from zhen.mt.checks import romanise
+from zhen.mt.faithful.checks import romanise
 from zhen.mt.registry import register
 
 

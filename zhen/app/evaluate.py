@@ -9,6 +9,7 @@ from pathlib import Path
 
 from zhen.app import factory
 from zhen.app.quality import make_estimator
+from zhen.app.translate import TranslateOptions, translate_sentences
 from zhen.eval.files import check_parallel, read_lines, sha256
 from zhen.eval.report import System, mt_report
 from zhen.eval.suites import Suite
@@ -16,16 +17,16 @@ from zhen.mt.pipeline import Progress, normalise_lines
 
 
 def translate_suite(suite: Suite, model: str | None, progress: Progress | None = None) -> System:
-    """The product's drafts for every source line; re-runs come from the translation memory."""
-    pipe = factory.pipeline(factory.translator(model))
+    """The product's drafts for every source line (the translate use case, memory on, so re-runs come
+    from the model-output cache)."""
+    runtime = factory.runtime(model=model)
     try:
-        drafts = pipe.translate(normalise_lines(suite.src), progress=progress)
-        meta = {"model": model or "default", "signature": pipe.translator.signature(),
-                "options": {"memory": True, "glossary": "built-in"},
-                "cached_lines": sum(d.cached for d in drafts)}
+        result = translate_sentences(runtime, suite.src, TranslateOptions(qe="none"), progress=progress)
+        meta = {"model": model or "default", "signature": runtime.model(),
+                "options": {"memory": True, "glossary": "built-in"}}
     finally:
-        pipe.translator.close()
-    return System(model or "default", [d.draft.replace("\n", " ") for d in drafts], meta)
+        runtime.close()
+    return System(model or "default", [s.draft.replace("\n", " ") for s in result.segments], meta)
 
 
 def file_system(spec: str, n: int) -> System:

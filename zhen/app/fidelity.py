@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from zhen.mt import checks, enforce, numbers
-from zhen.mt.names import COMPOUND_SURNAMES, SURNAMES, to_pinyin
+from zhen.mt.faithful import checks, enforce, numbers
+from zhen.mt.faithful.names import COMPOUND_SURNAMES, SURNAMES, to_pinyin
 
 
 def loose(text: str) -> str:

@@ -3,8 +3,8 @@
 Each format is read into *units* (the pieces of Chinese text a translator would see: a line, an HTML
 text node, a Word paragraph, the text between an XLIFF segment's inline tags) and rebuilt from their
 translations, so markup, inline tags, IDs and everything without Chinese stay exactly as they were.
-The units go through the ordinary pipeline (`translate_units`), the same path as every other
-translation, and come back with their QE scores for the formats that can carry them (XLIFF notes).
+The units go through the translate use case (`zhen.app.translate.translate_sentences`), the same path
+as every other translation, and come back with their QE scores for the formats that can carry them (XLIFF notes).
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from pathlib import PurePath
 
 from lxml import etree, html
 
+from zhen.app.runtime import Runtime
+from zhen.app.translate import translate_sentences
 from zhen.errors import InputError
-from zhen.mt.checks import CJK_PUNCTUATION, english_punctuation
-from zhen.mt.pipeline import Draft, Pipeline, Progress
-from zhen.text.cleanup import has_cjk, normalise
+from zhen.mt.faithful.checks import CJK_PUNCTUATION, english_punctuation
+from zhen.mt.pipeline import Progress
+from zhen.text.cleanup import has_cjk
 from zhen.text.decode import decode_bytes
 from zhen.text.document import parse_article
 
@@ -223,19 +225,14 @@ def open_file(name: str, data: bytes) -> FileJob:
     return job
 
 
-def translate_units(pipe: Pipeline, units: Sequence[str], title: str | None = None,
-                    progress: Progress | None = None) -> list[Translated]:
-    """Translations of `units` (each cleaned like an article sentence), through the pipeline."""
-    drafts: list[Draft] = pipe.translate([normalise(u).text for u in units], title=title, progress=progress)
-    return [as_translated(d.draft, None, d.flags) for d in drafts]
-
-
 def as_translated(draft: str, qe: float | None, flags: list[str], alternatives: list[str] | None = None) -> Translated:
     """A unit's translation; one with no Chinese to translate still gets English punctuation."""
     return Translated(english_punctuation(draft) if "no_chinese" in flags else draft, qe, flags, alternatives or [])
 
 
-def translate_file(pipe: Pipeline, name: str, data: bytes, progress: Progress | None = None) -> tuple[FileJob, bytes]:
-    """The file translated, as the same kind of file."""
+def translate_file(runtime: Runtime, name: str, data: bytes, progress: Progress | None = None) -> tuple[FileJob, bytes]:
+    """The file translated, as the same kind of file: its units through the translate use case, the
+    file's title as their context (the server's file routes send the same)."""
     job = open_file(name, data)
-    return job, job.rebuild(translate_units(pipe, job.units, job.title, progress))
+    result = translate_sentences(runtime, job.units, title=job.title, progress=progress)
+    return job, job.rebuild([as_translated(s.draft, s.qe, s.reasons, s.alternatives) for s in result.segments])

@@ -1,4 +1,5 @@
-"""Use case: a QualityEstimator wired to the translation model (forced decoding) and the sentence embedder."""
+"""Use case: reference-free quality estimates of given translations, with the translation model (forced
+decoding) and, on request, the sentence embedder or a second model's consensus."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import numpy as np
 from zhen.align.embed import Embedder
 from zhen.mt.base import Translator
 from zhen.mt.glossary import Glossary, base
-from zhen.mt.pipeline import Pipeline
-from zhen.mt.qe import QualityEstimator, Similarity
+from zhen.mt.pipeline import Pipeline, normalise_lines
+from zhen.mt.quality.qe import Estimate, QualityEstimator, Similarity
 
 
 def embedding_similarity(embedder: Embedder) -> Similarity:
@@ -39,3 +40,12 @@ def make_estimator(translator: Translator | None, glossary: Glossary | None = No
             return [d.draft for d in pipe.translate(list(sources))]
 
     return QualityEstimator(translator, sim, base().merged(glossary) if glossary else base(), alternative=alt)
+
+
+def estimate_lines(translator: Translator, sources: Sequence[str], candidates: Sequence[str],
+                   second: Translator | None = None, alternatives: Sequence[str] | None = None) -> list[Estimate]:
+    """QE of line-parallel sources and candidates (`zhen qe`); sources are cleaned as article sentences are.
+    `second` (another model) or `alternatives` (another system's lines) add the consensus feature."""
+    qe = make_estimator(translator, alternative=second)
+    others = list(alternatives) if alternatives else None
+    return qe.estimate(normalise_lines(sources), list(candidates), alternatives=others)

@@ -1,41 +1,219 @@
-"""Use case: translate an article file, or a presplit file line for line."""
+"""Use case: translate an article (or a list of sentences) into a scored English draft.
+
+This is the only place an article is translated: the CLI (every `--format`), the API (sync, stream,
+jobs, the LibreTranslate and DeepL routes, files) and batch all call it and serialise the same
+`TranslatedArticle`, so one article gets the same segments and the same scores from each of them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
+from zhen.app.runtime import Runtime
 from zhen.cache import write_atomic
 from zhen.errors import InputError
+from zhen.mt.glossary import Glossary
 from zhen.mt.pipeline import Draft, Pipeline, Progress, normalise_lines
 from zhen.text.decode import read_text
-from zhen.text.document import Document, parse_article
+from zhen.text.document import parse_article
 from zhen.text.lines import presplit
 
-
-def translate_article(pipe: Pipeline, path: str, include_boilerplate: bool = False,
-                      progress: Progress | None = None) -> tuple[Document, list[Draft]]:
-    """The article's structure and a draft for each translatable sentence."""
-    doc = parse_article(read_text(path))
-    if not doc.translatable(include_boilerplate):
-        raise InputError(f"{path}: nothing to translate (no title, body or caption text found)")
-    return doc, pipe.translate_document(doc, include_boilerplate, progress)
+QE = Literal["fast", "full", "none"]
+OnSegments = Callable[[list["Segment"]], object]  # called with each chunk's segments as they are done
 
 
-def translate_lines(pipe: Pipeline, text: str, progress: Progress | None = None) -> list[Draft]:
-    """Drafts for presplit text, one per line (blank lines give blank drafts); `Draft.id` is the line number."""
-    lines = presplit(text)
-    drafts = pipe.translate(normalise_lines(lines.sentences), progress=progress)
-    by_line = dict(zip(lines.numbers, drafts))
+@dataclass(frozen=True)
+class TranslateOptions:
+    """How to translate; the same fields as the API's request body."""
+
+    include_boilerplate: bool = False
+    qe: QE = "fast"  # fast: log-probabilities recorded while translating; full: forced decoding too; none
+    quality: Literal["default", "best"] | None = None  # None: the runtime's default
+    alternatives: int = 0  # other candidates wanted per sentence (implies best quality)
+    glossary: Glossary | None = None  # the request's own terms, on top of the built-in glossary
+
+    def to_dict(self) -> dict[str, Any]:
+        """What a stored document records of its options (the glossary as its size)."""
+        out: dict[str, Any] = {"include_boilerplate": self.include_boilerplate, "qe": self.qe,
+                               "quality": self.quality, "alternatives": self.alternatives}
+        if self.glossary is not None:
+            out["glossary_terms"] = len(self.glossary.terms)
+        return out
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A check's finding: its code, what it names, and where that is in the source when it is found there."""
+
+    code: str
+    detail: str = ""
+    span: tuple[int, int] | None = None
+
+    @classmethod
+    def parse(cls, flag: str, source: str) -> Flag:
+        """`term_missing:辽宁省` → code, detail and the span of the first item of the detail in the source."""
+        code, _, detail = flag.partition(":")
+        first = detail.split(",")[0].strip()
+        at = source.find(first) if first else -1
+        return cls(code, detail, (at, at + len(first)) if at >= 0 else None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": self.detail, "span": list(self.span) if self.span else None}
+
+
+@dataclass
+class Segment:
+    """One translated sentence with everything a reviewer needs."""
+
+    n: int  # the sentence's number in its article (its line, for a sentence list)
+    source: str
+    draft: str
+    kind: str = "body"
+    paragraph: int | None = None
+    qe: float | None = None
+    reasons: list[str] = field(default_factory=list)  # the checks' flags, then QE's reasons, as codes
+    flags: list[Flag] = field(default_factory=list)  # the checks' flags with their spans
+    agreement: float | None = None  # best quality: mean chrF/100 of the draft against the other candidates
+    alternatives: list[str] = field(default_factory=list)  # best quality: the other candidates, best first
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's segment: the same fields a stored document's segment has (no edits yet)."""
+        return {"n": self.n, "kind": self.kind, "paragraph": self.paragraph, "source": self.source,
+                "draft": self.draft, "text": self.draft, "action": None, "qe": self.qe, "score_before": None,
+                "reasons": self.reasons, "flags": [f.to_dict() for f in self.flags], "agreement": self.agreement,
+                "alternatives": self.alternatives, "edits": []}
+
+
+@dataclass
+class TranslatedArticle:
+    """The result of translating one text: its segments, and the article they came from."""
+
+    title: str | None
+    model: str
+    text: str  # the source text as given
+    segments: list[Segment]
+    options: TranslateOptions = field(default_factory=TranslateOptions)
+
+    def english(self) -> str:
+        """The draft as running text: sentences of a paragraph joined, paragraphs apart (a sentence list:
+        one line each)."""
+        blocks: list[list[str]] = []
+        last: object = object()
+        for s in self.segments:
+            if s.paragraph is None or s.paragraph != last:
+                blocks.append([])
+            blocks[-1].append(s.draft)
+            last = s.paragraph
+        sep = "\n\n" if any(s.paragraph is not None for s in self.segments) else "\n"
+        return sep.join(" ".join(b) for b in blocks)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's document (`GET /v1/documents/ID` has the same fields, with its id and time)."""
+        return {"id": None, "kind": "translation", "created": None, "title": self.title, "model": self.model,
+                "options": self.options.to_dict(), "text": self.text,
+                "segments": [s.to_dict() for s in self.segments], "alignments": []}
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A sentence to translate: where it sits in its text, and what cleaning found in it."""
+
+    n: int
+    source: str
+    kind: str = "body"
+    paragraph: int | None = None
+    flags: tuple[str, ...] = ()
+    given: str | None = None  # a sentence as the client sent it, shown as the segment's source
+
+
+def translate_article(runtime: Runtime, text: str, options: TranslateOptions = TranslateOptions(), *,
+                      progress: Progress | None = None, on_segments: OnSegments | None = None,
+                      between: Callable[[], object] | None = None, chunk: int | None = None) -> TranslatedArticle:
+    """An article page cleaned, segmented and translated with its title as context. `chunk` sentences go to
+    the model at a time, `on_segments` hears each chunk's segments and `between` runs between chunks (a
+    server answers waiting requests there); the article's terms are found over all of it first, so the
+    result does not depend on the chunking."""
+    doc = parse_article(text)
+    sents = doc.translatable(options.include_boilerplate)
+    if not sents:
+        raise InputError("nothing to translate: no title, body or caption text found")
+    units = [_Unit(s.id, s.normalised, s.kind, s.paragraph, tuple(s.flags)) for s in sents]
+    return _translate(runtime, units, doc.title(), text, options, progress, on_segments, between, chunk)
+
+
+def translate_sentences(runtime: Runtime, sentences: Sequence[str], options: TranslateOptions = TranslateOptions(),
+                        title: str | None = None, *, progress: Progress | None = None,
+                        on_segments: OnSegments | None = None, between: Callable[[], object] | None = None,
+                        chunk: int | None = None) -> TranslatedArticle:
+    """Sentences translated as one text (each cleaned like an article sentence); `title` is context."""
+    units = _sentence_units(sentences)
+    return _translate(runtime, units, title, "\n".join(sentences), options, progress, on_segments, between, chunk)
+
+
+def translate_sentence_lists(runtime: Runtime, lists: Sequence[Sequence[str]],
+                             options: TranslateOptions = TranslateOptions()) -> list[TranslatedArticle]:
+    """Several sentence lists in one model run (a server's waiting requests, micro-batched): each gets
+    exactly what `translate_sentences` would give it alone, its terms found in its own text only."""
+    pipe = runtime.pipeline(options.glossary, options.quality, options.alternatives)
+    units = [_sentence_units(ss) for ss in lists]
+    drafts = pipe.translate_texts([([u.source for u in us], None, None) for us in units])
+    estimator = runtime.estimator(pipe.glossary, options.qe)
+    return [TranslatedArticle(None, runtime.model(), "\n".join(ss), _segments(us, ds, estimator, options.qe), options)
+            for ss, us, ds in zip(lists, units, drafts)]
+
+
+def _sentence_units(sentences: Sequence[str]) -> list[_Unit]:
+    """A client's sentences: the model reads each cleaned like an article sentence (Traditional to
+    Simplified, pinyin notes removed), the segment shows it as it was sent, so it matches the client's files."""
+    given = [s.strip() for s in sentences]
+    return [_Unit(k, clean, given=g) for k, (clean, g) in enumerate(zip(normalise_lines(given), given))]
+
+
+def _translate(runtime: Runtime, units: list[_Unit], title: str | None, text: str, options: TranslateOptions,
+               progress: Progress | None, on_segments: OnSegments | None, between: Callable[[], object] | None,
+               chunk: int | None) -> TranslatedArticle:
+    pipe: Pipeline = runtime.pipeline(options.glossary, options.quality, options.alternatives)
+    glossary = pipe.article_glossary([u.source for u in units])
+    estimator = runtime.estimator(pipe.glossary, options.qe)
+    segments: list[Segment] = []
+    step = chunk or max(1, len(units))
+    for start in range(0, len(units), step):
+        part = units[start : start + step]
+        drafts = pipe.translate([u.source for u in part], title, progress, glossary=glossary)
+        done = _segments(part, drafts, estimator, options.qe)
+        segments += done
+        if on_segments:
+            on_segments(done)
+        if between and start + step < len(units):
+            between()
+    return TranslatedArticle(title, runtime.model(), text, segments, options)
+
+
+def _segments(units: Sequence[_Unit], drafts: Sequence[Draft], estimator: Any,  # noqa: ANN401 - QualityEstimator
+              qe: QE) -> list[Segment]:
+    """Segments from drafts: the unit's place and cleaning flags, the checks' flags, QE's score and reasons."""
+    fast = qe != "none"
+    ests = estimator.estimate([d.source for d in drafts], [d.draft for d in drafts],
+                              [d.logprob for d in drafts] if fast else None,
+                              agreements=[d.agreement for d in drafts] if fast else None)
     out = []
-    for n in range(len(lines.lines)):
-        d = by_line.get(n) or Draft(n, "", "", flags=["empty_source"])
-        d.id = n
-        out.append(d)
+    for u, d, e in zip(units, drafts, ests):
+        flags = list(dict.fromkeys([*u.flags, *d.flags]))
+        source = d.source if u.given is None else u.given
+        out.append(Segment(u.n, source, d.draft, u.kind, u.paragraph, e.score, list(dict.fromkeys(flags + e.reasons)),
+                           [Flag.parse(f, source) for f in flags], d.agreement, list(d.alternatives)))
     return out
 
 
-def translate_presplit(pipe: Pipeline, in_path: str, out_path: str, progress: Progress | None = None) -> int:
-    """One output line per input line, same order; written atomically. Returns the number of lines."""
-    drafts = translate_lines(pipe, read_text(in_path), progress)
-    write_atomic(Path(out_path), "".join(d.draft.replace("\n", " ") + "\n" for d in drafts).encode("utf-8"))
-    return len(drafts)
+def translate_presplit(runtime: Runtime, in_path: str, out_path: str, progress: Progress | None = None) -> int:
+    """One output line per input line, same order, written atomically (a blank line stays blank).
+    Returns the number of lines."""
+    lines = presplit(read_text(in_path))
+    result = translate_sentences(runtime, lines.sentences, TranslateOptions(qe="none"), progress=progress)
+    by_line = dict(zip(lines.numbers, (s.draft for s in result.segments)))
+    out = [by_line.get(n, "") for n in range(len(lines.lines))]
+    write_atomic(Path(out_path), "".join(d.replace("\n", " ") + "\n" for d in out).encode("utf-8"))
+    return len(out)

@@ -7,12 +7,12 @@ import time
 from dataclasses import dataclass
 
 from zhen.app import factory
+from zhen.app.runtime import Runtime
+from zhen.app.translate import TranslatedArticle, TranslateOptions, translate_article
+from zhen.config import Settings
 from zhen.errors import InputError
-from zhen.mt.pipeline import Pipeline
-from zhen.mt.qe import QualityEstimator
 from zhen.store import Store
 from zhen.text.decode import decode_bytes
-from zhen.text.document import parse_article
 from zhen.text.segment import is_zh, split_en
 
 MAX_CHARS = 200_000  # a "gigantic" file (a whole site dump, a binary mislabelled .txt) is refused, not ground through
@@ -20,24 +20,24 @@ MAX_CHARS = 200_000  # a "gigantic" file (a whole site dump, a binary mislabelle
 
 @dataclass
 class Worker:
-    """What a worker holds between articles: the model pipeline and QE."""
+    """What a worker holds between articles: the runtime (model, cache, tagger)."""
 
-    pipe: Pipeline
-    qe: QualityEstimator
+    runtime: Runtime
 
     @classmethod
-    def create(cls, model: str | None = None, backend: str | None = None, memory_path: str | None = None) -> Worker:
-        translator = factory.translator(model, backend=backend)
+    def create(cls, settings: Settings, model: str | None = None, backend: str | None = None,
+               memory_path: str | None = None) -> Worker:
         memory = Store(memory_path) if memory_path else False
-        return cls(factory.pipeline(translator, memory=memory), QualityEstimator())
+        return cls(factory.runtime(settings, model=model, backend=backend, memory=memory))
 
     def signature(self) -> str:
-        return self.pipe.translator.signature()
+        return self.runtime.model()
 
 
-def process(worker: Worker, name: str, data: bytes, include_boilerplate: bool = False) -> dict:
-    """The article's result: structure, drafts with QE, alignment beads, English text. Raises InputError
-    (with the reason) for files that cannot be translated.
+def process(worker: Worker, name: str, data: bytes, options: TranslateOptions) -> dict:
+    """The article's result: the document every interface gives for it (`TranslatedArticle.to_dict`), with
+    its alignment beads, English text, encoding and timing. Raises InputError (with the reason) for files
+    that cannot be translated.
 
     The alignment is known by construction (each source sentence ↔ the English sentences of its draft),
     so beads are 1-1 or 1-n and carry the draft's QE score; running the embedding aligner here would
@@ -49,29 +49,25 @@ def process(worker: Worker, name: str, data: bytes, include_boilerplate: bool = 
     text, encoding = decode_bytes(data, name)
     if len(text) > MAX_CHARS:
         raise InputError(f"{name}: too large ({len(text):,} characters; the limit is {MAX_CHARS:,})")
-    doc = parse_article(text)
-    sents = doc.translatable(include_boilerplate)
-    if not any(is_zh(s.normalised) for s in sents):
+    try:
+        result = translate_article(worker.runtime, text, options)
+    except InputError as err:
+        raise InputError(f"{name}: {err}") from None
+    if not any(is_zh(s.source) for s in result.segments):  # sentences without Chinese cost no model call
         raise InputError(f"{name}: no Chinese text to translate")
-    drafts = worker.pipe.translate_document(doc, include_boilerplate)
-    ests = worker.qe.estimate([d.source for d in drafts], [d.draft for d in drafts], [d.logprob for d in drafts],
-                              agreements=[d.agreement for d in drafts])
-    beads, n_en = [], 0
-    for i, (d, e) in enumerate(zip(drafts, ests)):
-        pieces = [p for p in (d.draft[a:b].strip() for a, b in split_en(d.draft)) if p]
-        pieces = pieces or ([d.draft] if d.draft else [])
-        beads.append({"zh": [i], "en": list(range(n_en, n_en + len(pieces))), "zh_text": d.source,
-                      "en_text": " ".join(pieces), "score": e.score, "flags": e.reasons})
+    doc = result.to_dict()
+    doc["alignments"] = beads(result)
+    return {**doc, "name": name, "encoding": encoding, "english": result.english() + "\n",
+            "seconds": round(time.perf_counter() - start, 3)}
+
+
+def beads(result: TranslatedArticle) -> list[dict]:
+    """Each source sentence with the English sentences of its draft, scored by the draft's QE."""
+    out, n_en = [], 0
+    for k, s in enumerate(result.segments):
+        pieces = [p for p in (s.draft[a:b].strip() for a, b in split_en(s.draft)) if p]
+        pieces = pieces or ([s.draft] if s.draft else [])
+        out.append({"k": k, "zh": [k], "en": list(range(n_en, n_en + len(pieces))), "zh_text": s.source,
+                    "en_text": " ".join(pieces), "score": s.qe, "flags": s.reasons})
         n_en += len(pieces)
-    paragraphs: dict[int, list[str]] = {}
-    for d in drafts:
-        paragraphs.setdefault(doc.sentences[d.id].paragraph, []).append(d.draft)
-    return {
-        "name": name, "encoding": encoding, "title": doc.title(), "model": worker.signature(),
-        "sentences": [{"id": d.id, "kind": d.kind, "paragraph": doc.sentences[d.id].paragraph, "source": d.source,
-                       "draft": d.draft, "qe": e.score, "reasons": list(dict.fromkeys(d.flags + e.reasons))}
-                      for d, e in zip(drafts, ests)],
-        "alignment": beads,
-        "english": "\n\n".join(" ".join(p) for p in paragraphs.values()) + "\n",
-        "seconds": round(time.perf_counter() - start, 3),
-    }
+    return out

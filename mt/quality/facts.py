@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from zhen.mt.checks import MONTHS, numbers
+from zhen.mt.faithful.checks import MONTHS, numbers
 
 _CAP = re.compile(r"\b([A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z]{2,})\b")
 # Capitalised words that are not names: sentence-initial function words, titles, days and months.

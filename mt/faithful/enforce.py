@@ -12,11 +12,12 @@ import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
-from zhen.mt import checks
-from zhen.mt.glossary import Term, missing_terms
-from zhen.mt.names import bylines
-from zhen.mt.numbers import invented_numbers, normalise_numbers, stated
-from zhen.mt.repair import is_pinyin_word
+from zhen.mt.base import Term
+from zhen.mt.faithful import checks
+from zhen.mt.faithful.names import bylines
+from zhen.mt.faithful.numbers import invented_numbers, normalise_numbers, stated
+from zhen.mt.faithful.repair import is_pinyin_word
+from zhen.mt.glossary import missing_terms
 
 # Honorifics and the Chinese that licenses them.
 _HONORIFICS = {"Dr": "博士|医生|医师|大夫", "Mr": "先生", "Mrs": "夫人|太太", "Ms": "女士", "Miss": "小姐",

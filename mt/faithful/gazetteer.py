@@ -52,13 +52,15 @@ def _index() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
     except OSError:  # the dictionary's files cannot be listed: nothing to key a cached index by
         return _build_index(cccedict.CcCedict())
     path = cache.path_for("gazetteer", key, ".json")
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        return dict(saved["names"]), dict(saved["people"]), frozenset(saved["words"])
+    if path is not None:
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            return dict(saved["names"]), dict(saved["people"]), frozenset(saved["words"])
     names, people, words = _build_index(cccedict.CcCedict())
-    data = {"names": names, "people": people, "words": sorted(words)}
-    with contextlib.suppress(OSError):
-        cache.write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), parents=True)
+    if path is not None:
+        data = {"names": names, "people": people, "words": sorted(words)}
+        with contextlib.suppress(OSError):
+            cache.write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), parents=True)
     return names, people, words
 
 

@@ -3,7 +3,7 @@
 A 1.5B model guesses names badly ("Duan Shanyou"); pypinyin reads them right once it reads them as
 names: surname readings (卜 Bu, 单 Shan), and given-name readings of polyphones character by
 character (朝阳 in a name is Chaoyang, not the word zhāoyáng "morning sun"). Names come from the
-entity tagger (`zhen.mt.ner`) and from positions news prose makes unambiguous — right after a title
+entity tagger (`zhen.mt.faithful.ner`) and from positions news prose makes unambiguous — right after a title
 or right before one — and must start with a known surname.
 """
 
@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
-from zhen.mt.glossary import Term
+from zhen.mt.base import Term
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"

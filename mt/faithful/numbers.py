@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import cn2an
 
-from zhen.mt.checks import numbers
+from zhen.mt.faithful.checks import numbers
 
 # A number before 万/亿, thousands-grouped or not (`5,000亿`), maybe spaced from it (`200 万`), never the tail
 # of a longer number.

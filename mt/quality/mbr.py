@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from zhen.mt.qe import consensus_feature
+from zhen.mt.quality.qe import consensus_feature
 
 GREEDY_MARGIN = 0.05  # expected chrF/100 by which a sample must beat the greedy output to replace it
 

@@ -25,8 +25,8 @@ from importlib import resources
 import numpy as np
 from sacrebleu.metrics import CHRF
 
-from zhen.mt import enforce
 from zhen.mt.base import Request, Translator
+from zhen.mt.faithful import enforce
 from zhen.mt.glossary import Glossary
 
 Similarity = Callable[[Sequence[str], Sequence[str]], np.ndarray]  # cosine of each (source, candidate) pair

@@ -1,0 +1,62 @@
+"""What the use cases run on: the loaded translator, the model-output cache, the entity tagger, the
+embedder and the quality settings, as plain values the factory filled in from the settings.
+
+One `Runtime` per process (the server's worker, a batch worker, one CLI command); every interface
+hands it to the same use cases, so an article gets the same pipeline and the same QE everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from zhen.align.embed import Embedder
+from zhen.mt.base import Translator
+from zhen.mt.faithful.entities import Tagger
+from zhen.mt.glossary import Glossary
+from zhen.mt.memory import TranslationMemory
+from zhen.mt.pipeline import Pipeline
+from zhen.mt.quality.qe import QualityEstimator
+
+
+@dataclass
+class Runtime:
+    translator: Translator
+    memory: TranslationMemory | None = None
+    tagger: Tagger | None = None
+    load_embedder: Callable[[], Embedder] | None = None  # the embedder loads on first use, then stays
+    best_candidates: int = 4  # candidates per sentence in best quality
+    quality: str = "default"  # the quality asked when a request does not say
+    _embedder: Embedder | None = field(default=None, repr=False)
+
+    def candidates(self, quality: str | None = None, alternatives: int = 0) -> int:
+        """1 by default; best quality (asked for, or the default) or `alternatives` other translations take
+        `best_candidates`, or enough for the alternatives."""
+        if not alternatives and (quality or self.quality) != "best":
+            return 1
+        return max(self.best_candidates, alternatives + 1)
+
+    def pipeline(self, glossary: Glossary | None = None, quality: str | None = None,
+                 alternatives: int = 0) -> Pipeline:
+        return Pipeline(self.translator, self.memory, glossary, tagger=self.tagger,
+                        candidates=self.candidates(quality, alternatives))
+
+    def estimator(self, glossary: Glossary | None, mode: str) -> QualityEstimator:
+        """QE as every interface computes it: `full` adds forced decoding where no log-probability was
+        recorded while translating; the glossary's terms are checked in every mode."""
+        return QualityEstimator(self.translator if mode == "full" else None, None, glossary)
+
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            if self.load_embedder is None:
+                raise RuntimeError("this runtime has no embedder")
+            self._embedder = self.load_embedder()
+        return self._embedder
+
+    def model(self) -> str:
+        return self.translator.signature()
+
+    def close(self) -> None:
+        self.translator.close()
+        if self.memory is not None:
+            self.memory.close()

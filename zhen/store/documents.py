@@ -1,0 +1,108 @@
+"""Documents (a translation, alignment or polish result), their segments, alignments and translators' edits."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from zhen.store.connection import Connection
+
+
+class LostJob(Exception):
+    """The job is no longer this server's (its lease expired and another server claimed it)."""
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def _json(value: Any) -> str:  # noqa: ANN401 - any JSON value
+    return json.dumps(value, ensure_ascii=False)
+
+
+class Documents(Connection):
+    def save_document(self, kind: str, *, title: str | None, model: str | None, options: dict[str, Any],
+                      text: str | None, segments: Sequence[dict] = (), alignments: Sequence[dict] = (),
+                      job_id: str | None = None, owner: str | None = None, doc_id: str | None = None,
+                      key_id: str | None = None,
+                      also: Callable[[sqlite3.Connection, str], None] | None = None) -> str:
+        """Insert a document with its parts; with `job_id`, mark the job done in the same transaction (only
+        if `owner` still holds it: LostJob otherwise, and nothing is stored). `also(connection, doc_id)` runs
+        inside it too: this package's own bookkeeping that must commit with the document."""
+        doc_id = doc_id or new_id()
+        now = time.time()
+        with self.tx() as db:
+            db.execute("INSERT INTO documents (id, kind, created, title, model, options, text, key_id) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (doc_id, kind, now, title, model, _json(options), text, key_id))
+            db.executemany(
+                "INSERT INTO segments (doc_id, n, kind, paragraph, source, draft, action, qe, score_before, reasons, "
+                "agreement, alternatives, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(doc_id, s["n"], s.get("kind"), s.get("paragraph"), s.get("source"), s.get("draft"), s.get("action"),
+                  s.get("qe"), s.get("score_before"), _json(s.get("reasons", [])), s.get("agreement"),
+                  _json(s.get("alternatives", [])), _json(s.get("flags", []))) for s in segments])
+            db.executemany(
+                "INSERT INTO alignments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(doc_id, a["k"], json.dumps(a["zh"]), json.dumps(a["en"]), a.get("zh_text"), a.get("en_text"),
+                  a.get("score"), json.dumps(a.get("flags", []))) for a in alignments])
+            if job_id:
+                cur = db.execute("UPDATE jobs SET status = 'done', doc_id = ?, updated = ?, error = NULL, "
+                                 "lease_until = NULL WHERE id = ? AND status = 'running' AND owner IS ?",
+                                 (doc_id, now, job_id, owner))
+                if cur.rowcount != 1:
+                    raise LostJob(f"job {job_id} is no longer held by {owner}")
+            if also:
+                also(db, doc_id)
+        return doc_id
+
+    def document(self, doc_id: str) -> dict | None:
+        """The document as the API shows it: every segment with its edits and `text` (latest edit, else draft)."""
+        rows = self._query("SELECT * FROM documents WHERE id = ?", (doc_id,))
+        if not rows:
+            return None
+        d = dict(rows[0])
+        d["options"] = json.loads(d["options"])
+        edits: dict[int, list[dict]] = {}
+        for e in self._query("SELECT n, text, author, created FROM edits WHERE doc_id = ? ORDER BY id", (doc_id,)):
+            edits.setdefault(e["n"], []).append({"text": e["text"], "author": e["author"], "created": e["created"]})
+        segs = []
+        for s in self._query("SELECT * FROM segments WHERE doc_id = ? ORDER BY n", (doc_id,)):
+            seg = dict(s)
+            del seg["doc_id"]
+            for k in ("reasons", "alternatives", "flags"):
+                seg[k] = json.loads(seg[k])
+            seg["edits"] = edits.get(s["n"], [])
+            seg["text"] = seg["edits"][-1]["text"] if seg["edits"] else seg["draft"]
+            segs.append(seg)
+        d["segments"] = segs
+        d["alignments"] = [
+            {"k": a["k"], "zh": json.loads(a["zh"]), "en": json.loads(a["en"]), "zh_text": a["zh_text"],
+             "en_text": a["en_text"], "score": a["score"], "flags": json.loads(a["flags"])}
+            for a in self._query("SELECT * FROM alignments WHERE doc_id = ? ORDER BY k", (doc_id,))
+        ]
+        return d
+
+    def add_edit(self, doc_id: str, n: int, text: str, author: str | None) -> bool:
+        """Keep a translator's edit beside the machine draft; False if there is no such segment."""
+        with self.tx() as db:
+            if not db.execute("SELECT 1 FROM segments WHERE doc_id = ? AND n = ?", (doc_id, n)).fetchone():
+                return False
+            db.execute("INSERT INTO edits (doc_id, n, text, author, created) VALUES (?, ?, ?, ?, ?)",
+                       (doc_id, n, text, author, time.time()))
+        return True
+
+    def save_file(self, name: str, media_type: str, data: bytes, doc_id: str | None, key_id: str | None) -> str:
+        """A translated file kept for download; the link is the secret (128 random bits)."""
+        file_id = uuid.uuid4().hex
+        with self.tx() as db:
+            db.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (file_id, doc_id, key_id, name, media_type, data, time.time()))
+        return file_id
+
+    def file(self, file_id: str) -> dict | None:
+        rows = self._query("SELECT * FROM files WHERE id = ?", (file_id,))
+        return dict(rows[0]) if rows else None
