@@ -1,7 +1,7 @@
 """Batch throughput on the Chinese seed articles: 1 vs 2 workers, and the batch machinery's overhead.
 
 Runs, cold (no translation memory), in one process, one after another on the same inputs:
-  bare     — `Pipeline.translate_document` over each article, nothing else (the floor);
+  bare     — the translate use case over each article, nothing else (the floor);
   batch-1  — `zhen batch` machinery (decode, QE, beads, files, store, bookkeeping), 1 worker;
   batch-2  — the same with 2 workers (local processes, or Ray actors with --engine ray),
              each with its own model and half the threads.
@@ -19,11 +19,12 @@ import time
 from pathlib import Path
 
 from zhen import config
+from zhen.app import factory
+from zhen.app.translate import translate_article
 from zhen.batch.engines import LocalEngine, RayEngine, WorkerSpec
 from zhen.batch.run import Batch
 from zhen.store import Store
 from zhen.text.decode import read_text
-from zhen.text.document import parse_article
 
 
 def _articles() -> list[Path]:
@@ -33,12 +34,12 @@ def _articles() -> list[Path]:
 def bare(spec: WorkerSpec) -> dict:
     from zhen.batch.article import Worker
 
-    worker = Worker.create(spec.model, spec.backend)
+    worker = Worker.create(spec.settings, spec.model, spec.backend)
     start, n = time.perf_counter(), 0
     for p in _articles():
-        n += len(worker.pipe.translate_document(parse_article(read_text(p))))
+        n += len(translate_article(worker.runtime, read_text(p), spec.options()).segments)
     dt = time.perf_counter() - start
-    worker.pipe.translator.close()
+    worker.runtime.close()
     return {"path": "bare", "articles": len(_articles()), "sentences": n, "seconds": round(dt, 2),
             "articles_per_s": round(len(_articles()) / dt, 4), "sentences_per_s": round(n / dt, 3)}
 
@@ -69,7 +70,7 @@ def main() -> None:
     ap.add_argument("--backend", default=None)
     ap.add_argument("--model", default=None)
     args = ap.parse_args()
-    spec = WorkerSpec(args.model, args.backend, memory_path=None)  # cold: no translation memory
+    spec = WorkerSpec(factory.settings(), args.model, args.backend, memory_path=None)  # cold: no model-output cache
     runs = [bare(spec), batch(spec, 1, args.engine), batch(spec, 2, args.engine)]
     b0, b1, b2 = runs
     print(json.dumps({

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from zhen import config
+from zhen import cache, config
 from zhen.models import presets
 
 DATA = config.shared_data()
@@ -23,6 +23,7 @@ def _isolated_home(tmp_path, monkeypatch):
     models = os.environ.get("ZHEN_MODELS") or str(config.models_dir())
     monkeypatch.setenv("ZHEN_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ZHEN_MODELS", models)
+    monkeypatch.setattr(cache, "_folder", tmp_path / "home" / "cache")  # as the factory sets it for that home
 
 
 @pytest.fixture(scope="session")

@@ -102,6 +102,7 @@ def test_sigkill_mid_batch_then_rerun_does_every_article_exactly_once(tmp_path):
 
 @pytest.mark.slow
 def test_ray_engine_on_a_local_cluster_matches_the_local_engine(tmp_path, monkeypatch):
+    from zhen.app import factory
     from zhen.batch.engines import LocalEngine, RayEngine, WorkerSpec
     from zhen.batch.run import Batch
     from zhen.store import Store
@@ -110,7 +111,7 @@ def test_ray_engine_on_a_local_cluster_matches_the_local_engine(tmp_path, monkey
     for k, v in _env(tmp_path).items():
         monkeypatch.setenv(k, v)
     monkeypatch.syspath_prepend(str(TESTS / "plugins"))
-    spec = WorkerSpec(backend="fake")
+    spec = WorkerSpec(factory.settings(), backend="fake")
     local = Batch(tmp_path / "local", Store(tmp_path / "a.sqlite"), spec, LocalEngine(spec))
     local.run(str(inputs))
     import ray

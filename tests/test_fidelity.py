@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import tagger
 
-from zhen import cache, config
+from zhen import config
 from zhen.app import fidelity
 from zhen.models import presets
 from zhen.models.pull import PullError, pull
@@ -130,7 +130,6 @@ def test_the_gazetteer_index_is_read_back_from_the_cache_and_rebuilt_when_unread
     builds = []
     build = gazetteer._build_index
     monkeypatch.setattr(gazetteer, "_build_index", lambda cedict: builds.append(1) or build(cedict))
-    monkeypatch.setattr(cache, "_folder", config.home() / "cache")  # as the factory sets it
     gazetteer._index.cache_clear()
     first = gazetteer._index()
     files = list((config.home() / "cache" / "gazetteer").glob("*.json"))

@@ -12,12 +12,9 @@ import os
 import subprocess
 import time
 
-import pytest
 from conftest import PLUGINS, article
 from fastapi.testclient import TestClient
 from server import ZHEN
-
-from zhen import config
 
 COMPARED = ("n", "kind", "paragraph", "source", "draft", "qe", "reasons", "flags", "agreement", "alternatives")
 ARTICLE = "002"
@@ -30,17 +27,6 @@ def _env(tmp_path) -> dict[str, str]:
 
 def _segments(doc: dict) -> list[dict]:
     return [{k: s[k] for k in COMPARED} for s in doc["segments"]]
-
-
-@pytest.fixture()
-def client(tmp_path, monkeypatch):
-    from zhen.service.app import create_app
-
-    monkeypatch.syspath_prepend(str(PLUGINS))
-    settings = config.settings(home=tmp_path / "api-home", auth=False, backend="fake", plugins="fake_mt",
-                               sync_chars=100_000)
-    with TestClient(create_app(settings), base_url="http://localhost") as c:
-        yield c
 
 
 def _cli(tmp_path) -> dict:
@@ -80,7 +66,8 @@ def _stream(c: TestClient, text: str) -> list[dict]:
     return [item["segment"] for item in lines[:-1]]
 
 
-def test_cli_api_stream_job_and_batch_give_the_same_segments_and_scores(tmp_path, client):
+def test_cli_api_stream_job_and_batch_give_the_same_segments_and_scores(tmp_path, api):
+    client = api
     text = article(ARTICLE).read_text(encoding="utf-8")
     cli = _cli(tmp_path)
     sync = client.post("/v1/translate", json={"text": text})
@@ -100,7 +87,8 @@ def test_cli_api_stream_job_and_batch_give_the_same_segments_and_scores(tmp_path
     assert cli["title"] == api["title"] == batch["title"] and cli["text"] == text
 
 
-def test_compatible_routes_translate_like_v1(client):
+def test_compatible_routes_translate_like_v1(api):
+    client = api
     """LibreTranslate's and DeepL's routes send their texts through the same use case as /v1/translate."""
     sentences = ["浙江医院成立于1954年。", "醫(yī)院院长樊嘉出席。", "全院共有120张床位。"]
     v1 = client.post("/v1/translate", json={"sentences": sentences}).json()
