@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zhen import __version__
 from zhen.config import Settings
@@ -23,7 +24,7 @@ from zhen.errors import Unauthorized, ZhenError
 from zhen.service.auth import Limiter
 from zhen.service.deps import LOOPBACK, Metrics, Services
 from zhen.service.engine import engine_factory
-from zhen.service.middleware import BodyLimit, LoopbackHosts, RedactKeys, SecurityHeaders
+from zhen.service.middleware import BodyLimit, LoopbackHosts, RedactKeys, SecurityHeaders, error_field
 from zhen.service.routers import deepl, documents, jobs, libretranslate, operations, system
 from zhen.service.schemas import describe_errors
 from zhen.service.worker import Worker
@@ -66,9 +67,17 @@ def create_app(settings: Settings) -> FastAPI:
         return error_response(err)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
         """One message, never an echo of the input (it may be megabytes, or not encodable)."""
-        return JSONResponse({"detail": describe_errors(list(err.errors()))}, 422)
+        field = error_field(request.url.path)
+        return JSONResponse({field: describe_errors(list(err.errors()))}, 422 if field == "detail" else 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        """Routing's own errors (404, 405) and the form parser's (400) in the shape of the API the path
+        belongs to: LibreTranslate's and DeepL's clients read `error` and `message`, not `detail`."""
+        return JSONResponse({error_field(request.url.path): str(err.detail)[:300]}, err.status_code,
+                            headers=err.headers)
 
     @app.middleware("http")
     async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -3,6 +3,7 @@ clients send them, and translating texts (plain or HTML) through the one worker.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -37,9 +38,10 @@ def attachment(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def compat_route(error_field: str, statuses: dict[int, int]) -> type[APIRoute]:
+def compat_route(error_field: str, statuses: dict[int, int], quota_status: int = 429) -> type[APIRoute]:
     """A route class whose errors take another API's shape: `{error_field: message}` with that API's status
-    codes (`statuses` maps zhen's HTTP status to theirs). Their clients parse these, not FastAPI's."""
+    codes (`statuses` maps zhen's HTTP status to theirs; `quota_status` is the one for a used-up character
+    allowance, DeepL's 456). Their clients parse these, not FastAPI's."""
 
     class CompatRoute(APIRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -49,7 +51,7 @@ def compat_route(error_field: str, statuses: dict[int, int]) -> type[APIRoute]:
                 try:
                     return await handler(request)
                 except ZhenError as err:
-                    status = 456 if isinstance(err, QuotaExceeded) and 456 in statuses.values() else \
+                    status = quota_status if isinstance(err, QuotaExceeded) else \
                         statuses.get(err.http_status, err.http_status)
                     headers = {"Retry-After": str(err.retry_after)} if err.retry_after else {}
                     return JSONResponse({error_field: err.message}, status, headers=headers)
@@ -159,6 +161,13 @@ async def translate_units(svc: Services, key: Key | None, units: list[str], char
 
 async def translate_file_job(svc: Services, key: Key | None, job: FileJob, size: int) -> bytes:
     """A file's units through the worker (the file's title as context, as `zhen translate FILE` gives it),
-    then the file rebuilt."""
+    then the file rebuilt in a worker thread (serialising a large file must not hold up other requests)."""
     chars = max(size // 4, sum(map(len, job.units)))
-    return job.rebuild(await translate_units(svc, key, job.units, chars, title=job.title))
+    translated = await translate_units(svc, key, job.units, chars, title=job.title)
+    return await asyncio.to_thread(job.rebuild, translated)
+
+
+def short(value: object, limit: int = 40) -> str:
+    """A client's value for an error message: a short prefix, never the whole input."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,5 +1,6 @@
-"""What every request passes through before routing: a body-size limit that holds for chunked bodies too,
-the Host check of a server without keys, security headers, and key redaction in the access log."""
+"""What every request passes through before routing: a body-size limit that holds for chunked bodies too
+and a bound on JSON nesting, the Host check of a server without keys, security headers, and key
+redaction in the access log. Errors raised here take the shape of the API the path belongs to."""
 
 from __future__ import annotations
 
@@ -17,10 +18,46 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"no-referrer")]
+MAX_JSON_DEPTH = 64  # no request body of any API nests deeper; Python's parser would recurse ~1,000 levels
+LIBRETRANSLATE = ("/translate", "/translate_file", "/download_file", "/detect", "/languages", "/frontend", "/health")
 
 
-async def _json(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"detail": message}).encode()
+def error_field(path: str) -> str:
+    """The field an error message goes in, by the API `path` belongs to: DeepL's `message`, LibreTranslate's
+    `error`, zhen's own `detail` (their clients parse these)."""
+    if path == "/v2" or path.startswith("/v2/"):
+        return "message"
+    if any(path == p or path.startswith(p + "/") for p in LIBRETRANSLATE):
+        return "error"
+    return "detail"
+
+
+def json_depth(body: bytes) -> int:
+    """How deep a JSON text nests its arrays and objects (brackets inside strings do not count)."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:  # the common case, counted in C
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+async def _json(send: Send, status: int, message: str, path: str = "") -> None:
+    body = json.dumps({error_field(path): message}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
@@ -39,9 +76,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        headers = dict(scope.get("headers") or [])
+        declared, path = headers.get(b"content-length", b""), scope.get("path", "")
         if declared.isdigit() and int(declared) > self.limit:
-            await _json(send, 413, f"request body too large ({int(declared)} bytes; the limit is {self.limit})")
+            await _json(send, 413, f"request body too large ({int(declared)} bytes; the limit is {self.limit})", path)
             return
         chunks, size, more = [], 0, True
         while more:
@@ -51,10 +89,14 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await _json(send, 413, f"request body too large (over {self.limit} bytes)")
+                await _json(send, 413, f"request body too large (over {self.limit} bytes)", path)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
+        if b"json" in headers.get(b"content-type", b"") and json_depth(b"".join(chunks)) > MAX_JSON_DEPTH:
+            status = 422 if error_field(path) == "detail" else 400
+            await _json(send, status, f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels", path)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -86,7 +128,8 @@ class LoopbackHosts:
             host = _host(dict(scope.get("headers") or []).get(b"host", b""))
             if host not in self.allowed:
                 await _json(send, 421, f"this server without API keys only answers requests for "
-                                       f"{', '.join(sorted(self.allowed))}, not {host or 'no Host'}")
+                                       f"{', '.join(sorted(self.allowed))}, not {host[:100] or 'no Host'}",
+                            scope.get("path", ""))
                 return
         await self.app(scope, receive, send)
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from zhen.errors import InputError, NotFound, TimedOut, TooLarge, ZhenError
+from zhen.errors import InputError, NotFound, TimedOut, TooLarge
 from zhen.service.auth import Key
 from zhen.service.deps import Services
 
@@ -30,15 +30,16 @@ def check_model(svc: Services, model: str | None) -> None:
 
 
 async def run_sync(svc: Services, kind: str, payload: dict, key: Key | None, chars: int) -> dict:
-    """Run now (queued behind earlier interactive requests) and return the stored document. A request
-    that fails on its input gets its characters back."""
-    fut = svc.worker.submit(kind, payload, key_id=key.id if key else None)
+    """Run now (queued behind earlier interactive requests) and return the stored document. A request whose
+    work does not complete (its input refused, the server busy or failing) gets its characters back; one
+    that timed out keeps them, since its work goes on and is stored."""
     try:
+        fut = svc.worker.submit(kind, payload, key_id=key.id if key else None)
         doc_id = await asyncio.wait_for(asyncio.wrap_future(fut), svc.settings.sync_timeout)
     except TimeoutError:
         raise TimedOut("the model did not answer in time; submit large work as a job") from None
-    except ZhenError as err:
-        if key is not None and 400 <= err.http_status < 500:
+    except Exception:
+        if key is not None:
             svc.limiter.refund_chars(key, chars)
         raise
     doc = svc.store.document(doc_id)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sqlite3
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -297,3 +299,216 @@ def test_a_short_request_waits_for_one_chunk_not_a_whole_job(api, monkeypatch):
     waited = time.perf_counter() - start
     assert r.status_code == 200 and waited < 3, waited  # one 16-sentence chunk is ~0.3 s
     assert api.get(f"/v1/jobs/{job}").json()["status"] == "running"  # the job was still going
+
+
+# --- files from strangers: bounded parsing, nothing silently lost, each API's own errors -------------------
+
+
+def _zip_bomb(method: int, size: int = 1 << 30) -> bytes:
+    """A .docx-shaped zip whose document part inflates to `size` bytes of zeros (1 GiB by default)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        with zf.open("word/document.xml", "w", force_zip64=True) as fh:
+            chunk = b"\0" * (1 << 24)
+            for _ in range(size // len(chunk)):
+                fh.write(chunk)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bombs() -> dict[str, bytes]:
+    import zipfile
+
+    # deflate compresses at most ~1,000:1, so its bomb is 384 MiB to stay under the request body limit
+    return {"bzip2": _zip_bomb(zipfile.ZIP_BZIP2), "deflate": _zip_bomb(zipfile.ZIP_DEFLATED, 384 << 20)}
+
+
+def _upload(url: str, name: str, data: bytes, key: str | None = None) -> httpx.Response:
+    form = {"source": "zh", "target": "en", **({"api_key": key} if key else {})}
+    with httpx.Client(base_url=url, timeout=60) as c:
+        return c.post("/translate_file", data=form, files={"file": (name, data)})
+
+
+@pytest.mark.slow
+def test_zip_bombs_are_refused_from_their_headers_in_bounded_memory_while_the_server_answers(tmp_path, bombs):
+    """A 1 GiB bzip2 part and a 384 MiB deflate part, alone and three at once while another client polls
+    /healthz: each a 400 in LibreTranslate's shape, /healthz within a second throughout, the server's peak
+    memory far from the bombs' size."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    srv = Server(tmp_path, "--no-auth", "--backend", "fake").start()
+    try:
+        for kind, data in bombs.items():
+            assert len(data) < 400_000  # a small upload ...
+            r = _upload(srv.url, f"{kind}.docx", data)
+            assert r.status_code == 400 and "unpacks to" in r.json()["error"], r.text  # ... refused unopened
+        waits: list[float] = []
+        stop = threading.Event()
+
+        def poll() -> None:
+            with httpx.Client(base_url=srv.url, timeout=10) as c:
+                while not stop.is_set():
+                    start = time.perf_counter()
+                    assert c.get("/healthz").status_code == 200
+                    waits.append(time.perf_counter() - start)
+                    time.sleep(0.02)
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        try:
+            with ThreadPoolExecutor(3) as pool:
+                answers = list(pool.map(lambda d: _upload(srv.url, "bomb.docx", d),
+                                        [bombs["bzip2"], bombs["deflate"], bombs["bzip2"]]))
+        finally:
+            stop.set()
+            poller.join()
+        assert [r.status_code for r in answers] == [400, 400, 400]
+        assert waits and max(waits) < 1.0, max(waits)
+        assert _peak_rss_mib(srv.proc.pid) < 300
+    finally:
+        srv.stop()
+
+
+def _docx_with(part: str) -> bytes:
+    """A real .docx (python-docx's) with its document part replaced."""
+    import io
+    import zipfile
+
+    import docx
+
+    buf = io.BytesIO()
+    docx.Document().save(buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = part.encode() if item.filename == "word/document.xml" else src.read(item)
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+LAUGHS = ('<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+          '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><w:document '
+          'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>&c;</w:t>'
+          '</w:r></w:p></w:body></w:document>')
+BROKEN = ('<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+          '<w:body><w:p><w:r><w:t>你好</w:p></w:document>')
+DEEP_XML = ('<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+            + "<w:body>" * 5000 + "</w:body>" * 5000 + "</w:document>")
+
+
+@pytest.mark.parametrize("part", [LAUGHS, BROKEN, DEEP_XML], ids=["entity-bomb", "malformed", "deep"])
+def test_bad_xml_inside_a_docx_is_a_400_and_a_cli_message(api, tmp_path, monkeypatch, part):
+    data = _docx_with(part)
+    r = api.post("/translate_file", data={"source": "zh", "target": "en"}, files={"file": ("bad.docx", data)})
+    assert r.status_code == 400 and "docx" in r.json()["error"], r.text
+    path = tmp_path / "bad.docx"
+    path.write_bytes(data)
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    monkeypatch.setenv("ZHEN_PLUGINS", "fake_mt")
+    res = CliRunner().invoke(main, ["translate", str(path), "--backend", "fake"])
+    assert res.exit_code == 2 and "docx" in res.output and "Traceback" not in res.output, res.output
+
+
+def test_an_xliff_declaring_entities_is_refused_not_mangled(api):
+    xlf = ('<?xml version="1.0"?><!DOCTYPE xliff [<!ENTITY hosp "医院">]><xliff version="1.2" '
+           'xmlns="urn:oasis:names:tc:xliff:document:1.2"><file source-language="zh" target-language="en" '
+           'datatype="plaintext" original="x"><body><trans-unit id="1"><source>浙江&hosp;</source></trans-unit>'
+           "</body></file></xliff>")
+    r = api.post("/translate_file", data={"source": "zh", "target": "en"}, files={"file": ("x.xlf", xlf.encode())})
+    assert r.status_code == 400 and "DOCTYPE" in r.json()["error"], r.text
+
+
+def test_deep_html_round_trips_whole_or_is_refused_never_truncated(api, tmp_path, monkeypatch):
+    deep = "<p>第一段。</p>" + "<div>" * 300 + "<p>第二段。</p><p>第三段。</p>"
+    r = api.post("/translate", json={"q": deep, "source": "zh", "target": "en", "format": "html"})
+    assert r.status_code == 200, r.text
+    out = r.json()["translatedText"]
+    assert out.count("<p>") == 3 and out.count("<div>") == 300 and not re.search(r"[\u4e00-\u9fff]", out)
+    r = api.post("/translate_file", data={"source": "zh", "target": "en"}, files={"file": ("deep.html", deep.encode())})
+    assert r.status_code == 200, r.text
+    page = api.get(r.json()["translatedFileUrl"].replace("http://localhost", "")).text
+    assert page.count("<p>") == 3 and not re.search(r"[\u4e00-\u9fff]", page)
+    deeper = "<p>第一段。</p>" + "<div>" * 3000 + "<p>第二段。</p>"
+    r = api.post("/translate", json={"q": deeper, "source": "zh", "target": "en", "format": "html"})
+    assert r.status_code == 400 and "would be lost" in r.json()["error"], r.text
+    r = api.post("/v2/translate", json={"text": [deeper], "target_lang": "EN-US", "tag_handling": "html"})
+    assert r.status_code == 400 and "would be lost" in r.json()["message"], r.text
+    path = tmp_path / "deeper.html"
+    path.write_text(deeper, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    monkeypatch.setenv("ZHEN_PLUGINS", "fake_mt")
+    res = CliRunner().invoke(main, ["translate", str(path), "--backend", "fake"])
+    assert res.exit_code == 2 and "would be lost" in res.output and "Traceback" not in res.output, res.output
+
+
+@pytest.mark.parametrize("path,field,status", [("/v1/translate", "detail", 422), ("/translate", "error", 400),
+                                               ("/detect", "error", 400), ("/v2/translate", "message", 400),
+                                               ("/v2/usage", "message", 400)])
+def test_deeply_nested_json_is_refused_before_it_is_parsed(api, path, field, status):
+    r = api.post(path, content=("[" * 1000 + "]" * 1000).encode(), headers=JSON)
+    assert r.status_code == status and "nests deeper" in r.json()[field], r.text
+    ok = api.post(path, content=json.dumps({"q": [["x"]]}).encode(), headers=JSON)  # shallow: on to the route
+    assert ok.status_code < 500
+
+
+def test_compatible_errors_keep_their_api_shape_outside_the_routes_too(api):
+    assert api.get("/v2/glossaries").json() == {"message": "Not Found"}
+    r = api.get("/v2/translate")
+    assert r.status_code == 405 and "message" in r.json()
+    r = api.put("/translate", json={"q": "你好"})
+    assert r.status_code == 405 and "error" in r.json()
+    r = api.post("/translate_file", content=b"--x\r\n", headers={"content-type": "multipart/form-data"})
+    assert r.status_code == 400 and "error" in r.json(), r.text
+    big = api.post("/translate", content=b"{" + b" " * (2 << 20), headers=JSON)  # over the body limit
+    assert big.status_code == 413 and "error" in big.json()
+    r = api.post("/translate", json={"q": "你好", "source": "中" * 100_000, "target": "en"})  # 300 kB
+    assert r.status_code == 400 and len(r.content) < 300  # a short prefix of the input at most
+
+
+def test_translated_files_belong_to_their_key_and_any_name_downloads(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    settings = config.settings(home=tmp_path, backend="fake", plugins="fake_mt")
+    store = Store(settings.db_path())
+    alice, bob = create_key(store, "alice"), create_key(store, "bob")
+    admin = create_key(store, "root", admin=True)
+    names = {"Issue#5.txt": "Issue#5.txt", "a?b.txt": "a?b.txt", "report%20final.txt": "report%20final.txt",
+             "a/b.txt": "b.txt", "..\\..\\x.txt": "x.txt", "新闻 稿.txt": "新闻 稿.txt"}
+    with TestClient(create_app(settings), base_url="http://localhost") as c:
+        for sent, stored in names.items():
+            r = c.post("/translate_file", data={"source": "zh", "target": "en", "api_key": alice},
+                       files={"file": (sent, "浙江医院成立于1954年。\n".encode())})
+            assert r.status_code == 200, (sent, r.text)
+            url = r.json()["translatedFileUrl"].replace("http://localhost", "")
+            got = c.get(url, headers={"X-API-Key": alice})
+            assert got.status_code == 200 and "1954" in got.text, (sent, url, got.text)
+            assert got.headers["content-disposition"].endswith(quote(stored, safe=""))
+            assert c.get(url, headers={"X-API-Key": admin}).status_code == 200
+            assert c.get(url, headers={"X-API-Key": bob}).status_code == 404
+            assert c.get(url).status_code == 403 and "error" in c.get(url).json()
+        store.revoke_key(alice.split("_")[1])
+        assert c.get(url, headers={"X-API-Key": alice}).status_code == 403
+
+
+@pytest.mark.slow
+def test_the_deepl_client_reports_a_used_up_quota_as_such(tmp_path):
+    """Over the day's characters DeepL answers 456, which its client raises as QuotaExceededException (on a
+    429 it would retry for seconds and then report high load)."""
+    from conftest import require
+
+    deepl = require("deepl", "test")
+    key = create_key(Store(tmp_path / "zhen.sqlite"), "small", rpm=1000, chars_per_day=20)
+    srv = Server(tmp_path, "--backend", "fake").start()
+    try:
+        client = deepl.DeepLClient(key, server_url=srv.url)
+        assert client.translate_text("浙江医院成立于1954年。", target_lang="EN-US").text
+        start = time.perf_counter()
+        with pytest.raises(deepl.QuotaExceededException):
+            client.translate_text("浙江医院成立于1954年。", target_lang="EN-US")
+        assert time.perf_counter() - start < 5  # no retries
+    finally:
+        srv.stop()

@@ -14,7 +14,7 @@ from zhen.service import compat
 from zhen.service.deps import ServicesDep
 
 STATUSES = {401: 403, 403: 403, 404: 404, 413: 413, 422: 400, 429: 429}
-router = APIRouter(prefix="/v2", tags=["deepl"], route_class=compat.compat_route("message", STATUSES))
+router = APIRouter(prefix="/v2", tags=["deepl"], route_class=compat.compat_route("message", STATUSES, quota_status=456))
 SOURCE_LANGUAGES = [{"language": "ZH", "name": "Chinese"}]
 TARGET_LANGUAGES = [{"language": "EN-US", "name": "English (American)", "supports_formality": False},
                     {"language": "EN-GB", "name": "English (British)", "supports_formality": False}]

@@ -7,7 +7,9 @@ statuses (400 bad input, 403 key, 429 limits). Keys, limits and the store are zh
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -45,9 +47,10 @@ def _languages(source: str | None, target: str | None) -> None:
     if not target:
         raise InputError("Invalid request: missing target parameter")
     if source.lower() not in SOURCES:
-        raise InputError(f"{source} is not supported: this server translates Chinese (zh, zh-Hans, zh-Hant, auto)")
+        raise InputError(f"{compat.short(source)} is not supported: this server translates Chinese (zh, zh-Hans, "
+                         "zh-Hant, auto)")
     if target.lower().split("-")[0] != "en":
-        raise InputError(f"{target} is not supported: this server translates into English (en)")
+        raise InputError(f"{compat.short(target)} is not supported: this server translates into English (en)")
 
 
 TEXTS = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
@@ -67,7 +70,7 @@ async def translate(request: Request, svc: ServicesDep) -> JSONResponse:
     _languages(source, compat.string(f, "target"))
     fmt = compat.string(f, "format") or "text"
     if fmt not in ("text", "html"):
-        raise InputError(f"{fmt} format is not supported")
+        raise InputError(f"{compat.short(fmt)} format is not supported")
     batch = isinstance(f["q"], list)
     texts = compat.text_list(f["q"], "q")
     wanted = _alternatives(compat.string(f, "alternatives"))
@@ -125,30 +128,54 @@ async def health(svc: ServicesDep) -> JSONResponse:
     return JSONResponse({"status": "ok" if ready else "loading"}, 200 if ready else 503)
 
 
-@router.post("/translate_file")
+FILE_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file", "source", "target"], "properties": {
+        "file": {"type": "string", "format": "binary"}, "source": {"type": "string", "example": "zh"},
+        "target": {"type": "string", "example": "en"}, "api_key": {"type": "string"}}}}}}}
+
+
+def safe_name(name: str) -> str:
+    """An upload's name as it is stored and served: its last path component (`a/b.txt` → `b.txt`, Windows
+    paths too), without control characters, at most 200 characters; its extension picks the reader."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".") or "file"
+    if len(base) > 200:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: 190] + dot + ext[:9]) if dot else base[:200]
+    return base
+
+
+@router.post("/translate_file", openapi_extra=FILE_BODY)
 async def translate_file(request: Request, svc: ServicesDep) -> JSONResponse:
-    """A .txt, .html, .docx or XLIFF 1.2 file translated into the same kind of file, kept for download."""
+    """A .txt, .html, .docx or XLIFF 1.2 file translated into the same kind of file, kept for download by
+    its owner. The file is parsed in a worker thread within the readers' bounds (zip sizes, nesting), so a
+    hostile file delays only its own request; characters are charged once it has been read."""
     form = await request.form()
     key = compat.key_from(svc, request, str(form.get("api_key") or "") or None)
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise InputError("Invalid request: missing file parameter")
     _languages(str(form.get("source") or ""), str(form.get("target") or ""))
+    name = safe_name(upload.filename)
     data = await upload.read()
     if not data:
         raise InputError("Invalid request: empty file")
-    job = open_file(upload.filename, data)
+    job = await asyncio.to_thread(open_file, name, data)
     out = await compat.translate_file_job(svc, key, job, len(data))
-    file_id = svc.store.save_file(upload.filename, job.media_type, out, None, key.id if key else None)
-    url = request.url_for("download_file", filename=f"{file_id}.{upload.filename}")
-    return JSONResponse({"translatedFileUrl": str(url)})
+    file_id = svc.store.save_file(name, job.media_type, out, None, key.id if key else None)
+    url = str(request.base_url).rstrip("/") + f"/download_file/{file_id}.{quote(name, safe='')}"
+    return JSONResponse({"translatedFileUrl": url})
 
 
-@router.get("/download_file/{filename}")
-async def download_file(filename: str, svc: ServicesDep) -> Response:
-    file_id, _, name = filename.partition(".")
+@router.get("/download_file/{filename:path}")
+async def download_file(filename: str, request: Request, svc: ServicesDep) -> Response:
+    """A translated file, for the key that uploaded it (or an admin key; anyone on a server without keys).
+    Another key's file is "not found", as a missing one is. The file is found by its id; the name after
+    it is for people and is served from the store, however a client encoded it."""
+    key = compat.key_from(svc, request, request.query_params.get("api_key"))
+    file_id = filename.partition(".")[0]
     row = svc.store.file(file_id) if len(file_id) == 32 else None
-    if row is None or row["name"] != name:
+    if row is None or (key is not None and not key.may_see(row["key_id"])):
         raise NotFound("Invalid filename")
     return Response(row["data"], media_type=row["media_type"],
                     headers={"Content-Disposition": compat.attachment(row["name"])})

@@ -30,6 +30,12 @@ from zhen.text.document import parse_article
 
 XLIFF12 = "urn:oasis:names:tc:xliff:document:1.2"
 MAX_UNITS = 20_000  # a file larger than this many pieces of Chinese text is refused, not ground through
+# A .docx is a zip: its parts are refused by the sizes its headers declare, before anything is inflated;
+# zipfile never inflates a part past its declared size, so a lying header cannot get round these either.
+MAX_PARTS = 2_000
+MAX_PART_BYTES = 32 << 20
+MAX_UNZIPPED_BYTES = 64 << 20
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SKIP_HTML = {"script", "style", "noscript", "template", "code", "pre"}
 _SPACE = re.compile(r"\s+")
 
@@ -94,7 +100,16 @@ def html_units(markup: str) -> tuple[list[str], Callable[[Sequence[str]], str], 
     """Units of an HTML page or fragment (text nodes with Chinese, outside scripts and styles) and how to
     put translations back; the page's title (as a text article's would be found) is context for all."""
     fragment = not re.search(r"<html[\s>]", markup, re.I)
-    root = html.fragment_fromstring(markup, create_parent="div") if fragment else html.document_fromstring(markup)
+    parser = html.HTMLParser(huge_tree=True)  # nesting up to libxml2's 2,048 levels instead of 256
+    try:
+        root = (html.fragment_fromstring(markup, create_parent="div", parser=parser) if fragment
+                else html.document_fromstring(markup, parser=parser))
+    except (etree.ParserError, ValueError) as err:
+        raise InputError(f"not a readable HTML page ({str(err)[:200]})") from None
+    kept, given = len(_CJK.findall(html.tostring(root, encoding="unicode"))), len(_CJK.findall(markup))
+    if kept < given:  # the parser gave up on part of the page (too deep, or broken): refuse, never lose text
+        raise InputError(f"this HTML cannot be read whole: {given - kept:,} of its {given:,} Chinese characters "
+                         "would be lost (nested deeper than 2,048 levels, or broken markup)")
     slots: list[tuple[etree._Element, str]] = []  # (element, "text" | "tail")
     for el in root.iter():
         if not isinstance(el.tag, str):  # comments, processing instructions
@@ -128,13 +143,37 @@ def _html(name: str, data: bytes) -> FileJob:
                    lambda out: put_back([t.text for t in out]).encode("utf-8"), title)
 
 
+def check_zip(name: str, data: bytes) -> None:
+    """Refuse a zip whose parts are too many or would inflate too far (a zip bomb), by the sizes its
+    central directory declares, and one whose XML parts declare a DTD (entity bombs, external entities)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            parts = zf.infolist()
+            if len(parts) > MAX_PARTS:
+                raise InputError(f"{name}: {len(parts):,} parts in the archive; the limit is {MAX_PARTS:,}")
+            big = max((p.file_size for p in parts), default=0)
+            total = sum(p.file_size for p in parts)
+            if big > MAX_PART_BYTES or total > MAX_UNZIPPED_BYTES:
+                raise InputError(f"{name}: unpacks to {total:,} bytes ({big:,} in one part); the limits are "
+                                 f"{MAX_UNZIPPED_BYTES:,} in all and {MAX_PART_BYTES:,} a part")
+            for p in parts:
+                if p.filename.endswith((".xml", ".rels")):
+                    with zf.open(p) as fh:
+                        head = fh.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise InputError(f"{name}: part {p.filename[:80]} declares a DTD, which a .docx never needs")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as err:
+        raise InputError(f"{name}: not a readable .docx file ({err})") from None
+
+
 def _docx(name: str, data: bytes) -> FileJob:
     import docx  # python-docx: only for .docx files
 
+    check_zip(name, data)
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as err:
-        raise InputError(f"{name}: not a readable .docx file ({err})") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as err:
+        raise InputError(f"{name}: not a readable .docx file ({str(err)[:200]})") from None
     paragraphs = [p for p in document.paragraphs if needs_translation(p.text)]
     paragraphs += [p for table in document.tables for row in table.rows for cell in row.cells
                    for p in cell.paragraphs if needs_translation(p.text)]
@@ -171,6 +210,9 @@ def _xliff(name: str, data: bytes) -> FileJob:
         tree = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as err:
         raise InputError(f"{name}: not well-formed XML ({err})") from None
+    if tree.getroottree().docinfo.internalDTD is not None or tree.getroottree().docinfo.doctype:
+        raise InputError(f"{name}: XLIFF with a DOCTYPE is not accepted (its entities would not survive the round "
+                         "trip); remove the declaration and write the characters themselves")
     if etree.QName(tree).namespace != XLIFF12:
         raise InputError(f"{name}: not XLIFF 1.2 (root {tree.tag!r}; expected the namespace {XLIFF12})")
     todo: list[tuple[etree._Element, etree._Element, list[tuple[etree._Element, str]]]] = []
