@@ -102,13 +102,16 @@ def _spaced(text: str, m: re.Match[str], english: str) -> str:
 
 def accepted_forms(term: Term) -> list[str]:
     """The English forms that count as the term: its target, and for a place also its bare name
-    (`Ningbo City` may read `Ningbo`), for an institution without its leading article."""
+    (`Ningbo City` may read `Ningbo`), for an institution without its leading article, for a person
+    without the apostrophe between syllables."""
     forms = [term.target]
     if term.kind == "place":
         forms.append(re.sub(r"\s+(City|District|County|Province|Town|Township|Village|Subdistrict)$", "",
                             term.target))
     if term.kind == "org" and term.target.startswith("the "):
         forms.append(term.target[4:])
+    if term.kind == "person" and "'" in term.target:  # Xiao'an may be written Xiaoan
+        forms.append(term.target.replace("'", ""))
     return forms
 
 

@@ -35,7 +35,7 @@ class Engine:
         return self.runtime.model()
 
     def translate(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None) -> dict:
-        req = TranslateRequest.model_validate(p)
+        req = _request(p)
         on_segments = (lambda segs: [emit({"segment": s.to_dict()}) for s in segs]) if emit else None
         chunk = STREAM_CHUNK if emit else JOB_CHUNK if between else None
         if req.text is not None:
@@ -49,7 +49,7 @@ class Engine:
     def translate_group(self, payloads: list[dict]) -> list[dict]:
         """Several waiting sentence-list requests with the same options in one model run; each gets the
         document it would get alone."""
-        reqs = [TranslateRequest.model_validate(p) for p in payloads]
+        reqs = [_request(p) for p in payloads]
         results = translate_sentence_lists(self.runtime, [r.sentences or [] for r in reqs], reqs[0].options())
         return [r.to_dict() for r in results]
 
@@ -79,6 +79,13 @@ class Engine:
         if op is None:
             raise InputError(f"unknown job kind {kind!r}")
         return op(payload, emit, between)
+
+
+def _request(payload: dict[str, Any]) -> TranslateRequest:
+    """A queued translation's request, typed. It was validated where it came in (the route, or the job's
+    creation), or built by a compatible route from a file or texts, whose units the API's own per-request
+    limits do not bound; so it is read back, not validated again."""
+    return TranslateRequest.model_construct(**payload)
 
 
 def engine_factory(settings: Settings, store: Store) -> Callable[[], Engine]:

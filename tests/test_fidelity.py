@@ -104,8 +104,11 @@ def test_names_read_as_names():
     assert not names.is_person_name("蒋主任") and not names.is_person_name("卫健委")
     assert not names.is_person_name("史密斯") and not names.is_person_name("米勒")  # transliterations
     assert names.is_person_name("李克强") and names.is_person_name("周恩来")
-    terms = names.find_names("马丁·路德·金和院长洪朝阳、吴皓提出", ["马丁", "洪朝阳", "吴皓提", "吴皓"])
+    # of 吴皓 and 吴皓提 (a verb glued on), the dictionary's word 提出 decides; 丁钢强表示 keeps its 强
+    terms = names.find_names("马丁·路德·金和院长洪朝阳、吴皓提出", ["马丁", "洪朝阳", "吴皓提", "吴皓"], gazetteer.is_word)
     assert [t.source for t in terms] == ["洪朝阳", "吴皓"] and all(t.kind == "person" for t in terms)
+    terms = names.find_names("所长丁钢强表示，丁钢强说", ["丁钢", "丁钢强"], gazetteer.is_word)
+    assert [t.source for t in terms] == ["丁钢强"]
     assert [t.source for t in names.find_names("喻树迅表示，喻树迅介绍", ["喻树", "喻树迅"])] == ["喻树迅"]
 
 
@@ -115,6 +118,11 @@ def test_names_beside_titles_and_in_bylines_are_pinned_and_written_in():
     assert set(terms) == {"崔志平", "王鹏", "姚幸福", "唐诺利", "张光军"}  # 简历 is a word (résumé)
     assert terms["姚幸福"].pinned and terms["王鹏"].pinned and terms["张光军"].pinned
     assert not terms["唐诺利"].pinned  # tagged only: maybe a transliteration (Donnelly), so only checked
+    # with the dictionary's character statistics, a tagged name that reads as Chinese is pinned, a
+    # transliteration is not
+    scored = {t.source: t for t in names.find_names(text + "朱婷扣杀。", ["唐诺利", "朱婷"], gazetteer.is_word,
+                                                     gazetteer.name_odds)}
+    assert scored["朱婷"].pinned and not scored["唐诺利"].pinned
     assert names.find_names("各级委员关于加强学习", [], gazetteer.is_word) == []  # reads as 关于 加强
     assert write_in("管委会主任姚幸福介绍，唐诺利表示", list(terms.values())) == "管委会主任 Yao Xingfu 介绍，唐诺利表示"
     # the dictionary's well-known people keep their own English; its other proper nouns are no people
@@ -315,3 +323,46 @@ def test_review_page_marks_each_violation_where_it_is(tmp_path):
             browser.close()
     finally:
         srv.stop()
+
+
+def test_bylines_credits_and_lists_of_people_are_found_and_pinned():
+    """One pattern table for bylines and credits, and names listed before a group noun, each pinned."""
+    cases = {
+        "本报讯(记者 王斌)今天": ["王斌"],
+        "央广网沈阳11月5日消息(记者徐志强 通讯员严怡娜)记者今天": ["徐志强", "严怡娜"],
+        "记者 王斌 通讯员 李明\n今天开会": ["王斌", "李明"],
+        "文/王斌 图/李明": ["王斌", "李明"],
+        "摄影 李明": ["李明"],
+        "(王斌 报道)": ["王斌"],
+        "中新网阿斯塔纳10月1日电(记者 文龙杰)": ["文龙杰"],  # 文 is a surname here, not the credit 文/
+    }
+    for text, want in cases.items():
+        assert [n for _, ns in names.bylines(text) for n in ns] == want, text
+        terms = names.find_names(text, [], gazetteer.is_word, gazetteer.name_odds)
+        assert [t.source for t in terms] == want and all(t.pinned for t in terms), text
+    assert names.bylines("记者从市卫健委获悉，今年") == []
+    listed = names.find_names("老狼、朴树、李宇春、毛不易等音乐人出席。", [], gazetteer.is_word, gazetteer.name_odds)
+    assert {t.source for t in listed} == {"李宇春", "毛不易"} and all(t.pinned for t in listed)
+    long_title = names.find_names("孔子学院中方院长柴克清介绍，副市长杨士坤宣布开工。", [], gazetteer.is_word)
+    assert [t.source for t in long_title] == ["柴克清", "杨士坤"]
+
+
+def test_chinese_names_and_transliterations_are_told_apart_by_the_dictionary():
+    """`name_odds` learns from CC-CEDICT alone: its Chinese people's given names against its transliterated
+    names. Measured here on names of neither kind's entries' making."""
+    chinese = ["谭卫", "何章鸿", "沈怡", "朱婷", "张常宁", "杨士坤", "徐志强", "丁钢强", "林小宅", "傅明"]
+    foreign = ["唐诺利", "史密斯", "安德森", "戴维斯", "詹姆斯", "罗伯特", "卡特", "柯林斯", "华莱士", "莫里森"]
+    assert all(gazetteer.name_odds(n) > 0 for n in chinese), [(n, gazetteer.name_odds(n)) for n in chinese]
+    assert all(gazetteer.name_odds(n) < 0 for n in foreign), [(n, gazetteer.name_odds(n)) for n in foreign]
+
+
+def test_given_names_are_one_word_with_the_pinyin_apostrophe_and_repaired_when_split():
+    from zhen.mt.faithful.enforce import fix_name_variants
+
+    assert names.to_pinyin("张继科") == "Zhang Jike" and names.to_pinyin("邰晓安") == "Tai Xiao'an"
+    jike = [Term("张继科", "Zhang Jike", "person")]
+    assert fix_name_variants("Zhang Ji Ke won the final.", jike) == "Zhang Jike won the final."
+    assert fix_name_variants("Zhang Ji-ke won.", jike) == "Zhang Jike won."
+    xiaoan = [Term("邰晓安", "Tai Xiao'an", "person")]
+    assert fix_name_variants("Tai Xiao An reports.", xiaoan) == "Tai Xiao'an reports."
+    assert missing_terms(xiaoan, "Tai Xiaoan reports.") == []  # written without the apostrophe: still the name

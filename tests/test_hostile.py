@@ -512,3 +512,12 @@ def test_the_deepl_client_reports_a_used_up_quota_as_such(tmp_path):
         assert time.perf_counter() - start < 5  # no retries
     finally:
         srv.stop()
+
+
+def test_a_file_with_more_pieces_than_a_request_may_hold_is_translated_whole(api):
+    """A file's units reach the translate use case without the per-request limit of 2,000 sentences."""
+    text = "".join(f"第{i}条：医院收治了{i}名病人。\n" for i in range(2_100))
+    r = api.post("/translate_file", data={"source": "zh", "target": "en"}, files={"file": ("long.txt", text.encode())})
+    assert r.status_code == 200, r.text
+    out = api.get(r.json()["translatedFileUrl"].replace("http://localhost", "")).text
+    assert len(out.splitlines()) == 2_100 and not re.search(r"[\u4e00-\u9fff]", out)

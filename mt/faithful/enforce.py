@@ -165,6 +165,9 @@ def _similar(a: str, b: str) -> bool:
     return SequenceMatcher(None, a.lower(), b.lower()).ratio() >= 0.5
 
 
+_SYLLABLE_GAP = r"[ ‐'’-]?"  # what may stand between the syllables of a given name written apart
+
+
 def fix_name_variants(text: str, terms: Sequence[Term]) -> str:
     """Replace a near miss of a person's name by the name: same surname and a similar given name
     ("Hong Zhaoyang" → Hong Chaoyang), or the same given name and a similar surname ("Huang Jun" → Hu Jun),
@@ -177,6 +180,12 @@ def fix_name_variants(text: str, terms: Sequence[Term]) -> str:
     expected = {t.target.lower() for t in people}
     for term in missing:
         sur, given = term.target.split(" ", 1)
+        # the given name split into its syllables ("Zhang Ji Ke", "Zhang Ji-ke"): one word, as the convention is
+        letters = _SYLLABLE_GAP.join(re.escape(ch) for ch in given.replace("'", ""))
+        split = re.compile(rf"\b{re.escape(sur)}\s+{letters}\b", re.I)
+        if split.search(text):
+            text = split.sub(term.target, text, count=1)
+            continue
         for m in _PAIR.finditer(text):  # overlapping: "President Hong Zhaoyang" has two pairs
             a, b = m.group(1), m.group(2).replace("-", "")
             if f"{a} {b}".lower() in expected:

@@ -25,7 +25,7 @@ def document_glossary(sentences: Sequence[str], tagger: Tagger | None) -> Glossa
     tagged = tagger.entities(list(sentences)) if tagger is not None else [[] for _ in sentences]
     g = Glossary()
     people = [e.text for ents in tagged for e in ents if e.kind == "person"]
-    for term in names.find_names("\n".join(sentences), people, gazetteer.is_word):
+    for term in names.find_names("\n".join(sentences), people, gazetteer.is_word, gazetteer.name_odds):
         known = gazetteer.person(term.source)  # 李克强 Li Keqiang, 金正恩 Kim Jong-un: the dictionary knows them
         if known:
             g.add(term.source, known, "person", pinned=True)

