@@ -85,9 +85,11 @@ def people_lists(text: str) -> list[tuple[int, list[str]]]:
     """Runs of names joined by 、 or 和 before a group noun (`李宇春、毛不易等音乐人`): where they start, and
     the members."""
     return [(m.start(1), re.split(r"[、和与及]", m.group(1))) for m in _PEOPLE_LIST.finditer(text)]
+
+
 # Characters that can follow a name in news prose (a verb, a conjunction, punctuation).
-_AFTER = set("主在表代致为对共出会讲介提强带参等同一和与、,，。;；:：)）”介说指认希要作进获") | set("宣称坦建透告答回呼补谈率")
-_AFTER.add("")
+_AFTER = set("主在表代致为对共出会讲介提强带参等同一和与、,，。;；:：)）”介说指认希要作进获")
+_AFTER |= set("宣称坦建透告答回呼补谈率") | {""}
 # 同志 follows a name and never precedes one (`张光军同志简历`: his résumé).
 _BEFORE_TITLE = re.compile(rf"(?:{TITLES.replace('|同志', '')})([{SURNAMES}][\u4e00-\u9fff]{{1,2}})")
 _AFTER_TITLE = re.compile(rf"(?<![\u4e00-\u9fff])([{SURNAMES}][\u4e00-\u9fff]{{1,2}})(?=院士|教授|同志|主任|书记|博士)")
