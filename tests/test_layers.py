@@ -237,3 +237,15 @@ def test_a_settings_object_reaches_every_engine_with_the_environment_empty(monke
             assert t.llm.n_threads == 1 and t.llm.model_path == str(gguf.path(models))
         finally:
             t.close()
+
+
+def test_no_sql_outside_the_store():
+    """Queries live in `zhen/store/` alone (import-linter keeps sqlite3 out of the interfaces; this keeps the
+    SQL itself out of every other module)."""
+    import re
+
+    sql = re.compile(r"\b(?:SELECT .+ FROM|INSERT (?:OR \w+ )?INTO|UPDATE \w+ SET|DELETE FROM|CREATE TABLE|ALTER TABLE)\b")
+    found = [f"{path.relative_to(ROOT)}:{n}" for folder in PACKAGE_DIRS for path in sorted((ROOT / folder).rglob("*.py"))
+             if "store" not in path.relative_to(ROOT).parts
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if sql.search(line)]
+    assert not found, found
