@@ -366,3 +366,9 @@ def test_given_names_are_one_word_with_the_pinyin_apostrophe_and_repaired_when_s
     xiaoan = [Term("邰晓安", "Tai Xiao'an", "person")]
     assert fix_name_variants("Tai Xiao An reports.", xiaoan) == "Tai Xiao'an reports."
     assert missing_terms(xiaoan, "Tai Xiaoan reports.") == []  # written without the apostrophe: still the name
+
+
+def test_the_name_measure_reads_pinyin_apostrophes_and_possessives():
+    assert fidelity.name_found("Xi Jinping", "Xi Jinping's new era") and fidelity.name_found("Hong Chaoyang", "Hong Chao-yang")
+    assert fidelity.name_found("Tai Xiao'an", "reporter Tai Xiaoan") and fidelity.name_found("Tai Xiaoan", "Tai Xiao'an")
+    assert not fidelity.name_found("Tai Xiao", "Tai Xiao'an")

@@ -21,9 +21,10 @@ from zhen.mt.faithful.names import COMPOUND_SURNAMES, SURNAMES, to_pinyin
 
 
 def loose(text: str) -> str:
-    """Lower case, hyphens and apostrophes dropped, spacing collapsed: `Chao-yang` and `chaoyang` compare
-    equal, and so do `Xiao'an` and `Xiaoan`."""
-    return re.sub(r"\s+", " ", re.sub(r"(?<=\w)[-‐'’](?=\w)", "", text.lower())).strip()
+    """Lower case, hyphens and pinyin's apostrophes dropped, spacing collapsed: `Chao-yang` and `chaoyang`
+    compare equal, and so do `Xiao'an` and `Xiaoan` (an apostrophe before a vowel only: `Jinping's` keeps
+    its possessive)."""
+    return re.sub(r"\s+", " ", re.sub(r"(?<=\w)(?:[-‐]|['’](?=[aoe]))(?=\w)", "", text.lower())).strip()
 
 
 def name_found(name: str, text: str) -> bool:
