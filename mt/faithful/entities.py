@@ -25,7 +25,9 @@ def document_glossary(sentences: Sequence[str], tagger: Tagger | None) -> Glossa
     tagged = tagger.entities(list(sentences)) if tagger is not None else [[] for _ in sentences]
     g = Glossary()
     people = [e.text for ents in tagged for e in ents if e.kind == "person"]
-    for term in names.find_names("\n".join(sentences), people, gazetteer.is_word, gazetteer.name_odds):
+    # the dictionary's proper nouns that are no people (路透 Reuters) are never read as Chinese names
+    chinese = lambda name: float("-inf") if gazetteer.lookup(name) else gazetteer.name_odds(name)  # noqa: E731
+    for term in names.find_names("\n".join(sentences), people, gazetteer.is_word, chinese):
         known = gazetteer.person(term.source)  # 李克强 Li Keqiang, 金正恩 Kim Jong-un: the dictionary knows them
         if known:
             g.add(term.source, known, "person", pinned=True)

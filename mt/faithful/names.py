@@ -36,7 +36,7 @@ TITLE_WORDS = sorted({
     "主治医师", "医师", "护士长", "委员", "专家", "同志", "博士", "所长", "副所长", "司长", "副司长",
     "厅长", "副厅长", "董事长", "副董事长", "总经理", "副总经理", "经理", "总裁", "副总裁", "总监",
     "理事长", "副理事长", "主任委员", "主委", "队长", "主教练", "教练", "主编", "总编辑", "研究员",
-    "副研究员", "记者", "通讯员", "馆长", "站长", "行长", "副行长", "社长", "台长", "检察长", "庭长",
+    "副研究员", "馆长", "站长", "行长", "副行长", "社长", "台长", "检察长", "庭长",
     "厂长", "总理", "副总理", "大使", "发言人", "总干事", "主持人", "负责人", "创始人", "医生",
     "老师", "法官", "律师", "导演", "演员", "歌手", "运动员", "选手"
 }, key=lambda w: (-len(w), w))
@@ -97,6 +97,7 @@ _AFTER_TITLE = re.compile(rf"(?<![\u4e00-\u9fff])([{SURNAMES}][\u4e00-\u9fff]{{1
 _SURNAME_READING = {"卜": "bu", "单": "shan", "曾": "zeng", "仇": "qiu", "查": "zha", "解": "xie", "区": "ou",
                     "朴": "piao", "乐": "yue", "覃": "qin", "盖": "ge", "尉": "yu", "缪": "miao", "翟": "zhai"}
 _NOT_NAME = set("院委会省市区县局部处科校厅中大")
+_HONORIFIC = re.compile("先生|小姐|女士|太太|夫人|师傅|大夫|老板|阿姨|某")  # 刘先生 is Mr. Liu, 王某 an unnamed Wang
 _NOT_GIVEN = set("院委会省市区县局部处科校厅")  # 中 and 大 are common in given names (李大民)
 # Characters that end transliterated foreign names (史密斯 Smith, 安德森 Anderson, 米勒 Miller) and rarely
 # end a Chinese given name; 克 or 恩 inside one (李克强, 周恩来) is common, so only the last is judged.
@@ -110,9 +111,9 @@ _GIVEN_READING = {"长": "chang", "重": "chong", "曾": "zeng", "都": "du", "�
                   "朴": "pu", "省": "xing", "茜": "qian", "蔚": "wei", "单": "dan", "仇": "qiu", "翟": "zhai"}
 
 
-def _pick(text: str, start: int, candidate: str, is_word: Callable[[str], bool] = lambda w: False) -> str | None:
+def _pick(text: str, start: int, candidate: str) -> str | None:
     """Choose the 3- or 2-character reading of a name by what follows it: a character that follows names
-    (a verb, a conjunction, punctuation), a title, or a dictionary word."""
+    (a verb, a conjunction, punctuation) or a title."""
     for n in (3, 2):
         if len(candidate) < n:
             continue
@@ -120,7 +121,7 @@ def _pick(text: str, start: int, candidate: str, is_word: Callable[[str], bool] 
         if any(ch in _NOT_NAME for ch in name[1:]):
             continue
         after = text[start + n :]
-        if after[:1] in _AFTER or re.match(rf"{TITLES}", after) or is_word(after[:2]):
+        if after[:1] in _AFTER or re.match(rf"{TITLES}", after):
             return name
     return None
 
@@ -149,8 +150,8 @@ def to_pinyin(name: str) -> str:
 
 
 def is_person_name(text: str) -> bool:
-    """A plausible Chinese personal name: 2–4 Han characters starting with a known surname, no title or
-    institution character in the given name (rejects LAC's `蒋主任`, `卫健委`)."""
+    """A plausible Chinese personal name: 2–4 Han characters starting with a known surname, no title,
+    honorific or institution character in the given name (rejects LAC's `蒋主任`, `卫健委`, `刘先生`, `王某`)."""
     if not 2 <= len(text) <= 4 or not all("\u4e00" <= ch <= "\u9fff" for ch in text):
         return False
     sur = surname_of(text)
@@ -158,7 +159,7 @@ def is_person_name(text: str) -> bool:
         return False
     given = text[len(sur) :]
     return (1 <= len(given) <= 2 and not any(ch in _NOT_GIVEN for ch in given)
-            and given[-1] not in _TRANSLITERATION and not re.search(TITLES, given))
+            and given[-1] not in _TRANSLITERATION and not re.search(TITLES, given) and not _HONORIFIC.search(given))
 
 
 def _reads_as_words(text: str, name: str, is_word: Callable[[str], bool]) -> bool:
@@ -197,7 +198,7 @@ def find_names(text: str, tagged: Iterable[str] = (), is_word: Callable[[str], b
                 sure.add(name)
     for pattern in (_BEFORE_TITLE, _AFTER_TITLE):
         for m in pattern.finditer(text):
-            picked = _pick(text, m.start(1), m.group(1), is_word)
+            picked = _pick(text, m.start(1), m.group(1))
             if picked and is_person_name(picked) and not _reads_as_words(text, picked, is_word):
                 found.setdefault(picked, m.start(1))
                 sure.add(picked)
