@@ -372,3 +372,13 @@ def test_the_name_measure_reads_pinyin_apostrophes_and_possessives():
     assert fidelity.name_found("Xi Jinping", "Xi Jinping's new era") and fidelity.name_found("Hong Chaoyang", "Hong Chao-yang")
     assert fidelity.name_found("Tai Xiao'an", "reporter Tai Xiaoan") and fidelity.name_found("Tai Xiaoan", "Tai Xiao'an")
     assert not fidelity.name_found("Tai Xiao", "Tai Xiao'an")
+
+
+def test_phrases_honorifics_and_known_nouns_are_never_pinned_as_names():
+    """What the tune split showed pinned wrongly: a phrase after 记者 (the reporter learned from the
+    National …), an honorific (Mr. Liu), a dictionary proper noun (Reuters)."""
+    found = names.find_names("记者从国家卫生健康委员会了解到，家住深圳的刘先生抵港后。王某说。", ["刘先生", "王某"],
+                             gazetteer.is_word, gazetteer.name_odds)
+    assert found == []
+    g = document_glossary(["路透布鲁塞尔9月28日电，路透说。"], None)
+    assert "路透" not in g.pinned
