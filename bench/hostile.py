@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def bomb(method: int, size: int) -> bytes:
+    """A .docx-shaped zip whose document part inflates to `size` bytes of zeros."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", method) as zf:
         zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')

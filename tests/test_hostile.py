@@ -304,27 +304,14 @@ def test_a_short_request_waits_for_one_chunk_not_a_whole_job(api, monkeypatch):
 # --- files from strangers: bounded parsing, nothing silently lost, each API's own errors -------------------
 
 
-def _zip_bomb(method: int, size: int = 1 << 30) -> bytes:
-    """A .docx-shaped zip whose document part inflates to `size` bytes of zeros (1 GiB by default)."""
-    import io
-    import zipfile
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", method) as zf:
-        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
-        with zf.open("word/document.xml", "w", force_zip64=True) as fh:
-            chunk = b"\0" * (1 << 24)
-            for _ in range(size // len(chunk)):
-                fh.write(chunk)
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def bombs() -> dict[str, bytes]:
     import zipfile
 
+    from bench.hostile import bomb  # the benchmark's own bombs
+
     # deflate compresses at most ~1,000:1, so its bomb is 384 MiB to stay under the request body limit
-    return {"bzip2": _zip_bomb(zipfile.ZIP_BZIP2), "deflate": _zip_bomb(zipfile.ZIP_DEFLATED, 384 << 20)}
+    return {"bzip2": bomb(zipfile.ZIP_BZIP2, 1 << 30), "deflate": bomb(zipfile.ZIP_DEFLATED, 384 << 20)}
 
 
 def _upload(url: str, name: str, data: bytes, key: str | None = None) -> httpx.Response:
