@@ -55,11 +55,8 @@ class Settings(BaseSettings):
         return None if v in (0, "0", "") else v
 
     def candidates(self, quality: str | None = None, alternatives: int = 0) -> int:
-        """Candidates per sentence: 1 by default; best quality (asked for, or the setting) or `alternatives`
-        other translations wanted take `best_candidates`, or enough for the alternatives."""
-        if not alternatives and (quality or self.quality) != "best":
-            return 1
-        return max(self.best_candidates, alternatives + 1)
+        """Candidates per sentence under these settings (`candidates`)."""
+        return candidates(quality or self.quality, alternatives, self.best_candidates)
 
     def models_dir(self) -> Path:
         return (self.models or self.home / "models").expanduser()
@@ -75,6 +72,14 @@ class Settings(BaseSettings):
 
     def plugin_modules(self) -> list[str]:
         return [m.strip() for m in self.plugins.split(",") if m.strip()]
+
+
+def candidates(quality: str, alternatives: int, best_candidates: int) -> int:
+    """Candidates per sentence: 1 by default; best quality or `alternatives` other translations wanted take
+    `best_candidates`, or enough for the alternatives. The one rule, for the settings and the runtime."""
+    if not alternatives and quality != "best":
+        return 1
+    return max(best_candidates, alternatives + 1)
 
 
 def settings(**overrides: Any) -> Settings:  # noqa: ANN401 - field values of any type

@@ -1,6 +1,6 @@
 """The one factory: settings in, translators, embedders, taggers, the store and runtimes out.
 
-It is the only reader of `zhen.config.Settings` (an import-linter-free rule, checked by a test): every
+It is the only reader of `zhen.config.Settings` (a test checks this; import-linter cannot): every
 engine below takes plain values (threads, paths, a tagger), so a `Settings` object passed here is the
 one that counts, whatever the environment says. Every interface (CLI, batch workers, the service)
 asks here, so a preset name, `--backend`, `--openai-url`, `ZHEN_MODEL` or `ZHEN_EMBEDDER` means the

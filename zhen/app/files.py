@@ -24,7 +24,7 @@ from zhen.app.translate import translate_sentences
 from zhen.errors import InputError
 from zhen.mt.faithful.checks import CJK_PUNCTUATION, english_punctuation
 from zhen.mt.pipeline import Progress
-from zhen.text.cleanup import has_cjk
+from zhen.text.cleanup import has_cjk, is_cjk
 from zhen.text.decode import decode_bytes
 from zhen.text.document import parse_article
 
@@ -35,7 +35,6 @@ MAX_UNITS = 20_000  # a file larger than this many pieces of Chinese text is ref
 MAX_PARTS = 2_000
 MAX_PART_BYTES = 32 << 20
 MAX_UNZIPPED_BYTES = 64 << 20
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SKIP_HTML = {"script", "style", "noscript", "template", "code", "pre"}
 _SPACE = re.compile(r"\s+")
 
@@ -106,7 +105,8 @@ def html_units(markup: str) -> tuple[list[str], Callable[[Sequence[str]], str], 
                 else html.document_fromstring(markup, parser=parser))
     except (etree.ParserError, ValueError) as err:
         raise InputError(f"not a readable HTML page ({str(err)[:200]})") from None
-    kept, given = len(_CJK.findall(html.tostring(root, encoding="unicode"))), len(_CJK.findall(markup))
+    kept = sum(map(is_cjk, html.tostring(root, encoding="unicode")))
+    given = sum(map(is_cjk, markup))
     if kept < given:  # the parser gave up on part of the page (too deep, or broken): refuse, never lose text
         raise InputError(f"this HTML cannot be read whole: {given - kept:,} of its {given:,} Chinese characters "
                          "would be lost (nested deeper than 2,048 levels, or broken markup)")

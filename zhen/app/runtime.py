@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from zhen.align.embed import Embedder
+from zhen.config import candidates
 from zhen.mt.base import Translator
 from zhen.mt.faithful.entities import Tagger
 from zhen.mt.glossary import Glossary
@@ -30,11 +31,8 @@ class Runtime:
     _embedder: Embedder | None = field(default=None, repr=False)
 
     def candidates(self, quality: str | None = None, alternatives: int = 0) -> int:
-        """1 by default; best quality (asked for, or the default) or `alternatives` other translations take
-        `best_candidates`, or enough for the alternatives."""
-        if not alternatives and (quality or self.quality) != "best":
-            return 1
-        return max(self.best_candidates, alternatives + 1)
+        """Candidates per sentence for a request (`zhen.config.candidates`, the runtime's default quality)."""
+        return candidates(quality or self.quality, alternatives, self.best_candidates)
 
     def pipeline(self, glossary: Glossary | None = None, quality: str | None = None,
                  alternatives: int = 0) -> Pipeline:
