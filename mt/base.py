@@ -20,6 +20,9 @@ class Term:
     pinned: bool = False
 
 
+Example = tuple[str, str]  # a source sentence and its translation, shown to the model
+
+
 @dataclass(frozen=True)
 class Request:
     """One sentence to translate, with the article context and the terms it must use."""
@@ -32,6 +35,10 @@ class Request:
     task: str = "translate"
     draft: str | None = None
     hint: str | None = None  # an extra instruction for this sentence, e.g. numbers a first draft lost
+    # Translations from the user's memory shown to the model as worked examples (source, target): this
+    # sentence's own fuzzy matches, and the article's, which join the shared prompt prefix.
+    examples: tuple[Example, ...] = ()
+    shared_examples: tuple[Example, ...] = ()
 
 
 # Asked with each output (its request's index, text, mean token log-probability): further requests.

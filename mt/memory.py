@@ -21,6 +21,9 @@ def key(signature: str, req: Request) -> str:
     parts = [signature, req.title or "", terms, req.source]
     if req.task != "translate" or req.hint:  # plain translation keys stay as they were
         parts += [req.task, req.draft or "", req.hint or ""]
+    if req.examples or req.shared_examples:  # so do those without examples from the user's memory
+        parts += ["examples", *(f"{s}\x1e{t}" for s, t in req.examples), "shared",
+                  *(f"{s}\x1e{t}" for s, t in req.shared_examples)]
     raw = "\x1f".join(parts)
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
-from zhen.mt.base import Request, Term, Translator
+from zhen.mt.base import Example, Request, Term, Translator
 from zhen.mt.faithful import checks, enforce, enumerations
 from zhen.mt.faithful.entities import Tagger, document_glossary
 from zhen.mt.faithful.numbers import normalise_numbers
@@ -44,6 +44,19 @@ class Draft:
 
 
 Progress = Callable[[int], object]  # called with the number of sentences just done
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Translations from the user's memory shown to the model for one text: each sentence's own fuzzy
+    matches (`own`, parallel to its sentences; empty: none), and the article's (`shared`), which go into
+    the prompt prefix every sentence of the text shares."""
+
+    own: Sequence[tuple[Example, ...]] = ()
+    shared: tuple[Example, ...] = ()
+
+    def of(self, k: int) -> tuple[tuple[Example, ...], tuple[Example, ...]]:
+        return (self.own[k] if k < len(self.own) else ()), self.shared
 
 
 @dataclass
@@ -84,24 +97,30 @@ class Pipeline:
         return document_glossary([s for s in sources if checks.has_cjk(s)], self.tagger).merged(self.glossary)
 
     def translate(self, sources: Sequence[str], title: str | None = None, progress: Progress | None = None,
-                  glossary: Glossary | None = None) -> list[Draft]:
+                  glossary: Glossary | None = None, examples: Examples | None = None) -> list[Draft]:
         """Drafts for normalised Chinese `sources`, same order. `glossary` is the text's terms when
-        `sources` are part of a longer text (`article_glossary` of all of it); by default, theirs."""
-        return self.translate_texts([(sources, title, glossary)], progress)[0]
+        `sources` are part of a longer text (`article_glossary` of all of it); by default, theirs.
+        `examples`: translations from the user's memory to show the model."""
+        return self.translate_texts([(sources, title, glossary)], progress, [examples])[0]
 
     def translate_texts(self, texts: Sequence[tuple[Sequence[str], str | None, Glossary | None]],
-                        progress: Progress | None = None) -> list[list[Draft]]:
+                        progress: Progress | None = None,
+                        examples: Sequence[Examples | None] | None = None) -> list[list[Draft]]:
         """Drafts for several texts, each (sources, title, glossary or None for its own `article_glossary`),
         in one run of the model: each text keeps its own terms and context, so it gets exactly the drafts
-        it would get alone, and several small requests share the batched decoder."""
+        it would get alone, and several small requests share the batched decoder. `examples`: each text's
+        translations from its owner's memory (parallel to `texts`)."""
         sources = [s for srcs, _, _ in texts for s in srcs]
         titles: list[str | None] = []
         glossaries: list[Glossary] = []
-        for srcs, title_, glossary_ in texts:
+        shown: list[tuple[tuple[Example, ...], tuple[Example, ...]]] = []
+        for t, (srcs, title_, glossary_) in enumerate(texts):
             g = glossary_ if glossary_ is not None else self.article_glossary(srcs)
             titles += [title_] * len(srcs)
             glossaries += [g] * len(srcs)
-        drafts = self._translate(sources, titles, glossaries, progress)
+            ex = examples[t] if examples and t < len(examples) else None
+            shown += [ex.of(k) if ex else ((), ()) for k in range(len(srcs))]
+        drafts = self._translate(sources, titles, glossaries, progress, shown)
         out, start = [], 0
         for srcs, _, _ in texts:
             mine = drafts[start : start + len(srcs)]
@@ -112,7 +131,8 @@ class Pipeline:
         return out
 
     def _translate(self, sources: Sequence[str], titles: Sequence[str | None], glossaries: Sequence[Glossary],
-                   progress: Progress | None) -> list[Draft]:
+                   progress: Progress | None,
+                   shown: Sequence[tuple[tuple[Example, ...], tuple[Example, ...]]]) -> list[Draft]:
         drafts = [Draft(i, s, "") for i, s in enumerate(sources)]
         pieces: list[tuple[int, Request]] = []
         lists: dict[int, enumerations.Enumeration] = {}
@@ -136,7 +156,8 @@ class Pipeline:
                 # a list of institutions: each written into the source in its English, so none is merged
                 items = enumerations.find_items(src, terms)
                 pin = frozenset(m.name.source for m in items.members) if items else frozenset()
-                pieces += [(i, r) for r in self._requests(src, context, glossary, pin)]
+                pieces += [(i, replace(r, examples=shown[i][0], shared_examples=shown[i][1]))
+                           for r in self._requests(src, context, glossary, pin)]
         # Each sentence is composed and checked as soon as its last piece is answered, and a failed one is
         # asked again at once, in the same batch where the backend allows it (`_reasks`).
         left = Counter(i for i, _ in pieces)

@@ -1,11 +1,14 @@
 """Prompt templates per model family, split into a shared prefix and a per-sentence suffix.
 
 The split matters for speed: everything that does not depend on the sentence (instructions, worked
-examples, the article title) goes in the prefix, which the llama.cpp engine evaluates once and
-shares across every sentence of the batch.
+examples, the article title, the article's matches from the user's memory) goes in the prefix, which the
+llama.cpp engine evaluates once and shares across every sentence of the batch; a sentence's own
+memory matches are turns of the suffix, just before it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from zhen.mt.base import Request
 
@@ -56,11 +59,13 @@ def _terms_hint(req: Request) -> str:
     return f"\n(Terminology: {pairs})"
 
 
-def chatml(system: str, turns: list[tuple[str, str]]) -> str:
-    out = f"<|im_start|>system\n{system}<|im_end|>\n"
-    for user, assistant in turns:
-        out += f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n{assistant}<|im_end|>\n"
-    return out
+def _turns(pairs: Sequence[tuple[str, str]]) -> str:
+    return "".join(f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n{assistant}<|im_end|>\n"
+                   for user, assistant in pairs)
+
+
+def chatml(system: str, turns: Sequence[tuple[str, str]]) -> str:
+    return f"<|im_start|>system\n{system}<|im_end|>\n" + _turns(turns)
 
 
 def split_prompt(family: str, req: Request, few_shot: bool = True) -> tuple[str, str]:
@@ -78,8 +83,8 @@ def split_prompt(family: str, req: Request, few_shot: bool = True) -> tuple[str,
     if family == "seed-x":
         return "", f"Translate the following Chinese sentence into English:{_terms_hint(req)}\n{req.source} <en>"
     system = SYSTEM + (f"\nThe article being translated is titled: {req.title}" if req.title else "")
-    prefix = chatml(system, EXAMPLES if few_shot else [])
-    suffix = f"<|im_start|>user\n{_user_text(req)}<|im_end|>\n<|im_start|>assistant\n"
+    prefix = chatml(system, (EXAMPLES if few_shot else []) + list(req.shared_examples))
+    suffix = f"{_turns(req.examples)}<|im_start|>user\n{_user_text(req)}<|im_end|>\n<|im_start|>assistant\n"
     return prefix, suffix
 
 
@@ -91,7 +96,8 @@ def chat_messages(req: Request, few_shot: bool = True) -> list[dict[str, str]]:
         system = SYSTEM + (f"\nThe article being translated is titled: {req.title}" if req.title else "")
         examples, user = EXAMPLES, _user_text(req)
     msgs = [{"role": "system", "content": system}]
-    for u, a in examples if few_shot else []:
+    shown = (examples if few_shot else []) + list(req.shared_examples) + list(req.examples)
+    for u, a in shown:
         msgs += [{"role": "user", "content": u}, {"role": "assistant", "content": a}]
     msgs.append({"role": "user", "content": user})
     return msgs

@@ -25,7 +25,7 @@ from zhen.service.auth import Limiter
 from zhen.service.deps import LOOPBACK, Metrics, Services
 from zhen.service.engine import engine_factory
 from zhen.service.middleware import BodyLimit, LoopbackHosts, RedactKeys, SecurityHeaders, error_field
-from zhen.service.routers import deepl, documents, jobs, libretranslate, operations, system
+from zhen.service.routers import deepl, documents, jobs, libretranslate, memory, operations, system
 from zhen.service.schemas import describe_errors
 from zhen.service.worker import Worker
 from zhen.store import Store
@@ -88,8 +88,8 @@ def create_app(settings: Settings) -> FastAPI:
         svc.metrics.latency.labels(path).observe(time.perf_counter() - start)
         return response
 
-    for router in (operations.router, jobs.router, documents.router, system.router, libretranslate.router,
-                   deepl.router):
+    for router in (operations.router, jobs.router, documents.router, memory.router, system.router,
+                   libretranslate.router, deepl.router):
         app.include_router(router)
     # Outermost last: headers on every answer, then the Host check, then the body limit.
     app.add_middleware(BodyLimit, limit=settings.max_request_chars * 4 + 65536)

@@ -34,26 +34,28 @@ class Engine:
     def model(self) -> str:
         return self.runtime.model()
 
-    def translate(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None) -> dict:
+    def translate(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None,
+                  owner: str | None = None) -> dict:
         req = _request(p)
         on_segments = (lambda segs: [emit({"segment": s.to_dict()}) for s in segs]) if emit else None
         chunk = STREAM_CHUNK if emit else JOB_CHUNK if between else None
         if req.text is not None:
-            result = translate_article(self.runtime, req.text, req.options(), on_segments=on_segments,
+            result = translate_article(self.runtime, req.text, req.options(), owner=owner, on_segments=on_segments,
                                        between=between, chunk=chunk)
         else:
-            result = translate_sentences(self.runtime, req.sentences or [], req.options(), req.title,
+            result = translate_sentences(self.runtime, req.sentences or [], req.options(), req.title, owner=owner,
                                          on_segments=on_segments, between=between, chunk=chunk)
         return result.to_dict()
 
-    def translate_group(self, payloads: list[dict]) -> list[dict]:
+    def translate_group(self, payloads: list[dict], owners: list[str | None]) -> list[dict]:
         """Several waiting sentence-list requests with the same options in one model run; each gets the
-        document it would get alone."""
+        document it would get alone (its owner's memory and glossary)."""
         reqs = [_request(p) for p in payloads]
-        results = translate_sentence_lists(self.runtime, [r.sentences or [] for r in reqs], reqs[0].options())
+        results = translate_sentence_lists(self.runtime, [r.sentences or [] for r in reqs], reqs[0].options(), owners)
         return [r.to_dict() for r in results]
 
-    def align(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None) -> dict:
+    def align(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None,
+              owner: str | None = None) -> dict:
         alignment = align_texts(p["zh"], p["en"], self.runtime.embedder(), bool(p.get("presplit")), ("zh", "en"))
         rows = alignment.rows()
         # Each bead with both sides is also a segment, so it can be reviewed, edited and exported.
@@ -62,7 +64,8 @@ class Engine:
         return {"kind": "alignment", "title": None, "text": None, "model": alignment.embedder,
                 "options": {"presplit": bool(p.get("presplit"))}, "alignments": rows, "segments": segs}
 
-    def polish(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None) -> dict:
+    def polish(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None,
+               owner: str | None = None) -> dict:
         pipe = self.runtime.pipeline()
         if p.get("source"):
             res = polish_with_zh(p["source"], p["english"], pipe, self.runtime.embedder(), p.get("presplit", False))
@@ -73,12 +76,14 @@ class Engine:
         return {"kind": "polish", "title": res.title, "text": res.text, "options": {"source": bool(p.get("source"))},
                 "segments": segs}
 
-    def run(self, kind: str, payload: dict, emit: Emit | None = None, between: Between | None = None) -> dict:
-        """The document for one request or job; `between` is called between chunks of a long translation."""
+    def run(self, kind: str, payload: dict, emit: Emit | None = None, between: Between | None = None,
+            owner: str | None = None) -> dict:
+        """The document for one request or job of `owner` (a key's id: its memory and glossary are used);
+        `between` is called between chunks of a long translation."""
         op = {"translate": self.translate, "align": self.align, "polish": self.polish}.get(kind)
         if op is None:
             raise InputError(f"unknown job kind {kind!r}")
-        return op(payload, emit, between)
+        return op(payload, emit, between, owner)
 
 
 def _request(payload: dict[str, Any]) -> TranslateRequest:

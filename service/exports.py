@@ -18,7 +18,7 @@ FORMATS = {"json": "application/json", "tsv": "text/tab-separated-values; charse
 def pairs(doc: dict) -> list[dict]:
     """(source, target) segments with their score and status, in document order."""
     return [{"n": s["n"], "source": s["source"] or "", "target": s["text"] or "", "qe": s["qe"],
-             "edited": bool(s["edits"]), "reasons": s["reasons"]}
+             "edited": bool(s["edits"]), "reasons": s["reasons"], "match": s.get("match")}
             for s in doc["segments"] if (s["source"] or "").strip() and (s["text"] or "").strip()]
 
 
@@ -39,7 +39,8 @@ def export(doc: dict, fmt: str) -> bytes:
         return ("\n".join(lines) + "\n").encode()
     if fmt in ("tmx", "xliff"):
         notes = [f"segment {r['n']}; qe {r['qe']}" + ("; edited by a translator" if r["edited"] else "") for r in rows]
-        units = [formats.Pair(r["source"], r["target"], note, str(r["n"]), r["edited"]) for r, note in zip(rows, notes)]
+        units = [formats.Pair(r["source"], r["target"], note, str(r["n"]), r["edited"], r["match"])
+                 for r, note in zip(rows, notes)]
         if fmt == "tmx":
             return formats.tmx(units, src_lang, tgt_lang)
         return formats.xliff(units, src_lang, tgt_lang, original=doc["title"] or doc["id"])

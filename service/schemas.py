@@ -49,6 +49,8 @@ class TranslateRequest(_Strict):
     alternatives: int = Field(0, ge=0, le=15, description="this many other candidates per sentence (implies best)")
     title: Text | None = Field(None, max_length=2000, description="with 'sentences': the article's title or other "
                                "context, given to the model with every sentence (an article's own title is found)")
+    memory: bool = Field(True, description="use the key's translation memory (exact matches returned, fuzzy ones "
+                         "shown to the model) and its glossary; false: the machine alone, as an evaluator wants")
 
     @model_validator(mode="after")
     def _one_input(self) -> TranslateRequest:
@@ -61,7 +63,7 @@ class TranslateRequest(_Strict):
     def options(self) -> TranslateOptions:
         """The use case's options (`zhen.app.translate`): the same fields, the glossary as a `Glossary`."""
         return TranslateOptions(self.include_boilerplate, self.qe, self.quality, self.alternatives,
-                                Glossary(self.glossary) if self.glossary else None)
+                                Glossary(self.glossary) if self.glossary else None, self.memory)
 
     def chars(self) -> int:
         """What the request costs: its text and its glossary (every term is matched against every sentence)."""
@@ -95,6 +97,68 @@ class JobRequest(_Strict):
 class EditRequest(_Strict):
     text: Annotated[str, AfterValidator(_edit_text)] = Field(..., min_length=1, max_length=20000)
     author: Text | None = Field(None, max_length=200)
+    repetitions: bool = Field(False, description="also edit the document's other segments with the same source "
+                              "(each segment's `repetitions` says how many there are)")
+    learn: bool = Field(True, description="a rendering of a name or term the edit changed joins the key's glossary")
+
+
+class Match(BaseModel):
+    """The best unit of the key's translation memory for a segment (`zhen.mt.tm.match.Match`)."""
+
+    source: str
+    target: str
+    percent: int = Field(..., description="100: exact after normalisation (numbers substituted); below: fuzzy")
+    kind: Literal["exact", "fuzzy", "repaired"]
+    origin: str
+    memory: str
+    author: str | None = None
+    created: float | None = None
+
+
+class TermUse(BaseModel):
+    source: str
+    target: str
+    kind: str = "term"
+
+
+class GlossaryTerm(_Strict):
+    target: Term
+    kind: Literal["term", "person", "place", "org"] = "term"
+
+
+class GlossaryEntry(BaseModel):
+    """A term of the key's glossary with its provenance (`origin` edit: learned from `doc_id`'s segment `n`)."""
+
+    source: str
+    target: str
+    kind: str
+    origin: str
+    author: str | None = None
+    doc_id: str | None = None
+    n: int | None = None
+    was: str | None = Field(None, description="the rendering the edit replaced")
+    created: float
+
+
+class Share(_Strict):
+    memory: Term
+    key_id: Term
+    share: bool = True
+
+
+class MemoryInfo(BaseModel):
+    name: str
+    owner: str
+    units: int
+    updated: float | None = None
+    shared_with: list[str] = []
+
+
+class ImportResult(BaseModel):
+    memory: str
+    units: int = Field(..., description="units added or renewed")
+    skipped: int = Field(0, description="pairs left out: empty, or an aligned bead below the threshold")
+    format: str
 
 
 class Job(BaseModel):
@@ -132,6 +196,9 @@ class Segment(BaseModel):
     flags: list[Flag] = Field([], description="the checks' findings, with the source span each points at")
     agreement: float | None = Field(None, description="best quality: mean chrF/100 against the other candidates")
     alternatives: list[str] = Field([], description="best quality: the other candidates, best first")
+    match: Match | None = Field(None, description="the best match in the key's translation memory")
+    terms: list[TermUse] = Field([], description="the renderings of names and terms the draft was held to")
+    repetitions: int = Field(0, description="other segments of the document with the same source")
     edits: list[dict] = []
 
 
@@ -159,6 +226,13 @@ class Document(BaseModel):
     text: str | None = None
     segments: list[Segment] = []
     alignments: list[AlignmentRow] = []
+
+
+class EditedDocument(Document):
+    """The document after an edit, with what the edit did."""
+
+    edited: list[int] = Field([], description="the segments the edit was saved to (with its repetitions)")
+    learned: list[dict] = Field([], description="the glossary terms it taught (source, target, was, kind)")
 
 
 def describe_errors(errors: list[Any], limit: int = 8) -> str:

@@ -205,7 +205,7 @@ class Worker:
         try:
             if engine is None:
                 raise Unavailable("model not loaded")
-            docs = engine.translate_group([t.payload for t in group])
+            docs = engine.translate_group([t.payload for t in group], [t.key_id for t in group])
         except Exception:  # noqa: BLE001 - fall back to one by one, so one bad request fails alone
             for t in group:
                 self._run(t)
@@ -227,7 +227,8 @@ class Worker:
         try:
             if self.engine is None:
                 raise Unavailable(f"model not loaded: {self.load_error or 'unknown error'}", retry_after=60)
-            task.future.set_result(self._save(self.engine, self.engine.run(task.kind, task.payload, task.emit), task))
+            task.future.set_result(self._save(self.engine, self.engine.run(task.kind, task.payload, task.emit,
+                                                                             owner=task.key_id), task))
         except Exception as err:
             if not isinstance(err, ZhenError):
                 log.exception("request failed")
@@ -244,7 +245,8 @@ class Worker:
         try:
             if self.engine is None:
                 raise Unavailable(f"model not loaded: {self.load_error or 'unknown error'}", retry_after=60)
-            doc = self.engine.run(task.kind, self.store.job_payload(job_id), between=self._interleave)
+            doc = self.engine.run(task.kind, self.store.job_payload(job_id), between=self._interleave,
+                                  owner=task.key_id)
             self._save(self.engine, doc, task)
         except LostJob:
             log.warning("job %s was claimed by another server while this one ran it; its result is dropped", job_id)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,18 @@ def screenshot(url: str, out: Path, tmp: Path, size: str = "1200,2000") -> Path:
                     f"--screenshot={out}", url], check=True, capture_output=True, timeout=120)
     assert out.exists() and out.stat().st_size > 0
     return out
+
+
+@contextmanager
+def review_page(url: str) -> Iterator:
+    """A Playwright page on a review page (`url`), its rows loaded, in Debian's Chromium."""
+    exe = chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=FLAGS[1:])
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_selector("#rows tr")
+        yield page
+        browser.close()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from zhen.models import presets
 DATA = config.shared_data()
 ARTICLES = DATA / "articles"
 PLUGINS = Path(__file__).resolve().parent / "plugins"
+OMEGAT = Path("/usr/share/omegat/OmegaT.jar")  # Debian's omegat (CI installs it)
 
 
 def article(prefix: str) -> Path:
@@ -79,3 +81,15 @@ def runtime_for(translator, memory=False):
     from zhen.app import factory
 
     return factory.runtime(translator_=translator, memory=memory)
+
+
+def omegat_dtd(tmp_path: Path) -> Path:
+    """The TMX 1.4 DTD OmegaT ships, out of its jar (skips without omegat; CI fails instead)."""
+    if not OMEGAT.exists():
+        if os.environ.get("ZHEN_REQUIRE_EXTRAS") == "1":
+            pytest.fail("Debian's omegat is required in CI (apt-get install omegat)")
+        pytest.skip("needs Debian's omegat (apt-get install omegat)")
+    with zipfile.ZipFile(OMEGAT) as jar:
+        path = tmp_path / "tmx14.dtd"
+        path.write_bytes(jar.read("schemas/tmx14.dtd"))
+    return path

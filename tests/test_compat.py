@@ -5,16 +5,13 @@ and deepl from PyPI against a real `zhen serve`, and Debian's OmegaT in console 
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
-import zipfile
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
 from click.testing import CliRunner
-from conftest import PLUGINS, article, require
+from conftest import OMEGAT, PLUGINS, article, omegat_dtd, require
 from lxml import etree, html
 from server import Server
 from translate.storage.tmx import tmxfile
@@ -24,7 +21,6 @@ from zhen.service.auth import create_key
 from zhen.store import Store
 from zhen.text.cleanup import has_cjk
 
-OMEGAT = Path("/usr/share/omegat/OmegaT.jar")
 XLIFF = "urn:oasis:names:tc:xliff:document:1.2"
 
 
@@ -148,19 +144,8 @@ def test_exports_mark_drafts_for_review_and_edits_approved(api):
     assert [u.find(f"{{{XLIFF}}}target").get("state") for u in units] == ["needs-review-translation", "translated"]
 
 
-def _omegat_dtd(tmp_path: Path) -> Path:
-    if not OMEGAT.exists():
-        if os.environ.get("ZHEN_REQUIRE_EXTRAS") == "1":
-            pytest.fail("Debian's omegat is required in CI (apt-get install omegat)")
-        pytest.skip("needs Debian's omegat (apt-get install omegat)")
-    with zipfile.ZipFile(OMEGAT) as jar:
-        path = tmp_path / "tmx14.dtd"
-        path.write_bytes(jar.read("schemas/tmx14.dtd"))
-    return path
-
-
 def test_exported_tmx_validates_against_the_dtd_omegat_ships(api, tmp_path):
-    dtd = etree.DTD(str(_omegat_dtd(tmp_path)))
+    dtd = etree.DTD(str(omegat_dtd(tmp_path)))
     doc = api.post("/v1/translate", json={"sentences": ["浙江医院成立于1954年。", "医院有3个院区。", "你好。"]}).json()
     api.put(f"/v1/documents/{doc['id']}/segments/1", json={"text": "Three & <campuses> \"here\"."})
     data = api.get(f"/v1/documents/{doc['id']}/parallel", params={"format": "tmx"}).content
@@ -239,7 +224,7 @@ def test_deepl_client(keyed_server):
 
 def test_omegat_fills_a_project_from_zhens_tmx(keyed_server, tmp_path):
     """OmegaT (console mode) with zhen's TMX in tm/auto/: the project's target file is zhen's translation."""
-    _omegat_dtd(tmp_path)
+    omegat_dtd(tmp_path)
     java = shutil.which("java")
     assert java, "java comes with Debian's omegat"
     srv, key = keyed_server

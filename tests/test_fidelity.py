@@ -299,28 +299,22 @@ def test_real_model_writes_pinned_names_and_scaled_numbers(translator):
 
 
 def test_review_page_marks_each_violation_where_it_is(tmp_path):
-    from browser import FLAGS, chromium
-    from playwright.sync_api import sync_playwright
+    from browser import chromium, review_page
     from server import Server
 
-    exe = chromium()
+    chromium()
     srv = Server(tmp_path, "--no-auth", "--backend", "fake-unfaithful").start()
     try:
         with srv.client() as c:
             doc = c.post("/v1/translate", json={"sentences": ["院长洪朝阳出席了76个项目的评审。", "医院很好。"]}).json()
         reasons = doc["segments"][0]["reasons"]
         assert "term_missing:洪朝阳" in reasons and "numbers_invented:2019" in reasons, reasons
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=exe, args=FLAGS[1:])
-            page = browser.new_page()
-            page.goto(f"{srv.url}/review/{doc['id']}")
-            page.wait_for_selector("#rows tr")
+        with review_page(f"{srv.url}/review/{doc['id']}") as page:
             first = page.locator("#rows tr[data-n='0']")
             assert first.locator("td.src mark.issue").all_inner_texts() == ["洪朝阳"]
             assert first.locator(".marked mark.issue").all_inner_texts() == ["2019"]
             assert first.locator("td.src").inner_text() == "院长洪朝阳出席了76个项目的评审。"  # text intact
             assert page.locator("#rows tr[data-n='1'] td.src mark").count() == 0
-            browser.close()
     finally:
         srv.stop()
 

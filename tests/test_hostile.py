@@ -76,7 +76,7 @@ def test_segment_numbers_edits_and_exports(api):
         assert r.status_code == 422 and r.json()["detail"], (text, r.text)
     # An edit stored before the check existed still exports: TMX without the character, not a 500.
     store = api.app.state.services.store
-    store.add_edit(doc["id"], 0, "Zhejiang \x12Hospital was founded in 1954.", "legacy")
+    store.save_edit(doc["id"], 0, "Zhejiang \x12Hospital was founded in 1954.", "legacy")
     r = api.get(f"/v1/documents/{doc['id']}/parallel", params={"format": "tmx"})
     assert r.status_code == 200
     units = {u.source: u.target for u in tmxfile(r.content).units}

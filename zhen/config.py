@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     quality: Literal["default", "best"] = Field(
         "default", description="best: several candidates per sentence, chosen by checks and MBR (slower)")
     best_candidates: int = Field(4, ge=2, le=16, description="candidates per sentence in best quality")
+    # the user's translation memory (measured by bench/adapt.py; see docs/benchmarks.md)
+    tm_examples: int = Field(3, ge=0, le=8, description="fuzzy matches shown to the model as examples (0: none)")
+    tm_threshold: float = Field(0.5, ge=0, le=1, description="least fuzzy similarity for a match to be an example")
+    tm_placement: Literal["sentence", "article"] = Field(
+        "sentence", description="sentence: each sentence's own matches; article: the article's best k in the "
+        "shared prompt prefix")
+    tm_repair: float = Field(0.7, ge=0, le=1, description="least similarity for a match whose one differing term "
+                             "is replaced without the model")
     # service
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)

@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
+from zhen.app.memory import save_edit
 from zhen.errors import NotFound
 from zhen.service import exports
 from zhen.service.auth import Key
 from zhen.service.deps import Principal, ServicesDep
-from zhen.service.schemas import Document, EditRequest
+from zhen.service.schemas import Document, EditedDocument, EditRequest
 from zhen.store import Store
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -42,11 +43,13 @@ async def parallel(doc_id: str, key: Principal, svc: ServicesDep,
                     headers={"Content-Disposition": f'attachment; filename="{doc_id}.{ext}"'})
 
 
-@router.put("/{doc_id}/segments/{n}", response_model=Document)
+@router.put("/{doc_id}/segments/{n}", response_model=EditedDocument)
 async def edit_segment(doc_id: str, n: SegmentNumber, body: EditRequest, key: Principal, svc: ServicesDep) -> dict:
-    """Save a translator's edit beside the machine draft (who and when are kept)."""
-    load_document(svc.store, doc_id, key)
+    """Save a translator's edit beside the machine draft (who and when are kept). It becomes the
+    document owner's translation of this sentence in their memory (the next draft of the same sentence
+    is this edit), with `repetitions` it is copied to the document's other segments with the same
+    source, and a name or term it renders differently joins the owner's glossary (`learned`)."""
+    doc = load_document(svc.store, doc_id, key)
     author = body.author or (key.name if key else None)
-    if not svc.store.add_edit(doc_id, n, body.text, author):
-        raise NotFound(f"document {doc_id} has no segment {n}")
-    return load_document(svc.store, doc_id, key)
+    result = save_edit(svc.store, doc, n, body.text, author, repetitions=body.repetitions, learn_terms=body.learn)
+    return {**load_document(svc.store, doc_id, key), "edited": result.edited, "learned": result.learned}

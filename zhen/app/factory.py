@@ -14,6 +14,7 @@ from typing import Any
 
 from zhen import cache, config
 from zhen.align.embed import EMBEDDERS, Embedder, from_spec
+from zhen.app.recall import RecallPolicy
 from zhen.app.runtime import Runtime
 from zhen.errors import ModelNotInstalled
 from zhen.models import presets
@@ -86,11 +87,13 @@ def store(settings: config.Settings | None = None) -> Store:
 def runtime(settings: config.Settings | None = None, *, model: str | None = None, backend: str | None = None,
             openai_urls: Sequence[str] = (), memory: bool | Store = True, embedder_spec: str | None = None,
             translator_: Translator | None = None) -> Runtime:
-    """Everything the use cases run on. `memory` is the model-output cache's store (True: the settings'
-    store, False: none); `translator_` an already loaded translator to use instead of building one."""
+    """Everything the use cases run on. `memory` is the store of the model-output cache and the users'
+    translation memories (True: the settings' store, False: none); `translator_` an already loaded
+    translator to use instead of building one."""
     s = settings or config.settings()
     _prepare(s)
     t = translator_ or translator(model, backend=backend, openai_urls=openai_urls, settings=s)
-    tm = None if memory is False else TranslationMemory(memory if isinstance(memory, Store) else store(s))
-    return Runtime(t, tm, tagger(s), lambda: embedder(embedder_spec, s), best_candidates=s.best_candidates,
-                   quality=s.quality)
+    db = None if memory is False else memory if isinstance(memory, Store) else store(s)
+    return Runtime(t, TranslationMemory(db) if db is not None else None, tagger(s), lambda: embedder(embedder_spec, s),
+                   best_candidates=s.best_candidates, quality=s.quality, store=db,
+                   recall=RecallPolicy(s.tm_examples, s.tm_threshold, s.tm_placement, s.tm_repair))

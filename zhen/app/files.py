@@ -22,13 +22,13 @@ from lxml import etree, html
 from zhen.app.runtime import Runtime
 from zhen.app.translate import translate_sentences
 from zhen.errors import InputError
+from zhen.formats import XLIFF12, parse_xml
 from zhen.mt.faithful.checks import CJK_PUNCTUATION, english_punctuation
 from zhen.mt.pipeline import Progress
 from zhen.text.cleanup import has_cjk, is_cjk
 from zhen.text.decode import decode_bytes
 from zhen.text.document import parse_article
 
-XLIFF12 = "urn:oasis:names:tc:xliff:document:1.2"
 MAX_UNITS = 20_000  # a file larger than this many pieces of Chinese text is refused, not ground through
 # A .docx is a zip: its parts are refused by the sizes its headers declare, before anything is inflated;
 # zipfile never inflates a part past its declared size, so a lying header cannot get round these either.
@@ -205,14 +205,7 @@ def _xliff(name: str, data: bytes) -> FileJob:
     """XLIFF 1.2 as CAT tools export it: empty targets are filled, IDs and inline tags are kept (each text
     run between inline tags is translated in place), the units are marked `needs-review-translation`
     and QE goes into a note."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-    try:
-        tree = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as err:
-        raise InputError(f"{name}: not well-formed XML ({err})") from None
-    if tree.getroottree().docinfo.internalDTD is not None or tree.getroottree().docinfo.doctype:
-        raise InputError(f"{name}: XLIFF with a DOCTYPE is not accepted (its entities would not survive the round "
-                         "trip); remove the declaration and write the characters themselves")
+    tree = parse_xml(name, data)
     if etree.QName(tree).namespace != XLIFF12:
         raise InputError(f"{name}: not XLIFF 1.2 (root {tree.tag!r}; expected the namespace {XLIFF12})")
     todo: list[tuple[etree._Element, etree._Element, list[tuple[etree._Element, str]]]] = []
@@ -272,9 +265,10 @@ def as_translated(draft: str, qe: float | None, flags: list[str], alternatives: 
     return Translated(english_punctuation(draft) if "no_chinese" in flags else draft, qe, flags, alternatives or [])
 
 
-def translate_file(runtime: Runtime, name: str, data: bytes, progress: Progress | None = None) -> tuple[FileJob, bytes]:
-    """The file translated, as the same kind of file: its units through the translate use case, the
-    file's title as their context (the server's file routes send the same)."""
+def translate_file(runtime: Runtime, name: str, data: bytes, progress: Progress | None = None,
+                   owner: str | None = None) -> tuple[FileJob, bytes]:
+    """The file translated, as the same kind of file: its units through the translate use case (with
+    `owner`'s memory), the file's title as their context (the server's file routes send the same)."""
     job = open_file(name, data)
-    result = translate_sentences(runtime, job.units, title=job.title, progress=progress)
+    result = translate_sentences(runtime, job.units, title=job.title, owner=owner, progress=progress)
     return job, job.rebuild([as_translated(s.draft, s.qe, s.reasons, s.alternatives) for s in result.segments])

@@ -12,14 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from zhen.app.recall import Recall, recall
 from zhen.app.runtime import Runtime
 from zhen.cache import write_atomic
 from zhen.errors import InputError
+from zhen.mt.base import Term
 from zhen.mt.glossary import Glossary
-from zhen.mt.pipeline import Draft, Pipeline, Progress, normalise_lines
+from zhen.mt.pipeline import Draft, Examples, Pipeline, Progress, normalise_lines
+from zhen.mt.tm.match import Match
 from zhen.text.decode import read_text
 from zhen.text.document import parse_article
 from zhen.text.lines import presplit
+from zhen.text.matchkey import repetitions
 
 QE = Literal["fast", "full", "none"]
 OnSegments = Callable[[list["Segment"]], object]  # called with each chunk's segments as they are done
@@ -34,11 +38,12 @@ class TranslateOptions:
     quality: Literal["default", "best"] | None = None  # None: the runtime's default
     alternatives: int = 0  # other candidates wanted per sentence (implies best quality)
     glossary: Glossary | None = None  # the request's own terms, on top of the built-in glossary
+    memory: bool = True  # use the caller's translation memory and learned glossary
 
     def to_dict(self) -> dict[str, Any]:
         """What a stored document records of its options (the glossary as its size)."""
         out: dict[str, Any] = {"include_boilerplate": self.include_boilerplate, "qe": self.qe,
-                               "quality": self.quality, "alternatives": self.alternatives}
+                               "quality": self.quality, "alternatives": self.alternatives, "memory": self.memory}
         if self.glossary is not None:
             out["glossary_terms"] = len(self.glossary.terms)
         return out
@@ -78,13 +83,17 @@ class Segment:
     flags: list[Flag] = field(default_factory=list)  # the checks' flags with their spans
     agreement: float | None = None  # best quality: mean chrF/100 of the draft against the other candidates
     alternatives: list[str] = field(default_factory=list)  # best quality: the other candidates, best first
+    match: Match | None = None  # the best match in the caller's translation memory
+    terms: list[Term] = field(default_factory=list)  # the renderings the draft was held to
 
     def to_dict(self) -> dict[str, Any]:
         """The API's segment: the same fields a stored document's segment has (no edits yet)."""
         return {"n": self.n, "kind": self.kind, "paragraph": self.paragraph, "source": self.source,
                 "draft": self.draft, "text": self.draft, "action": None, "qe": self.qe, "score_before": None,
                 "reasons": self.reasons, "flags": [f.to_dict() for f in self.flags], "agreement": self.agreement,
-                "alternatives": self.alternatives, "edits": []}
+                "alternatives": self.alternatives, "match": self.match.to_dict() if self.match else None,
+                "terms": [{"source": t.source, "target": t.target, "kind": t.kind} for t in self.terms],
+                "edits": []}
 
 
 @dataclass
@@ -112,15 +121,17 @@ class TranslatedArticle:
 
     def to_dict(self) -> dict[str, Any]:
         """The API's document (`GET /v1/documents/ID` has the same fields, with its id and time)."""
+        reps = repetitions([s.source for s in self.segments])
+        segments = [{**s.to_dict(), "repetitions": r} for s, r in zip(self.segments, reps)]
         return {"id": None, "kind": "translation", "created": None, "title": self.title, "model": self.model,
-                "options": self.options.to_dict(), "text": self.text,
-                "segments": [s.to_dict() for s in self.segments], "alignments": []}
+                "options": self.options.to_dict(), "text": self.text, "segments": segments, "alignments": []}
 
 
 @dataclass(frozen=True)
 class _Unit:
     """A sentence to translate: where it sits in its text, and what cleaning found in it."""
 
+    k: int  # its position among the text's units
     n: int
     source: str
     kind: str = "body"
@@ -130,60 +141,114 @@ class _Unit:
 
 
 def translate_article(runtime: Runtime, text: str, options: TranslateOptions = TranslateOptions(), *,
-                      progress: Progress | None = None, on_segments: OnSegments | None = None,
-                      between: Callable[[], object] | None = None, chunk: int | None = None) -> TranslatedArticle:
-    """An article page cleaned, segmented and translated with its title as context. `chunk` sentences go to
-    the model at a time, `on_segments` hears each chunk's segments and `between` runs between chunks (a
-    server answers waiting requests there); the article's terms are found over all of it first, so the
-    result does not depend on the chunking."""
+                      owner: str | None = None, progress: Progress | None = None,
+                      on_segments: OnSegments | None = None, between: Callable[[], object] | None = None,
+                      chunk: int | None = None) -> TranslatedArticle:
+    """An article page cleaned, segmented and translated with its title as context, with `owner`'s
+    translation memory and glossary (a key's id; None: the local store's). `chunk` sentences go to the
+    model at a time, `on_segments` hears each chunk's segments and `between` runs between chunks (a
+    server answers waiting requests there); the article's terms and matches are found over all of it
+    first, so the result does not depend on the chunking."""
     doc = parse_article(text)
     sents = doc.translatable(options.include_boilerplate)
     if not sents:
         raise InputError("nothing to translate: no title, body or caption text found")
-    units = [_Unit(s.id, s.normalised, s.kind, s.paragraph, tuple(s.flags)) for s in sents]
-    return _translate(runtime, units, doc.title(), text, options, progress, on_segments, between, chunk)
+    units = [_Unit(k, s.id, s.normalised, s.kind, s.paragraph, tuple(s.flags)) for k, s in enumerate(sents)]
+    return _translate(runtime, units, doc.title(), text, options, owner, progress, on_segments, between, chunk)
 
 
 def translate_sentences(runtime: Runtime, sentences: Sequence[str], options: TranslateOptions = TranslateOptions(),
-                        title: str | None = None, *, progress: Progress | None = None,
+                        title: str | None = None, *, owner: str | None = None, progress: Progress | None = None,
                         on_segments: OnSegments | None = None, between: Callable[[], object] | None = None,
                         chunk: int | None = None) -> TranslatedArticle:
     """Sentences translated as one text (each cleaned like an article sentence); `title` is context."""
     units = _sentence_units(sentences)
-    return _translate(runtime, units, title, "\n".join(sentences), options, progress, on_segments, between, chunk)
+    return _translate(runtime, units, title, "\n".join(sentences), options, owner, progress, on_segments, between,
+                      chunk)
 
 
 def translate_sentence_lists(runtime: Runtime, lists: Sequence[Sequence[str]],
-                             options: TranslateOptions = TranslateOptions()) -> list[TranslatedArticle]:
+                             options: TranslateOptions = TranslateOptions(),
+                             owners: Sequence[str | None] | None = None) -> list[TranslatedArticle]:
     """Several sentence lists in one model run (a server's waiting requests, micro-batched): each gets
-    exactly what `translate_sentences` would give it alone, its terms found in its own text only."""
-    pipe = runtime.pipeline(options.glossary, options.quality, options.alternatives)
+    exactly what `translate_sentences` would give it alone, its terms found in its own text only and its
+    matches in its own owner's memory (`owners`, parallel to `lists`)."""
+    owners = list(owners) if owners is not None else [None] * len(lists)
     units = [_sentence_units(ss) for ss in lists]
-    drafts = pipe.translate_texts([([u.source for u in us], None, None) for us in units])
-    estimator = runtime.estimator(pipe.glossary, options.qe)
-    return [TranslatedArticle(None, runtime.model(), "\n".join(ss), _segments(us, ds, estimator, options.qe), options)
-            for ss, us, ds in zip(lists, units, drafts)]
+    plans = [_plan(runtime, us, options, who) for us, who in zip(units, owners)]
+    asked = [p.asked(us) for us, p in zip(units, plans)]
+    drafts = plans[0].pipe.translate_texts([([u.source for u in a], None, p.glossary) for a, p in zip(asked, plans)],
+                                           examples=[p.examples(a) for a, p in zip(asked, plans)])
+    return [TranslatedArticle(None, runtime.model(), "\n".join(ss), p.segments(us, ds, options.qe), options)
+            for ss, us, ds, p in zip(lists, units, drafts, plans)]
 
 
 def _sentence_units(sentences: Sequence[str]) -> list[_Unit]:
     """A client's sentences: the model reads each cleaned like an article sentence (Traditional to
     Simplified, pinyin notes removed), the segment shows it as it was sent, so it matches the client's files."""
     given = [s.strip() for s in sentences]
-    return [_Unit(k, clean, given=g) for k, (clean, g) in enumerate(zip(normalise_lines(given), given))]
+    return [_Unit(k, k, clean, given=g) for k, (clean, g) in enumerate(zip(normalise_lines(given), given))]
+
+
+@dataclass
+class _Plan:
+    """A text's set-up: the pipeline and terms (with the owner's glossary), what the memory gives each
+    sentence, and QE."""
+
+    pipe: Pipeline
+    glossary: Glossary  # the text's terms, found over all of it
+    recall: Recall
+    estimator: Any  # QualityEstimator
+
+    def asked(self, units: Sequence[_Unit]) -> list[_Unit]:
+        """The units the memory did not translate (`units` are the plan's, in order, or a run of them)."""
+        return [u for u in units if self.recall.done[u.k] is None]
+
+    def examples(self, asked: Sequence[_Unit]) -> Examples:
+        ex = self.recall.examples
+        return Examples([ex.of(u.k)[0] for u in asked], ex.shared)
+
+    def segments(self, units: Sequence[_Unit], drafts: Sequence[Draft], qe: QE) -> list[Segment]:
+        """Segments for `units`: the model's drafts for those it was asked, the memory's for the rest."""
+        made = iter(drafts)
+        full = [next(made) if self.recall.done[u.k] is None else self._remembered(u) for u in units]
+        segs = _segments(units, full, self.estimator, qe)
+        for u, seg in zip(units, segs):
+            seg.match = self.recall.best[u.k]
+            if self.recall.done[u.k] is not None and seg.match is not None and seg.match.kind == "exact":
+                seg.qe = 1.0  # the translator's own translation of this sentence
+        return segs
+
+    def _remembered(self, u: _Unit) -> Draft:
+        match = self.recall.best[u.k]
+        kind = match.kind if match is not None else "exact"
+        return Draft(u.n, u.source, self.recall.done[u.k] or "", u.kind, [f"tm_{kind}"],
+                     self.glossary.find(u.source), cached=True)
+
+
+def _plan(runtime: Runtime, units: Sequence[_Unit], options: TranslateOptions, owner: str | None) -> _Plan:
+    glossary = runtime.learned_glossary(owner, options.glossary) if options.memory else options.glossary
+    pipe = runtime.pipeline(glossary, options.quality, options.alternatives)
+    terms = pipe.article_glossary([u.source for u in units])
+    matcher = runtime.matcher(owner) if options.memory else None
+    found = recall(matcher, [u.source for u in units], runtime.recall, pipe, terms)
+    return _Plan(pipe, terms, found, runtime.estimator(pipe.glossary, options.qe))
 
 
 def _translate(runtime: Runtime, units: list[_Unit], title: str | None, text: str, options: TranslateOptions,
-               progress: Progress | None, on_segments: OnSegments | None, between: Callable[[], object] | None,
-               chunk: int | None) -> TranslatedArticle:
-    pipe: Pipeline = runtime.pipeline(options.glossary, options.quality, options.alternatives)
-    glossary = pipe.article_glossary([u.source for u in units])
-    estimator = runtime.estimator(pipe.glossary, options.qe)
+               owner: str | None, progress: Progress | None, on_segments: OnSegments | None,
+               between: Callable[[], object] | None, chunk: int | None) -> TranslatedArticle:
+    plan = _plan(runtime, units, options, owner)
     segments: list[Segment] = []
     step = chunk or max(1, len(units))
     for start in range(0, len(units), step):
         part = units[start : start + step]
-        drafts = pipe.translate([u.source for u in part], title, progress, glossary=glossary)
-        done = _segments(part, drafts, estimator, options.qe)
+        asked = plan.asked(part)
+        drafts = plan.pipe.translate([u.source for u in asked], title, progress, glossary=plan.glossary,
+                                     examples=plan.examples(asked)) if asked else []
+        if progress and len(asked) < len(part):
+            progress(len(part) - len(asked))
+        done = plan.segments(part, drafts, options.qe)
         segments += done
         if on_segments:
             on_segments(done)
@@ -204,7 +269,8 @@ def _segments(units: Sequence[_Unit], drafts: Sequence[Draft], estimator: Any,  
         flags = list(dict.fromkeys([*u.flags, *d.flags]))
         source = d.source if u.given is None else u.given
         out.append(Segment(u.n, source, d.draft, u.kind, u.paragraph, e.score, list(dict.fromkeys(flags + e.reasons)),
-                           [Flag.parse(f, source) for f in flags], d.agreement, list(d.alternatives)))
+                           [Flag.parse(f, source) for f in flags], d.agreement, list(d.alternatives),
+                           terms=list(d.terms)))
     return out
 
 

@@ -33,15 +33,18 @@ MODEL_HELP = "model preset (see `zhen models list`; default: ZHEN_MODEL or the d
 @click.option("--openai-url", multiple=True, help="use an OpenAI-compatible server instead (repeat to spread load)")
 @click.option("--glossary", type=click.Path(exists=True, dir_okay=False), help="CSV or TBX glossary")
 @click.option("--include-boilerplate", is_flag=True, help="translate page furniture too")
-@click.option("--no-memory", is_flag=True, help="do not read or write the translation memory")
+@click.option("--no-memory", is_flag=True,
+              help="use neither the model-output cache nor the translation memory and glossary")
 @click.option("--quality", type=click.Choice(["default", "best"]), default=None,
               help="best: several candidates per sentence, chosen by the checks and MBR (about N× slower; "
                    "N = ZHEN_BEST_CANDIDATES, default 4) [default: ZHEN_QUALITY or default]")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="for .html, .docx and XLIFF input: where to write the translated file [default: NAME.en.EXT]")
+@click.option("--save", is_flag=True, help="keep the draft as a document of the local store, to review and edit "
+              "(`zhen serve --no-auth`, then /review/ID); its id goes to stderr")
 def translate(article: str | None, presplit: tuple[str, str] | None, fmt: str, model: str | None,
               backend: str | None, openai_url: tuple[str, ...], glossary: str | None, include_boilerplate: bool,
-              no_memory: bool, quality: str | None, output: str | None) -> None:
+              no_memory: bool, quality: str | None, output: str | None, save: bool) -> None:
     """Translate a Chinese article (or a presplit file) into an English draft; an .html, .docx or XLIFF 1.2
     file comes back as the same kind of file, its markup, inline tags and IDs kept."""
     if bool(article) == bool(presplit):
@@ -64,8 +67,16 @@ def translate(article: str | None, presplit: tuple[str, str] | None, fmt: str, m
             click.echo(f"wrote {target} ({len(job.units)} pieces of text translated)", err=True)
             return
         result = translate_article(runtime, read_text(str(article)), options, progress=bar)
+    if save:
+        doc = result.to_dict()
+        doc["id"] = factory.store().save_document("translation", title=doc["title"], model=doc["model"],
+                                                  options=doc["options"], text=doc["text"], segments=doc["segments"])
+        click.echo(f"saved as document {doc['id']}: review at /review/{doc['id']} on `zhen serve --no-auth`", err=True)
+        result_dict = doc
+    else:
+        result_dict = result.to_dict()
     if fmt == "json":  # the document `POST /v1/translate` answers, field for field
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        click.echo(json.dumps(result_dict, ensure_ascii=False, indent=1))
     elif fmt == "tsv":
         click.echo("n\tkind\tqe\tsource\tdraft\treasons")
         for s in result.segments:
@@ -85,7 +96,8 @@ def translate(article: str | None, presplit: tuple[str, str] | None, fmt: str, m
               help="text: the polished article; json: it and the per-sentence report; tsv: the report")
 @click.option("--model", default=None, help=MODEL_HELP)
 @click.option("--embedder", default=None, metavar="SPEC", help="embedding model for alignment and meaning checks")
-@click.option("--no-memory", is_flag=True, help="do not read or write the translation memory")
+@click.option("--no-memory", is_flag=True,
+              help="use neither the model-output cache nor the translation memory and glossary")
 def polish(en_file: str, zh_file: str | None, presplit: bool, parallel: bool, fmt: str, model: str | None,
            embedder: str | None, no_memory: bool) -> None:
     """Polish a poor English translation, with its Chinese source or without it, never losing a fact."""

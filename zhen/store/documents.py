@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from zhen.store.connection import Connection
+from zhen.text.matchkey import repetitions
 
 
 class LostJob(Exception):
@@ -41,10 +42,11 @@ class Documents(Connection):
                        (doc_id, kind, now, title, model, _json(options), text, key_id))
             db.executemany(
                 "INSERT INTO segments (doc_id, n, kind, paragraph, source, draft, action, qe, score_before, reasons, "
-                "agreement, alternatives, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "agreement, alternatives, flags, terms, match) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(doc_id, s["n"], s.get("kind"), s.get("paragraph"), s.get("source"), s.get("draft"), s.get("action"),
                   s.get("qe"), s.get("score_before"), _json(s.get("reasons", [])), s.get("agreement"),
-                  _json(s.get("alternatives", [])), _json(s.get("flags", []))) for s in segments])
+                  _json(s.get("alternatives", [])), _json(s.get("flags", [])), _json(s.get("terms", [])),
+                  _json(s["match"]) if s.get("match") else None) for s in segments])
             db.executemany(
                 "INSERT INTO alignments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(doc_id, a["k"], json.dumps(a["zh"]), json.dumps(a["en"]), a.get("zh_text"), a.get("en_text"),
@@ -73,11 +75,14 @@ class Documents(Connection):
         for s in self._query("SELECT * FROM segments WHERE doc_id = ? ORDER BY n", (doc_id,)):
             seg = dict(s)
             del seg["doc_id"]
-            for k in ("reasons", "alternatives", "flags"):
+            for k in ("reasons", "alternatives", "flags", "terms"):
                 seg[k] = json.loads(seg[k])
+            seg["match"] = json.loads(seg["match"]) if seg["match"] else None
             seg["edits"] = edits.get(s["n"], [])
             seg["text"] = seg["edits"][-1]["text"] if seg["edits"] else seg["draft"]
             segs.append(seg)
+        for seg, reps in zip(segs, repetitions([s["source"] or "" for s in segs])):
+            seg["repetitions"] = reps
         d["segments"] = segs
         d["alignments"] = [
             {"k": a["k"], "zh": json.loads(a["zh"]), "en": json.loads(a["en"]), "zh_text": a["zh_text"],
@@ -85,15 +90,6 @@ class Documents(Connection):
             for a in self._query("SELECT * FROM alignments WHERE doc_id = ? ORDER BY k", (doc_id,))
         ]
         return d
-
-    def add_edit(self, doc_id: str, n: int, text: str, author: str | None) -> bool:
-        """Keep a translator's edit beside the machine draft; False if there is no such segment."""
-        with self.tx() as db:
-            if not db.execute("SELECT 1 FROM segments WHERE doc_id = ? AND n = ?", (doc_id, n)).fetchone():
-                return False
-            db.execute("INSERT INTO edits (doc_id, n, text, author, created) VALUES (?, ?, ?, ?, ?)",
-                       (doc_id, n, text, author, time.time()))
-        return True
 
     def save_file(self, name: str, media_type: str, data: bytes, doc_id: str | None, key_id: str | None) -> str:
         """A translated file kept for download; the link is the secret (128 random bits)."""

@@ -118,6 +118,42 @@ def m007_segment_flags(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE segments ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'")
 
 
+@migration
+def m008_translation_memory(db: sqlite3.Connection) -> None:
+    """The human translation memory (translators' edits, imports, aligned archives), apart from the
+    model-output cache: units owned by a key ('' on a store without keys), grouped in named memories
+    that an admin may share, found by exact key or, through an FTS5 trigram index, by fuzzy match; each
+    key's glossary, with where each term came from; and each segment's terms, which an edit is compared
+    against to learn renderings."""
+    _run(db, """
+    CREATE TABLE tm_units (id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, memory TEXT NOT NULL,
+                           source TEXT NOT NULL, target TEXT NOT NULL, match_key TEXT NOT NULL,
+                           numbers TEXT NOT NULL DEFAULT '[]', origin TEXT NOT NULL, author TEXT,
+                           created REAL NOT NULL, doc_id TEXT, n INTEGER, score REAL,
+                           UNIQUE (owner, memory, match_key, target));
+    CREATE INDEX tm_units_by_key ON tm_units (match_key, owner);
+    CREATE UNIQUE INDEX tm_units_by_segment ON tm_units (doc_id, n) WHERE doc_id IS NOT NULL;
+    CREATE VIRTUAL TABLE tm_units_fts USING fts5(match_key, content='tm_units', content_rowid='id',
+                                                 tokenize='trigram');
+    CREATE TABLE tm_shares (owner TEXT NOT NULL, memory TEXT NOT NULL, key_id TEXT NOT NULL, created REAL NOT NULL,
+                            PRIMARY KEY (owner, memory, key_id));
+    CREATE TABLE glossary_terms (owner TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
+                                 kind TEXT NOT NULL DEFAULT 'term', origin TEXT NOT NULL, author TEXT, doc_id TEXT,
+                                 n INTEGER, was TEXT, created REAL NOT NULL, PRIMARY KEY (owner, source));
+    ALTER TABLE segments ADD COLUMN terms TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE segments ADD COLUMN match TEXT
+    """)
+    # the index follows the table (statements with their own `;`, so not through `_run`)
+    db.execute("CREATE TRIGGER tm_units_ai AFTER INSERT ON tm_units BEGIN "
+               "INSERT INTO tm_units_fts (rowid, match_key) VALUES (new.id, new.match_key); END")
+    db.execute("CREATE TRIGGER tm_units_ad AFTER DELETE ON tm_units BEGIN "
+               "INSERT INTO tm_units_fts (tm_units_fts, rowid, match_key) VALUES ('delete', old.id, old.match_key); "
+               "END")
+    db.execute("CREATE TRIGGER tm_units_au AFTER UPDATE ON tm_units BEGIN "
+               "INSERT INTO tm_units_fts (tm_units_fts, rowid, match_key) VALUES ('delete', old.id, old.match_key); "
+               "INSERT INTO tm_units_fts (rowid, match_key) VALUES (new.id, new.match_key); END")
+
+
 def applied_names(db: sqlite3.Connection) -> set[str]:
     """Names already applied; a store from before named migrations has its `user_version` first ones."""
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied REAL NOT NULL)")

@@ -1,0 +1,187 @@
+"""The human translation memory: translators' edits, imported memories and aligned archives, and each
+key's glossary. Apart from the model-output cache (`memory.py`), which only remembers what the model said.
+
+Every unit has an owner (a key's id, or '' on a store without keys) and sits in a named memory; a key
+sees its own units and those of memories shared with it, never another key's. Units are found by their
+match key (`zhen.text.matchkey`) exactly, or by fuzzy match through an FTS5 trigram index.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from zhen.store.documents import Documents
+from zhen.text.matchkey import match_key
+
+EDITS = "edits"  # the memory a key's saved edits go to
+_VISIBLE = ("(u.owner = :owner OR EXISTS (SELECT 1 FROM tm_shares s WHERE s.owner = u.owner "
+            "AND s.memory = u.memory AND s.key_id = :owner))")
+_FUZZY_GRAMS = 48  # trigrams asked of the index for one sentence (spread over it)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A source/target pair for the memory, with where it came from."""
+
+    source: str
+    target: str
+    origin: str  # edit, tmx, xliff, tsv, csv, parallel, aligned
+    author: str | None = None
+    score: float | None = None  # an aligned bead's score
+
+
+def _row(r: sqlite3.Row) -> dict:
+    d = dict(r)
+    if "numbers" in d:
+        d["numbers"] = tuple(json.loads(d["numbers"]))
+    return d
+
+
+def _grams(text: str) -> list[str]:
+    """The key's trigrams as an FTS5 query's terms, at most `_FUZZY_GRAMS` of them, spread over it."""
+    grams = list(dict.fromkeys(text[i : i + 3] for i in range(len(text) - 2)))
+    if len(grams) > _FUZZY_GRAMS:
+        step = len(grams) / _FUZZY_GRAMS
+        grams = [grams[int(k * step)] for k in range(_FUZZY_GRAMS)]
+    return ['"' + g.replace('"', '""') + '"' for g in grams]
+
+
+class TranslationUnits(Documents):
+    def tm_add(self, owner: str, memory: str, units: Iterable[Unit]) -> int:
+        """Add units to `owner`'s memory `memory`; a pair it has already is only made the latest.
+        Returns how many were added or renewed."""
+        now = time.time()
+        rows = []
+        for u in units:
+            if not u.source.strip() or not u.target.strip():
+                continue
+            k = match_key(u.source)
+            rows.append((owner, memory, u.source.strip(), u.target.strip(), k.text, json.dumps(k.numbers), u.origin,
+                         u.author, now, u.score))
+        with self.tx() as db:
+            db.executemany(
+                "INSERT INTO tm_units (owner, memory, source, target, match_key, numbers, origin, author, created, "
+                "score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (owner, memory, match_key, target) "
+                "DO UPDATE SET source = excluded.source, created = excluded.created, origin = excluded.origin, "
+                "author = excluded.author, score = excluded.score", rows)
+        return len(rows)
+
+    def save_edit(self, doc_id: str, n: int, text: str, author: str | None, repetitions: bool = False) -> list[int]:
+        """A translator's edit of segment `n`, and the same edit of the document's other segments with the
+        same source when `repetitions`; each becomes its segment's unit in the owner's `edits` memory (the
+        latest edit of a segment wins). One transaction. Returns the segments edited (none: no segment n)."""
+        now = time.time()
+        with self.tx() as db:
+            doc = db.execute("SELECT key_id FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            seg = db.execute("SELECT source FROM segments WHERE doc_id = ? AND n = ?", (doc_id, n)).fetchone()
+            if doc is None or seg is None or not (seg["source"] or "").strip():
+                return []
+            key = match_key(seg["source"])
+            edited = [n]
+            if repetitions:
+                others = db.execute("SELECT n, source FROM segments WHERE doc_id = ? AND n != ? ORDER BY n",
+                                    (doc_id, n)).fetchall()
+                edited += [r["n"] for r in others if r["source"] and match_key(r["source"]) == key]
+            for m in edited:
+                db.execute("INSERT INTO edits (doc_id, n, text, author, created) VALUES (?, ?, ?, ?, ?)",
+                           (doc_id, m, text, author, now))
+            db.execute("DELETE FROM tm_units WHERE doc_id = ? AND n = ?", (doc_id, n))
+            db.execute("DELETE FROM tm_units WHERE owner = ? AND memory = ? AND match_key = ? AND target = ?",
+                       (doc["key_id"] or "", EDITS, key.text, text.strip()))
+            db.execute("INSERT INTO tm_units (owner, memory, source, target, match_key, numbers, origin, author, "
+                       "created, doc_id, n) VALUES (?, ?, ?, ?, ?, ?, 'edit', ?, ?, ?, ?)",
+                       (doc["key_id"] or "", EDITS, seg["source"].strip(), text.strip(), key.text,
+                        json.dumps(key.numbers), author, now, doc_id, n))
+        return edited
+
+    def tm_exact(self, owner: str, keys: Sequence[str]) -> dict[str, dict]:
+        """Match key → the latest unit `owner` may use with that key."""
+        out: dict[str, dict] = {}
+        wanted = list(dict.fromkeys(keys))
+        for i in range(0, len(wanted), 400):
+            chunk = wanted[i : i + 400]
+            marks = ",".join(f":k{j}" for j in range(len(chunk)))
+            args = {"owner": owner, **{f"k{j}": k for j, k in enumerate(chunk)}}
+            with self._lock:
+                rows = self._db.execute(f"SELECT u.* FROM tm_units u WHERE u.match_key IN ({marks}) AND {_VISIBLE} "
+                                        "ORDER BY u.created, u.id", args).fetchall()
+            out.update((r["match_key"], _row(r)) for r in rows)  # the latest last, so it wins
+        return out
+
+    def tm_similar(self, owner: str, key: str, limit: int = 24) -> list[dict]:
+        """Units `owner` may use whose match keys share the most trigrams with `key` (FTS5's bm25 rank),
+        for the fuzzy matcher to score; keys under three characters have no trigrams and find none."""
+        grams = _grams(key)
+        if not grams:
+            return []
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT u.* FROM tm_units_fts f JOIN tm_units u ON u.id = f.rowid WHERE tm_units_fts MATCH :q "
+                f"AND {_VISIBLE} ORDER BY f.rank LIMIT :limit",
+                {"q": " OR ".join(grams), "owner": owner, "limit": limit}).fetchall()
+        return [_row(r) for r in rows]
+
+    def tm_count(self, owner: str) -> int:
+        """Units `owner` may use (0: matching can be skipped)."""
+        with self._lock:
+            return int(self._db.execute(f"SELECT COUNT(*) FROM tm_units u WHERE {_VISIBLE}",
+                                        {"owner": owner}).fetchone()[0])
+
+    def tm_units(self, owner: str, memory: str | None = None) -> list[dict]:
+        """The units `owner` may use (of one memory), oldest first."""
+        sql = f"SELECT u.* FROM tm_units u WHERE {_VISIBLE}" + (" AND u.memory = :memory" if memory else "")
+        with self._lock:
+            return [_row(r) for r in self._db.execute(sql + " ORDER BY u.created, u.id",
+                                                      {"owner": owner, "memory": memory}).fetchall()]
+
+    def tm_memories(self, owner: str) -> list[dict]:
+        """The memories `owner` may use: name, whose, units, and whom it is shared with (its own)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT u.owner, u.memory, COUNT(*) AS units, MAX(u.created) AS updated FROM tm_units u "
+                f"WHERE {_VISIBLE} GROUP BY u.owner, u.memory ORDER BY u.memory", {"owner": owner}).fetchall()
+            shares = self._db.execute("SELECT memory, key_id FROM tm_shares WHERE owner = ?", (owner,)).fetchall()
+        shared: dict[str, list[str]] = {}
+        for s in shares:
+            shared.setdefault(s["memory"], []).append(s["key_id"])
+        return [{"name": r["memory"], "owner": r["owner"], "units": r["units"], "updated": r["updated"],
+                 "shared_with": shared.get(r["memory"], []) if r["owner"] == owner else []} for r in rows]
+
+    def tm_share(self, owner: str, memory: str, key_id: str, share: bool = True) -> None:
+        """Let `key_id` use `owner`'s memory `memory` (or stop it)."""
+        with self.tx() as db:
+            if share:
+                db.execute("INSERT OR REPLACE INTO tm_shares VALUES (?, ?, ?, ?)", (owner, memory, key_id, time.time()))
+            else:
+                db.execute("DELETE FROM tm_shares WHERE owner = ? AND memory = ? AND key_id = ?",
+                           (owner, memory, key_id))
+
+    def tm_delete(self, owner: str, memory: str) -> int:
+        """Delete `owner`'s memory `memory` (its shares too); returns the units deleted."""
+        with self.tx() as db:
+            n = db.execute("DELETE FROM tm_units WHERE owner = ? AND memory = ?", (owner, memory)).rowcount
+            db.execute("DELETE FROM tm_shares WHERE owner = ? AND memory = ?", (owner, memory))
+        return n
+
+    # -- each key's glossary -------------------------------------------------------------------------
+
+    def glossary(self, owner: str) -> list[dict]:
+        """`owner`'s terms with their provenance, in source order."""
+        return [dict(r) for r in self._query("SELECT * FROM glossary_terms WHERE owner = ? ORDER BY source", (owner,))]
+
+    def put_term(self, owner: str, source: str, target: str, *, kind: str = "term", origin: str = "api",
+                 author: str | None = None, doc_id: str | None = None, n: int | None = None,
+                 was: str | None = None) -> None:
+        """Add or replace `owner`'s term for `source` (`was`: the rendering it replaces, when learned)."""
+        with self.tx() as db:
+            db.execute("INSERT OR REPLACE INTO glossary_terms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (owner, source, target, kind, origin, author, doc_id, n, was, time.time()))
+
+    def delete_term(self, owner: str, source: str) -> bool:
+        with self.tx() as db:
+            return db.execute("DELETE FROM glossary_terms WHERE owner = ? AND source = ?",
+                              (owner, source)).rowcount > 0
