@@ -30,6 +30,7 @@ import argparse
 import dataclasses
 import json
 import random
+import re
 import statistics
 import tempfile
 import time
@@ -47,6 +48,7 @@ from zhen.app.translate import TranslatedArticle, TranslateOptions, translate_se
 from zhen.mt.tm.match import Matcher
 from zhen.store import Store, Unit
 
+SMALL = {"of", "and", "for", "the", "in", "on"}  # words an acronym skips
 OFF = TranslateOptions(qe="none", memory=False)
 ON = TranslateOptions(qe="none", memory=True)
 
@@ -168,8 +170,9 @@ def post_edit(runtime: Runtime, store: Store, zh: list[str], en: list[str], docs
 
 def terminology(runtime: Runtime, store: Store, zh: list[str], docs: list[list[int]], per_doc: int,
                 off_docs: dict[int, TranslatedArticle], max_terms: int = 8) -> dict[str, Any]:
-    """Edit one multi-word rendering per term (its words reversed) in the first draft that has it; then
-    translate the later lines with the same Chinese term."""
+    """Edit one multi-word rendering per term in the first draft that has it, as a translator who prefers the
+    acronym would (`World Health Organization` → `WHO`); then translate the later lines with the same
+    Chinese term and count the drafts that write the edited rendering."""
     owner = "bench-terms"
     chosen: dict[str, tuple[int, Any, Any]] = {}
     for n in range(len(docs)):
@@ -182,7 +185,7 @@ def terminology(runtime: Runtime, store: Store, zh: list[str], docs: list[list[i
     learned, uses, reused = 0, 0, 0
     examples = []
     for source, (n, seg, t) in chosen.items():
-        variant = " ".join(reversed(t.target.split()))
+        variant = "".join(w[0].upper() for w in t.target.split() if w[:1].isalpha() and w.lower() not in SMALL)
         doc_id = store.save_document("translation", title=None, model="bench", options={}, text=None,
                                      segments=[{**seg.to_dict(), "n": 0}], key_id=owner)
         res = save_edit(store, store.document(doc_id) or {}, 0, seg.draft.replace(t.target, variant), "bench")
@@ -190,9 +193,9 @@ def terminology(runtime: Runtime, store: Store, zh: list[str], docs: list[list[i
         later = [i for dd in docs[n + 1 :] for i in dd if source in zh[i]][:3]
         drafts = [s.draft for s in translate_lines(runtime, zh, later, ON, owner).segments]
         uses += len(drafts)
-        reused += sum(variant.lower() in d.lower() for d in drafts)
-        examples.append({"term": source, "was": t.target, "edited": variant, "later": len(drafts),
-                         "reused": sum(variant.lower() in d.lower() for d in drafts)})
+        hits_ = sum(bool(re.search(rf"\b{re.escape(variant)}\b", d)) for d in drafts)
+        reused += hits_
+        examples.append({"term": source, "was": t.target, "edited": variant, "later": len(drafts), "reused": hits_})
     return {"terms_edited": len(chosen), "learned": learned, "later_uses": uses, "reused": reused,
             "reuse_share": round(reused / uses, 4) if uses else None, "terms": examples}
 

@@ -18,6 +18,7 @@ class Term:
     target: str
     kind: str = "term"
     pinned: bool = False
+    was: tuple[str, ...] = ()  # renderings a translator replaced by `target`: a draft writing one gets `target`
 
 
 Example = tuple[str, str]  # a source sentence and its translation, shown to the model

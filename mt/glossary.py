@@ -27,14 +27,20 @@ class Glossary:
         self.terms: dict[str, str] = {}
         self.kinds: dict[str, str] = {}  # entries that are not plain terms: person, place, org
         self.pinned: set[str] = set()  # entries written into the source (see `Term.pinned`)
+        self.was: dict[str, tuple[str, ...]] = {}  # renderings translators replaced (see `Term.was`)
         self._max = 0
         for s, t in (terms or {}).items():
             self.add(s, t)
 
-    def add(self, source: str, target: str, kind: str = "term", pinned: bool = False) -> None:
+    def add(self, source: str, target: str, kind: str = "term", pinned: bool = False,
+            was: tuple[str, ...] = ()) -> None:
         key = normalise(source).text
         if key and target.strip():
             self.terms[key] = target.strip()
+            if was:
+                self.was[key] = was
+            else:
+                self.was.pop(key, None)
             if kind != "term":
                 self.kinds[key] = kind
             else:
@@ -50,7 +56,7 @@ class Glossary:
         g = Glossary()
         for src in (self, other) if other is not None else (self,):
             for s, t in src.terms.items():
-                g.add(s, t, src.kinds.get(s, "term"), s in src.pinned)
+                g.add(s, t, src.kinds.get(s, "term"), s in src.pinned, src.was.get(s, ()))
         return g
 
     def find(self, source: str) -> list[Term]:
@@ -64,7 +70,8 @@ class Glossary:
                 if t is not None:
                     if source[i : i + n] not in seen:
                         key = source[i : i + n]
-                        found.append(Term(key, t, self.kinds.get(key, "term"), key in self.pinned))
+                        found.append(Term(key, t, self.kinds.get(key, "term"), key in self.pinned,
+                                          self.was.get(key, ())))
                         seen.add(source[i : i + n])
                     i += n
                     break

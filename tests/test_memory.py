@@ -84,6 +84,19 @@ def test_renderings_changed_by_an_edit_are_learned():
     assert learn("President Fan Jia attended.", "Fan Chia, the president, attended the event.", terms[:1]) == []
 
 
+def test_a_draft_that_writes_a_replaced_rendering_gets_the_translators():
+    """The model may ignore a learned rendering written into its input (it "knows" Johns Hopkins University);
+    the draft's old rendering, or an accepted form of it, becomes the translator's."""
+    from zhen.mt.base import Term
+    from zhen.mt.faithful.enforce import repair
+
+    terms = [Term("武汉市", "WC", "place", True, ("Wuhan City",)),
+             Term("霍普金斯大学", "JHU", "org", True, ("Johns Hopkins University",))]
+    assert repair("武汉市封城。", "Wuhan was sealed off.", terms) == "WC was sealed off."
+    assert repair("霍普金斯大学的数据", "Data from Johns Hopkins University.", terms) == "Data from JHU."
+    assert repair("武汉市封城。", "WC was sealed off.", terms) == "WC was sealed off."
+
+
 # -- through the API -----------------------------------------------------------------------------------
 
 @pytest.fixture()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from difflib import SequenceMatcher
 
 from zhen.mt.base import Term
@@ -17,7 +18,7 @@ from zhen.mt.faithful import checks
 from zhen.mt.faithful.names import bylines
 from zhen.mt.faithful.numbers import invented_numbers, normalise_numbers, stated
 from zhen.mt.faithful.repair import is_pinyin_word
-from zhen.mt.glossary import missing_terms
+from zhen.mt.glossary import accepted_forms, missing_terms
 
 # Honorifics and the Chinese that licenses them.
 _HONORIFICS = {"Dr": "博士|医生|医师|大夫", "Mr": "先生", "Mrs": "夫人|太太", "Ms": "女士", "Miss": "小姐",
@@ -217,10 +218,26 @@ def restore_bylines(source: str, text: str, terms: Sequence[Term]) -> str:
     return text
 
 
+def restore_edited_renderings(text: str, terms: Sequence[Term]) -> str:
+    """A term a translator renamed (`Term.was`), written the old way by the model, written their way: the
+    old rendering (or an accepted form of it) becomes the translator's, once, where the new one is absent."""
+    for t in terms:
+        if not t.was or not missing_terms([t], text):
+            continue
+        olds = sorted({f for w in t.was for f in accepted_forms(replace(t, target=w))}, key=len, reverse=True)
+        for old in olds:
+            new, n = re.subn(rf"(?<![\w-]){re.escape(old)}(?![\w-])", t.target, text, count=1, flags=re.IGNORECASE)
+            if n:
+                text = new
+                break
+    return text
+
+
 def repair(source: str, text: str, terms: Sequence[Term]) -> str:
     """Every model-free repair, in order."""
     text = join_split_groups(source, text)
     text = drop_invented_times(source, drop_invented_years(source, drop_honorifics(source, text)))
+    text = restore_edited_renderings(text, terms)
     return restore_bylines(source, fix_name_variants(fix_magnitudes(source, text), terms), terms)
 
 

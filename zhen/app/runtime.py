@@ -62,7 +62,7 @@ class Runtime:
             return request
         g = Glossary()
         for r in rows:
-            g.add(r["source"], r["target"], r["kind"], pinned=True)
+            g.add(r["source"], r["target"], r["kind"], pinned=True, was=(r["was"],) if r["was"] else ())
         return g.merged(request)
 
     def embedder(self) -> Embedder:
