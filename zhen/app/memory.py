@@ -20,7 +20,7 @@ from zhen.store import EDITS, Store, Unit
 from zhen.text.decode import decode_bytes
 
 # An aligned bead enters the memory only when the aligner is this sure of it (its calibrated score,
-# 0-1). Measured with `python -m bench.adapt --archive-threshold` on the development sets: see
+# 0-1). Measured with `python -m bench.adapt --only aligned` on align/mac-dev: see
 # docs/benchmarks.md.
 ALIGNED_THRESHOLD = 0.8
 

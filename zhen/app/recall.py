@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from zhen.mt.base import Term
 from zhen.mt.glossary import Glossary
 from zhen.mt.pipeline import Examples, Pipeline
 from zhen.mt.tm.match import Match, Matcher
@@ -54,7 +55,7 @@ def recall(matcher: Matcher | None, sources: Sequence[str], policy: RecallPolicy
     found = matcher.matches(sources, floor=min(SHOWN, policy.threshold), limit=max(1, policy.examples))
     own_text = set(sources)
 
-    def terms_of(text: str) -> list:
+    def terms_of(text: str) -> list[Term]:
         text = normalise(text).text
         return (glossary if text in own_text else pipe.article_glossary([text]).merged(glossary)).find(text)
 
