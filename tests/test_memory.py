@@ -470,3 +470,33 @@ def test_an_aligned_archive_becomes_a_memory(tmp_path):
     out = subprocess.run([ZHEN, "translate", str(tmp_path / "new.txt"), "--backend", "fake"],
                          capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0 and units[0]["target"] in out.stdout, out.stderr[-2000:]
+
+
+def test_the_readme_workflow_cli_save_review_edit_then_the_next_article(tmp_path):
+    """The README's loop on one machine: `zhen translate --save`, an edit through `zhen serve --no-auth` (the
+    review page's call), and the next `zhen translate` writes the edit: CLI and server share the local memory."""
+    import os
+    import subprocess
+
+    from server import ZHEN, Server
+
+    env = {**os.environ, "ZHEN_HOME": str(tmp_path), "ZHEN_PLUGINS": "fake_mt",
+           "PYTHONPATH": os.pathsep.join([str(PLUGINS), os.environ.get("PYTHONPATH", "")])}
+    new, nxt = tmp_path / "new.txt", tmp_path / "next.txt"
+    new.write_text(f"医院新闻\n\n{SENT}\n", encoding="utf-8")
+    nxt.write_text(f"另一篇新闻\n\n患者应当按时服药。{SENT}\n", encoding="utf-8")
+    saved = subprocess.run([ZHEN, "translate", str(new), "--backend", "fake", "--save", "--format", "json"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert saved.returncode == 0, saved.stderr[-2000:]
+    doc = json.loads(saved.stdout)
+    n = next(s["n"] for s in doc["segments"] if match_key(s["source"]) == match_key(SENT))
+    srv = Server(tmp_path, "--no-auth", "--backend", "fake").start()
+    try:
+        with srv.client() as c:
+            r = c.put(f"/v1/documents/{doc['id']}/segments/{n}", json={"text": EDIT, "author": "review page"})
+            assert r.status_code == 200, r.text
+    finally:
+        srv.stop()
+    out = subprocess.run([ZHEN, "translate", str(nxt), "--backend", "fake"], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0 and EDIT in out.stdout, out.stdout + out.stderr[-2000:]
