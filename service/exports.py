@@ -34,7 +34,8 @@ def export(doc: dict, fmt: str) -> bytes:
                            "segments": rows}, ensure_ascii=False).encode()
     if fmt == "tsv":
         lines = ["n\tsource\ttarget\tqe\tedited"]
-        lines += [f"{r['n']}\t{tsv_cell(r['source'])}\t{tsv_cell(r['target'])}\t{'' if r['qe'] is None else r['qe']}\t"
+        cell = formats.tsv_cell
+        lines += [f"{r['n']}\t{cell(r['source'])}\t{cell(r['target'])}\t{'' if r['qe'] is None else r['qe']}\t"
                   f"{int(r['edited'])}" for r in rows]
         return ("\n".join(lines) + "\n").encode()
     if fmt in ("tmx", "xliff"):
@@ -45,10 +46,3 @@ def export(doc: dict, fmt: str) -> bytes:
             return formats.tmx(units, src_lang, tgt_lang)
         return formats.xliff(units, src_lang, tgt_lang, original=doc["title"] or doc["id"])
     raise InputError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-
-
-def tsv_cell(text: str) -> str:
-    """One cell: no tabs or line breaks, and never read as a formula by a spreadsheet (OWASP's advice:
-    a cell starting with = + - @ or a control character gets a leading apostrophe)."""
-    text = text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\x00") else text

@@ -48,7 +48,7 @@ class _Task:
     key_id: str | None = field(compare=False, default=None)  # who asked: the document's owner
 
 
-GROUP_OPTIONS = ("qe", "quality", "alternatives")  # requests share a model run only when these agree
+GROUP_OPTIONS = ("qe", "quality", "alternatives", "memory")  # requests share a model run only when these agree
 
 
 def _groupable(task: _Task) -> bool:

@@ -64,6 +64,13 @@ def xliff(pairs: Sequence[Pair], src_lang: str = "zh-CN", tgt_lang: str = "en", 
     return bytes(store)
 
 
+def tsv_cell(text: str) -> str:
+    """One cell: no tabs or line breaks, and never read as a formula by a spreadsheet (OWASP's advice:
+    a cell starting with = + - @ or a control character gets a leading apostrophe)."""
+    text = text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\x00") else text
+
+
 # -- reading bilingual files into pairs (translation-memory imports) ------------------------------------
 
 def parse_xml(name: str, data: bytes, *, doctype: bool = False) -> etree._Element:

@@ -115,12 +115,8 @@ def export_memory(store: Store, owner: str, memory: str | None = None, fmt: str 
     if fmt == "tmx":
         return formats.tmx(pairs)
     if fmt == "tsv":
-        return "".join(f"{_cell(p.source)}\t{_cell(p.target)}\n" for p in pairs).encode()
+        return "".join(f"{formats.tsv_cell(p.source)}\t{formats.tsv_cell(p.target)}\n" for p in pairs).encode()
     raise InputError(f"unknown format {fmt!r}; choose tmx or tsv")
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _memory_name(name: str) -> str:
