@@ -106,9 +106,8 @@ class TranslationUnits(Documents):
             chunk = wanted[i : i + 400]
             marks = ",".join(f":k{j}" for j in range(len(chunk)))
             args = {"owner": owner, **{f"k{j}": k for j, k in enumerate(chunk)}}
-            with self._lock:
-                rows = self._db.execute(f"SELECT u.* FROM tm_units u WHERE u.match_key IN ({marks}) AND {_VISIBLE} "
-                                        "ORDER BY u.created, u.id", args).fetchall()
+            rows = self._query(f"SELECT u.* FROM tm_units u WHERE u.match_key IN ({marks}) AND {_VISIBLE} "
+                               "ORDER BY u.created, u.id", args)
             out.update((r["match_key"], _row(r)) for r in rows)  # the latest last, so it wins
         return out
 
@@ -118,33 +117,25 @@ class TranslationUnits(Documents):
         grams = _grams(key)
         if not grams:
             return []
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT u.* FROM tm_units_fts f JOIN tm_units u ON u.id = f.rowid WHERE tm_units_fts MATCH :q "
-                f"AND {_VISIBLE} ORDER BY f.rank LIMIT :limit",
-                {"q": " OR ".join(grams), "owner": owner, "limit": limit}).fetchall()
+        rows = self._query("SELECT u.* FROM tm_units_fts f JOIN tm_units u ON u.id = f.rowid WHERE tm_units_fts "
+                           f"MATCH :q AND {_VISIBLE} ORDER BY f.rank LIMIT :limit",
+                           {"q": " OR ".join(grams), "owner": owner, "limit": limit})
         return [_row(r) for r in rows]
 
     def tm_count(self, owner: str) -> int:
         """Units `owner` may use (0: matching can be skipped)."""
-        with self._lock:
-            return int(self._db.execute(f"SELECT COUNT(*) FROM tm_units u WHERE {_VISIBLE}",
-                                        {"owner": owner}).fetchone()[0])
+        return int(self._query(f"SELECT COUNT(*) FROM tm_units u WHERE {_VISIBLE}", {"owner": owner})[0][0])
 
     def tm_units(self, owner: str, memory: str | None = None) -> list[dict]:
         """The units `owner` may use (of one memory), oldest first."""
         sql = f"SELECT u.* FROM tm_units u WHERE {_VISIBLE}" + (" AND u.memory = :memory" if memory else "")
-        with self._lock:
-            return [_row(r) for r in self._db.execute(sql + " ORDER BY u.created, u.id",
-                                                      {"owner": owner, "memory": memory}).fetchall()]
+        return [_row(r) for r in self._query(sql + " ORDER BY u.created, u.id", {"owner": owner, "memory": memory})]
 
     def tm_memories(self, owner: str) -> list[dict]:
         """The memories `owner` may use: name, whose, units, and whom it is shared with (its own)."""
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT u.owner, u.memory, COUNT(*) AS units, MAX(u.created) AS updated FROM tm_units u "
-                f"WHERE {_VISIBLE} GROUP BY u.owner, u.memory ORDER BY u.memory", {"owner": owner}).fetchall()
-            shares = self._db.execute("SELECT memory, key_id FROM tm_shares WHERE owner = ?", (owner,)).fetchall()
+        rows = self._query(f"SELECT u.owner, u.memory, COUNT(*) AS units, MAX(u.created) AS updated FROM tm_units u "
+                           f"WHERE {_VISIBLE} GROUP BY u.owner, u.memory ORDER BY u.memory", {"owner": owner})
+        shares = self._query("SELECT memory, key_id FROM tm_shares WHERE owner = ?", (owner,))
         shared: dict[str, list[str]] = {}
         for s in shares:
             shared.setdefault(s["memory"], []).append(s["key_id"])
