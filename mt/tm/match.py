@@ -24,7 +24,7 @@ class MemoryStore(Protocol):
 
     def tm_exact(self, owner: str, keys: Sequence[str]) -> dict[str, dict]: ...
     def tm_similar(self, owner: str, key: str, limit: int = ...) -> list[dict]: ...
-    def tm_count(self, owner: str) -> int: ...
+    def tm_any(self, owner: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Matcher:
         self.owner = owner
 
     def empty(self) -> bool:
-        return self.store.tm_count(self.owner) == 0
+        return not self.store.tm_any(self.owner)
 
     def matches(self, sources: Sequence[str], floor: float = 0.5, limit: int = 4) -> list[list[Match]]:
         """Per source, its best matches (at most `limit`, at least `floor` similar), best first: an exact

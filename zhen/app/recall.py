@@ -50,7 +50,7 @@ class Recall:
 def recall(matcher: Matcher | None, sources: Sequence[str], policy: RecallPolicy, pipe: Pipeline,
            glossary: Glossary) -> Recall:
     """The memory's part in translating `sources` (normalised Chinese) with the text's `glossary`."""
-    if matcher is None or not sources or matcher.empty():
+    if matcher is None or not sources:
         return Recall.none(len(sources))
     found = matcher.matches(sources, floor=min(SHOWN, policy.threshold), limit=max(1, policy.examples))
     own_text = set(sources)

@@ -122,9 +122,13 @@ class TranslationUnits(Documents):
                            {"q": " OR ".join(grams), "owner": owner, "limit": limit})
         return [_row(r) for r in rows]
 
-    def tm_count(self, owner: str) -> int:
-        """Units `owner` may use (0: matching can be skipped)."""
-        return int(self._query(f"SELECT COUNT(*) FROM tm_units u WHERE {_VISIBLE}", {"owner": owner})[0][0])
+    def tm_any(self, owner: str) -> bool:
+        """Whether `owner` may use any unit (none: matching is skipped). Asked before every translation, so it
+        stops at the first unit found through the owner's index, or through a share, instead of counting."""
+        return bool(self._query(
+            "SELECT EXISTS (SELECT 1 FROM tm_units WHERE owner = :owner) OR EXISTS (SELECT 1 FROM tm_shares s "
+            "JOIN tm_units u ON u.owner = s.owner AND u.memory = s.memory WHERE s.key_id = :owner)",
+            {"owner": owner})[0][0])
 
     def tm_units(self, owner: str, memory: str | None = None) -> list[dict]:
         """The units `owner` may use (of one memory), oldest first."""
