@@ -18,6 +18,7 @@ from zhen.app.files import OPENERS, open_file
 from zhen.errors import InputError, NotFound
 from zhen.service import compat
 from zhen.service.deps import ServicesDep
+from zhen.service.uploads import file_field, safe_name
 from zhen.text.cleanup import has_cjk, is_cjk
 
 STATUSES = {401: 403, 403: 403, 404: 404, 413: 400, 422: 400, 429: 429}
@@ -134,17 +135,6 @@ FILE_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data"
         "target": {"type": "string", "example": "en"}, "api_key": {"type": "string"}}}}}}}
 
 
-def safe_name(name: str) -> str:
-    """An upload's name as it is stored and served: its last path component (`a/b.txt` → `b.txt`, Windows
-    paths too), without control characters, at most 200 characters; its extension picks the reader."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".") or "file"
-    if len(base) > 200:
-        stem, dot, ext = base.rpartition(".")
-        base = (stem[: 190] + dot + ext[:9]) if dot else base[:200]
-    return base
-
-
 @router.post("/translate_file", openapi_extra=FILE_BODY)
 async def translate_file(request: Request, svc: ServicesDep) -> JSONResponse:
     """A .txt, .html, .docx or XLIFF 1.2 file translated into the same kind of file, kept for download by
@@ -152,11 +142,9 @@ async def translate_file(request: Request, svc: ServicesDep) -> JSONResponse:
     hostile file delays only its own request; characters are charged once it has been read."""
     form = await request.form()
     key = compat.key_from(svc, request, str(form.get("api_key") or "") or None)
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str) or not upload.filename:
-        raise InputError("Invalid request: missing file parameter")
+    upload = file_field(form, "Invalid request: missing file parameter")
     _languages(str(form.get("source") or ""), str(form.get("target") or ""))
-    name = safe_name(upload.filename)
+    name = safe_name(str(upload.filename))
     data = await upload.read()
     if not data:
         raise InputError("Invalid request: empty file")

@@ -16,8 +16,8 @@ from zhen.app.memory import export_memory, import_file
 from zhen.errors import Forbidden, InputError, NotFound
 from zhen.service.auth import Key
 from zhen.service.deps import Principal, ServicesDep
-from zhen.service.routers.libretranslate import safe_name
 from zhen.service.schemas import GlossaryEntry, GlossaryTerm, ImportResult, MemoryInfo, Share
+from zhen.service.uploads import file_field, safe_name
 from zhen.text.safety import check_text
 
 router = APIRouter(tags=["memory"])
@@ -49,10 +49,8 @@ async def memories(key: Principal, svc: ServicesDep, format: Literal["json", "tm
 async def import_memory(request: Request, key: Principal, svc: ServicesDep) -> dict:
     """A TMX, XLIFF (approved or translated units), TSV or CSV file added to one of this key's memories."""
     form = await request.form()
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str) or not upload.filename:
-        raise InputError("missing file: send it as the multipart field 'file'")
-    name = safe_name(upload.filename)
+    upload = file_field(form, "missing file: send it as the multipart field 'file'")
+    name = safe_name(str(upload.filename))
     data = await upload.read()
     memory = str(form.get("name") or "") or None
     result = await asyncio.to_thread(import_file, svc.store, owner(key), name, data, memory,
