@@ -70,9 +70,12 @@ def recall(matcher: Matcher | None, sources: Sequence[str], policy: RecallPolicy
         done.append(top.target if top is not None and top.kind in ("exact", "repaired") else None)
         own.append(tuple((m.source, m.target) for m in ms if m.percent >= policy.threshold * 100)[: policy.examples]
                    if done[-1] is None and policy.examples else ())
-    if policy.placement == "article":
-        ranked = sorted({p: m for ms, d in zip(found, done) if d is None for m in ms
-                         if (p := (m.source, m.target)) and m.percent >= policy.threshold * 100}.items(),
-                        key=lambda pm: -pm[1].percent)
-        return Recall(best, done, Examples((), tuple(p for p, _ in ranked[: policy.examples])))
+    if policy.placement == "article":  # the article's k best pairs, each once, from the sentences the model gets
+        pairs: dict[tuple[str, str], int] = {}
+        for ms, d in zip(found, done):
+            for m in ms:
+                if d is None and m.percent >= policy.threshold * 100:
+                    pairs[(m.source, m.target)] = m.percent
+        ranked = sorted(pairs, key=lambda p: -pairs[p])
+        return Recall(best, done, Examples((), tuple(ranked[: policy.examples])))
     return Recall(best, done, Examples(own, ()))
