@@ -30,6 +30,11 @@ class Key:
         return self.admin or owner == self.id
 
 
+def owner(key: Key | None) -> str:
+    """Whose memory, glossaries and documents a request works on: the key's, '' on a server without keys."""
+    return key.id if key else ""
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -20,7 +21,9 @@ from zhen.service import runner
 from zhen.service.auth import Key
 from zhen.service.deps import Services, caller
 from zhen.service.schemas import describe_errors
+from zhen.text.inline import Tagged
 from zhen.text.safety import check_text
+from zhen.text.segment import split_sentences
 
 MAX_TEXTS = 2_000  # texts in one request
 
@@ -124,47 +127,77 @@ def key_from(svc: Services, request: Request, field_key: str | None, header_pref
     return caller(svc, token)
 
 
-async def translate_texts(svc: Services, key: Key | None, texts: list[str], html: bool = False,
-                          glossary: dict[str, str] | None = None, alternatives: int = 0) -> list[Translated]:
-    """Each text translated with its layout (lines) or markup (HTML) kept, through the worker. With
-    `alternatives`, a text of one unit (one line of plain text) also gets up to that many other candidates."""
-    pieces = [html_units(t)[:2] if html else text_units(t) for t in texts]
+Reader = Callable[[str], tuple[list[Tagged], Callable[[Sequence[Translated]], str]]]
+
+
+def html_reader(text: str) -> tuple[list[Tagged], Callable[[Sequence[Translated]], str]]:
+    units, put_back, _ = html_units(text)
+    return units, put_back
+
+
+@dataclass
+class Done:
+    """Texts translated, and the stored document that holds them (its ID goes in `X-Zhen-Document`)."""
+
+    translated: list[Translated]
+    document: str | None
+
+
+async def translate_texts(svc: Services, key: Key | None, texts: list[str], read: Reader = text_units,
+                          glossary: dict[str, str] | None = None, alternatives: int = 0,
+                          title: str | None = None, origin: str = "api") -> Done:
+    """Each text translated with its layout (lines) or markup kept, through the worker: `read` takes a text
+    apart into units (their inline tags as marks) and puts the translations back. With `alternatives`, a
+    plain text of one unit (one line) also gets up to that many other candidates."""
+    pieces = [read(t) for t in texts]
     units = [u for units, _ in pieces for u in units]
-    wanted = 0 if html else alternatives  # none for markup, so no slower best quality for it either
-    translated = await translate_units(svc, key, units, sum(map(len, texts)), glossary, wanted)
+    wanted = alternatives if read is text_units else 0  # none for markup, so no slower best quality for it
+    done = await translate_units(svc, key, units, sum(map(len, texts)), glossary, wanted, title, origin=origin)
     out, k = [], 0
     for (units_, put_back), text in zip(pieces, texts):
-        mine = translated[k : k + len(units_)]
-        alts = mine[0].alternatives[:wanted] if len(mine) == 1 else []
-        out.append(Translated(put_back([t.text for t in mine]) if units_ else text, alternatives=alts))
+        mine = done.translated[k : k + len(units_)]
+        alts = mine[0].alternatives[:wanted] if len(mine) == 1 and not mine[0].tagged else []
+        out.append(Translated(put_back(mine) if units_ else text, alternatives=alts))
         k += len(units_)
-    return out
+    return Done(out, done.document)
 
 
-async def translate_units(svc: Services, key: Key | None, units: list[str], chars: int,
+async def translate_units(svc: Services, key: Key | None, units: list[Tagged], chars: int,
                           glossary: dict[str, str] | None = None, alternatives: int = 0,
-                          title: str | None = None) -> list[Translated]:
-    """Units through the worker as one sentence-list request (stored as a reviewable document)."""
+                          title: str | None = None, whole: bool = False, origin: str = "api") -> Done:
+    """Units through the worker as one request (stored as a reviewable document). Units with inline tags
+    or of several sentences go as tagged units (`zhen.app.tagged`), as do all of a file's (`whole`), so a
+    file gets what `zhen translate FILE` gives; plain one-sentence units go as a sentence list, which the
+    worker may batch with other clients' (the drafts are the same either way)."""
+    chars += sum(len(k) + len(v) for k, v in (glossary or {}).items())  # each term is matched in every unit
     runner.admit(svc, key, chars)
     if not units:
-        return []
-    payload: dict[str, Any] = {"sentences": units, "qe": "fast"}
+        return Done([], None)
+    payload: dict[str, Any] = {"sentences": [u.text for u in units], "qe": "fast", "origin": origin}
+    if whole or any(u.marks or len(split_sentences(u.text)) > 1 for u in units):
+        payload["marks"] = [u.to_json()["marks"] for u in units]
     if glossary:
         payload["glossary"] = glossary
     if alternatives:
         payload["alternatives"] = alternatives
     if title:
-        payload["title"] = title
+        payload["title"] = title[:2000]
     doc = await runner.run_sync(svc, "translate", payload, key, chars)
-    return [as_translated(s["draft"] or "", s["qe"], s["reasons"], s.get("alternatives")) for s in doc["segments"]]
+    return Done([as_translated(s) for s in doc["segments"]], doc["id"])
 
 
-async def translate_file_job(svc: Services, key: Key | None, job: FileJob, size: int) -> bytes:
+async def translate_file_job(svc: Services, key: Key | None, job: FileJob, size: int) -> tuple[bytes, str | None]:
     """A file's units through the worker (the file's title as context, as `zhen translate FILE` gives it),
     then the file rebuilt in a worker thread (serialising a large file must not hold up other requests)."""
-    chars = max(size // 4, sum(map(len, job.units)))
-    translated = await translate_units(svc, key, job.units, chars, title=job.title)
-    return await asyncio.to_thread(job.rebuild, translated)
+    chars = max(size // 4, sum(len(u.text) for u in job.units))
+    done = await translate_units(svc, key, job.units, chars, title=job.title, whole=True, origin="file")
+    return await asyncio.to_thread(job.rebuild, done.translated), done.document
+
+
+def document_header(document: str | None) -> dict[str, str]:
+    """Where a compatible API's answer (whose body the API fixes) says which stored document holds it
+    (`runner.stored` says it for zhen's own routes)."""
+    return {"X-Zhen-Document": document} if document else {}
 
 
 def short(value: object, limit: int = 40) -> str:

@@ -13,11 +13,13 @@ from zhen.app import factory
 from zhen.app.align_files import align_texts
 from zhen.app.polish import polish_english, polish_with_zh
 from zhen.app.runtime import Runtime
+from zhen.app.tagged import translate_tagged
 from zhen.app.translate import translate_article, translate_sentence_lists, translate_sentences
 from zhen.config import Settings
 from zhen.errors import InputError
 from zhen.service.schemas import TranslateRequest
 from zhen.store import Store
+from zhen.text.inline import Tagged
 
 Emit = Callable[[dict], object]
 Between = Callable[[], None]
@@ -36,6 +38,10 @@ class Engine:
 
     def translate(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None,
                   owner: str | None = None) -> dict:
+        if p.get("marks") is not None:  # a compatible API's units with inline tags (or of several sentences)
+            units = [Tagged.from_json({"text": t, "marks": m}) for t, m in zip(p["sentences"], p["marks"])]
+            req = _request(p)
+            return translate_tagged(self.runtime, units, req.options(), req.title, owner=owner).to_dict()
         req = _request(p)
         on_segments = (lambda segs: [emit({"segment": s.to_dict()}) for s in segs]) if emit else None
         chunk = STREAM_CHUNK if emit else JOB_CHUNK if between else None
@@ -90,7 +96,7 @@ def _request(payload: dict[str, Any]) -> TranslateRequest:
     """A queued translation's request, typed. It was validated where it came in (the route, or the job's
     creation), or built by a compatible route from a file or texts, whose units the API's own per-request
     limits do not bound; so it is read back, not validated again."""
-    return TranslateRequest.model_construct(**payload)
+    return TranslateRequest.model_construct(**{k: v for k, v in payload.items() if k in TranslateRequest.model_fields})
 
 
 def engine_factory(settings: Settings, store: Store) -> Callable[[], Engine]:

@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from zhen.errors import InputError, NotFound, TimedOut, TooLarge
 from zhen.service.auth import Key
@@ -46,6 +46,12 @@ async def run_sync(svc: Services, kind: str, payload: dict, key: Key | None, cha
     if doc is None:  # removed between its commit and this read
         raise NotFound(f"no document {doc_id}")
     svc.metrics.segments.labels(kind).inc(len(doc["segments"]))
+    return doc
+
+
+def stored(response: Response, doc: dict) -> dict:
+    """The document, its ID also in `X-Zhen-Document` (as every route that stores one says it)."""
+    response.headers["X-Zhen-Document"] = doc["id"]
     return doc
 
 

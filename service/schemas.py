@@ -198,6 +198,9 @@ class Segment(BaseModel):
     alternatives: list[str] = Field([], description="best quality: the other candidates, best first")
     match: Match | None = Field(None, description="the best match in the key's translation memory")
     terms: list[TermUse] = Field([], description="the renderings of names and terms the draft was held to")
+    tags: dict[str, list[list[int | str]]] | None = Field(
+        None, description="inline tags of a unit sent with them: their marks [offset, open|close|point, tag] in "
+        "the source and in the draft")
     repetitions: int = Field(0, description="other segments of the document with the same source")
     edits: list[dict] = []
 
@@ -224,8 +227,31 @@ class Document(BaseModel):
     model: str | None = None
     options: dict = {}
     text: str | None = None
+    origin: str | None = None
     segments: list[Segment] = []
     alignments: list[AlignmentRow] = []
+
+
+class DocumentSummary(BaseModel):
+    """A stored document in a list: what it is, where it came from, how far its review has gone."""
+
+    id: str
+    kind: str
+    created: float
+    title: str | None = None
+    model: str | None = None
+    origin: str | None = Field(None, description="the route that stored it: api, job, stream, deepl, libretranslate, "
+                               "file")
+    key_id: str | None = None
+    segments: int
+    edited: int = Field(description="segments with a translator's edit")
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentSummary]
+    total: int
+    limit: int
+    offset: int
 
 
 class EditedDocument(Document):

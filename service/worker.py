@@ -52,11 +52,11 @@ GROUP_OPTIONS = ("qe", "quality", "alternatives", "memory")  # requests share a 
 
 
 def _groupable(task: _Task) -> bool:
-    """Interactive sentence-list translations without their own glossary or title, not streamed."""
+    """Interactive sentence-list translations without their own glossary, title or inline tags, not streamed."""
     p = task.payload
     return (task.kind == "translate" and task.future is not None and task.emit is None and not task.job_id
             and p.get("sentences") is not None and p.get("text") is None and not p.get("glossary")
-            and not p.get("title"))
+            and not p.get("title") and p.get("marks") is None)
 
 
 class Worker:
@@ -264,6 +264,7 @@ class Worker:
                                           options=doc.get("options", {}), text=doc.get("text"),
                                           segments=doc.get("segments", []), alignments=doc.get("alignments", []),
                                           job_id=task.job_id, owner=self.owner if task.job_id else None,
-                                          key_id=task.key_id)
+                                          key_id=task.key_id, origin=task.payload.get("origin") or
+                                          ("job" if task.job_id else "stream" if task.emit else "api"))
         self.done_count += 1
         return doc_id

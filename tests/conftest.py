@@ -69,6 +69,27 @@ def api(tmp_path, monkeypatch):
         yield client
 
 
+@pytest.fixture()
+def keyed(tmp_path, monkeypatch, request):
+    """The API with keys over the fake translator: (client, {name: key}). A test marked
+    `@pytest.mark.backend("fake-recording")` gets that test double instead."""
+    from fastapi.testclient import TestClient
+
+    from zhen.service.app import create_app
+    from zhen.service.auth import create_key
+    from zhen.store import Store
+
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    marker = request.node.get_closest_marker("backend")
+    settings = config.settings(home=tmp_path / "api-home", backend=marker.args[0] if marker else "fake",
+                               plugins="fake_mt", sync_chars=8000)
+    store = Store(settings.db_path())
+    keys = {name: create_key(store, name, rpm=10_000, admin=name == "admin") for name in ("a", "b", "admin")}
+    store.close()
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
+        yield client, keys
+
+
 def tagger():
     """The product's entity tagger (LAC, loaded on first use), as the factory gives it to every runtime."""
     from zhen.app import factory

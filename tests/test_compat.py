@@ -222,29 +222,37 @@ def test_deepl_client(keyed_server):
         deepl.DeepLClient("zk_not_a_key", server_url=srv.url).translate_text("你好", target_lang="EN-US")
 
 
-def test_omegat_fills_a_project_from_zhens_tmx(keyed_server, tmp_path):
-    """OmegaT (console mode) with zhen's TMX in tm/auto/: the project's target file is zhen's translation."""
-    omegat_dtd(tmp_path)
+def test_omegat_fills_a_project_from_reviewed_segments_only(keyed_server, tmp_path):
+    """OmegaT (console mode) as the README sets it up: the reviewed segments' TMX in tm/auto/ (inserted
+    without asking), every draft's in tm/mt/ (suggestions only). A reviewed sentence is filled in, an
+    unreviewed draft is not, and the Traditional sentence matches as the project's file has it."""
+    dtd = omegat_dtd(tmp_path)
     java = shutil.which("java")
     assert java, "java comes with Debian's omegat"
     srv, key = keyed_server
-    sentences = ["浙江医院成立于1954年。", "医院有3个院区。"]
+    sentences = ["浙江醫院成立於1954年。", "医院有3个院区。"]
     with srv.client(key) as c:
         doc = c.post("/v1/translate", json={"sentences": sentences}).json()
-        tmx = c.get(f"/v1/documents/{doc['id']}/parallel", params={"format": "tmx"}).content
-    drafts = [s["draft"] for s in doc["segments"]]
+        reviewed = "Zhejiang Hospital was founded in 1954."
+        assert c.put(f"/v1/documents/{doc['id']}/segments/0", json={"text": reviewed}).status_code == 200
+        auto = c.get(f"/v1/documents/{doc['id']}/parallel", params={"format": "tmx", "status": "reviewed"}).content
+        drafts = c.get(f"/v1/documents/{doc['id']}/parallel", params={"format": "tmx"}).content
+    assert [u.source for u in tmxfile(auto).units] == [sentences[0]]  # as sent, not the cleaned text
+    prop = etree.fromstring(auto).find(".//tu/prop[@type='x-zhen-cleaned']")
+    assert prop is not None and prop.text == "浙江医院成立于1954年。"
+    assert etree.DTD(str(dtd)).validate(etree.fromstring(auto))
     project = tmp_path / "project"
-    for d in ("source", "target", "tm/auto", "glossary", "dictionary", "omegat"):
+    for d in ("source", "target", "tm/auto", "tm/mt", "glossary", "dictionary", "omegat"):
         (project / d).mkdir(parents=True)
     (project / "source" / "news.txt").write_text("\n".join(sentences) + "\n", encoding="utf-8")
-    (project / "tm" / "auto" / "zhen.tmx").write_bytes(tmx)
+    (project / "tm" / "auto" / "zhen-reviewed.tmx").write_bytes(auto)
+    (project / "tm" / "mt" / "zhen-drafts.tmx").write_bytes(drafts)
     (project / "omegat.project").write_text(OMEGAT_PROJECT, encoding="utf-8")
     res = subprocess.run([java, "-jar", str(OMEGAT), str(project), "--mode=console-translate",
                           f"--config-dir={tmp_path / 'config'}", "--disable-project-locking", "--no-team"],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
-    assert (project / "target" / "news.txt").read_text(encoding="utf-8").splitlines() == drafts
-    assert len(tmxfile(tmx).units) == 2
+    assert (project / "target" / "news.txt").read_text(encoding="utf-8").splitlines() == [reviewed, sentences[1]]
 
 
 OMEGAT_PROJECT = """<?xml version="1.0" encoding="UTF-8" standalone="no"?>

@@ -10,11 +10,8 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 from conftest import PLUGINS, omegat_dtd
-from fastapi.testclient import TestClient
 
-from zhen import config
 from zhen.store import Store, Unit
 from zhen.text.matchkey import match_key, substitute_numbers
 
@@ -98,21 +95,6 @@ def test_a_draft_that_writes_a_replaced_rendering_gets_the_translators():
 
 
 # -- through the API -----------------------------------------------------------------------------------
-
-@pytest.fixture()
-def keyed(tmp_path, monkeypatch):
-    """The API with keys over the fake translator: (client, {name: key}, store path)."""
-    from zhen.service.app import create_app
-    from zhen.service.auth import create_key
-
-    monkeypatch.syspath_prepend(str(PLUGINS))
-    settings = config.settings(home=tmp_path / "api-home", backend="fake", plugins="fake_mt", sync_chars=8000)
-    store = Store(settings.db_path())
-    keys = {name: create_key(store, name, rpm=10_000, admin=name == "admin") for name in ("a", "b", "admin")}
-    store.close()
-    with TestClient(create_app(settings), base_url="http://localhost") as client:
-        yield client, keys
-
 
 def _h(key: str) -> dict[str, str]:
     return {"X-API-Key": key}

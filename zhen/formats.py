@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from xml.sax.saxutils import escape
 
@@ -28,6 +28,7 @@ class Pair:
     id: str = ""
     approved: bool = False  # a translator saved this target; machine drafts are not approved
     match: dict | None = None  # the best translation-memory match (`zhen.mt.tm.match.Match.to_dict`)
+    props: dict[str, str] = field(default_factory=dict)  # TMX <prop>s, e.g. the cleaned source the model read
 
 
 def tmx(pairs: Sequence[Pair], src_lang: str = "zh-CN", tgt_lang: str = "en") -> bytes:
@@ -35,6 +36,11 @@ def tmx(pairs: Sequence[Pair], src_lang: str = "zh-CN", tgt_lang: str = "en") ->
     for p in pairs:
         store.addtranslation(xml_safe(p.source), src_lang, xml_safe(p.target), tgt_lang,
                              comment=xml_safe(p.note) or None)
+        tu = store.units[-1].xmlelement
+        for k, (name, value) in enumerate(sorted(p.props.items())):
+            prop = etree.Element("prop", type=name)
+            prop.text = xml_safe(value)
+            tu.insert(k, prop)  # TMX 1.4: notes and props come before the variants
     return bytes(store)
 
 
@@ -131,12 +137,13 @@ def read_xliff(name: str, data: bytes) -> list[Pair]:
     return pairs
 
 
-def read_table(name: str, data: bytes) -> list[Pair]:
-    """TSV or CSV (by the name): source and target in the first two columns; a header row is skipped."""
+def read_table(name: str, data: bytes, header: bool = True) -> list[Pair]:
+    """TSV or CSV (by the name): source and target in the first two columns; a header row is skipped
+    (unless not `header`: a DeepL glossary's entries have none)."""
     text = data.decode("utf-8-sig", errors="strict") if data else ""
     rows = csv.reader(io.StringIO(text), delimiter="," if name.lower().endswith(".csv") else "\t")
     pairs = [Pair(r[0].strip(), r[1].strip()) for r in rows if len(r) >= 2]
-    if pairs and pairs[0].source.lower() in ("source", "zh", "chinese", "src"):
+    if header and pairs and pairs[0].source.lower() in ("source", "zh", "chinese", "src"):
         pairs = pairs[1:]
     return [p for p in pairs if p.source and p.target]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from zhen.app.memory import save_edit
@@ -12,10 +12,11 @@ from zhen.errors import NotFound
 from zhen.service import exports
 from zhen.service.auth import Key
 from zhen.service.deps import Principal, ServicesDep
-from zhen.service.schemas import Document, EditedDocument, EditRequest
+from zhen.service.schemas import Document, DocumentList, EditedDocument, EditRequest
 from zhen.store import Store
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
+ORIGINS = "only those stored by this route: api, job, stream, deepl, libretranslate, file"
 SegmentNumber = Annotated[int, Path(ge=0, le=2**31 - 1, description="the segment's number in its document")]
 
 
@@ -28,6 +29,18 @@ def load_document(store: Store, doc_id: str, key: Key | None) -> dict:
     return doc
 
 
+@router.get("", response_model=DocumentList)
+async def list_documents(key: Principal, svc: ServicesDep,
+                         origin: Annotated[str | None, Query(max_length=40, description=ORIGINS)] = None,
+                         limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                         offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> dict:
+    """The key's own documents, newest first, a page at a time (all of them on a server without keys), so
+    what a CAT tool asked for can be found again and reviewed."""
+    docs, total = svc.store.documents(key.id if key else None, everyone=key is None, origin=origin, limit=limit,
+                                      offset=offset)
+    return {"documents": docs, "total": total, "limit": limit, "offset": offset}
+
+
 @router.get("/{doc_id}", response_model=Document)
 async def get_document(doc_id: str, key: Principal, svc: ServicesDep) -> dict:
     return load_document(svc.store, doc_id, key)
@@ -35,9 +48,11 @@ async def get_document(doc_id: str, key: Principal, svc: ServicesDep) -> dict:
 
 @router.get("/{doc_id}/parallel", responses={200: {"content": {m: {} for m in exports.FORMATS.values()}}})
 async def parallel(doc_id: str, key: Principal, svc: ServicesDep,
-                   format: Literal["json", "tsv", "tmx", "xliff"] = "json") -> Response:  # noqa: A002 - query name
-    """The parallel text (latest edits win) as JSON, TSV, TMX or XLIFF."""
-    data = exports.export(load_document(svc.store, doc_id, key), format)
+                   format: Literal["json", "tsv", "tmx", "xliff"] = "json",  # noqa: A002 - query name
+                   status: Literal["all", "reviewed"] = "all") -> Response:
+    """The parallel text (latest edits win) as JSON, TSV, TMX or XLIFF; `status=reviewed`: only the segments
+    a translator saved, for a CAT tool's memory that it inserts without asking (OmegaT's `tm/auto`)."""
+    data = exports.export(load_document(svc.store, doc_id, key), format, status)
     ext = {"xliff": "xlf"}.get(format, format)
     return Response(data, media_type=exports.FORMATS[format],
                     headers={"Content-Disposition": f'attachment; filename="{doc_id}.{ext}"'})

@@ -8,13 +8,14 @@ statuses (400 bad input, 403 key, 429 limits). Keys, limits and the store are zh
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from zhen.app.files import OPENERS, open_file
+from zhen.app.files import OPENERS, open_file, text_units
 from zhen.errors import InputError, NotFound
 from zhen.service import compat
 from zhen.service.deps import ServicesDep
@@ -42,6 +43,15 @@ def detect(text: str) -> dict[str, Any]:
     return {"confidence": 90.0 if letters else 0.0, "language": "en"}
 
 
+def _unserved(source: str | None, target: str | None) -> bool:
+    """Both languages named and valid, but not a pair zhen translates: its text is given back unchanged
+    (and marked), so a CAT tool's check of a new service passes; a missing or unknown code stays a 400."""
+    if not source or not target or source.lower() in SOURCES:
+        return False
+    return bool(re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", source.lower())) and \
+        bool(re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", target.lower()))
+
+
 def _languages(source: str | None, target: str | None) -> None:
     if not source:
         raise InputError("Invalid request: missing source parameter")
@@ -67,15 +77,21 @@ async def translate(request: Request, svc: ServicesDep) -> JSONResponse:
     key = compat.key_from(svc, request, compat.string(f, "api_key"))
     if not f.get("q"):
         raise InputError("Invalid request: missing q parameter")
-    source = compat.string(f, "source")
-    _languages(source, compat.string(f, "target"))
+    source, target = compat.string(f, "source"), compat.string(f, "target")
     fmt = compat.string(f, "format") or "text"
     if fmt not in ("text", "html"):
         raise InputError(f"{compat.short(fmt)} format is not supported")
     batch = isinstance(f["q"], list)
     texts = compat.text_list(f["q"], "q")
+    if _unserved(source, target):  # Weblate checks a new service with "test" from en to de
+        return JSONResponse({"translatedText": texts if batch else texts[0]},
+                            headers={"X-Zhen-Untranslated": f"{source}->{target} is not a pair this server "
+                                     "translates (zh->en); the text is returned unchanged"})
+    _languages(source, target)
     wanted = _alternatives(compat.string(f, "alternatives"))
-    translated = await compat.translate_texts(svc, key, texts, html=fmt == "html", alternatives=wanted)
+    done = await compat.translate_texts(svc, key, texts, compat.html_reader if fmt == "html" else text_units,
+                                        alternatives=wanted, origin="libretranslate")
+    translated = done.translated
     out = [t.text for t in translated]
     body: dict[str, Any] = {"translatedText": out if batch else out[0]}
     if str(source).lower() == "auto":
@@ -84,7 +100,7 @@ async def translate(request: Request, svc: ServicesDep) -> JSONResponse:
     if wanted:  # other candidates of best quality; none for HTML or text of several lines, as in LibreTranslate
         alts = [t.alternatives for t in translated]
         body["alternatives"] = alts if batch else alts[0]
-    return JSONResponse(body)
+    return JSONResponse(body, headers=compat.document_header(done.document))
 
 
 def _alternatives(value: str | None) -> int:
@@ -149,10 +165,10 @@ async def translate_file(request: Request, svc: ServicesDep) -> JSONResponse:
     if not data:
         raise InputError("Invalid request: empty file")
     job = await asyncio.to_thread(open_file, name, data)
-    out = await compat.translate_file_job(svc, key, job, len(data))
-    file_id = svc.store.save_file(name, job.media_type, out, None, key.id if key else None)
+    out, document = await compat.translate_file_job(svc, key, job, len(data))
+    file_id = svc.store.save_file(name, job.media_type, out, document, key.id if key else None)
     url = str(request.base_url).rstrip("/") + f"/download_file/{file_id}.{quote(name, safe='')}"
-    return JSONResponse({"translatedFileUrl": url})
+    return JSONResponse({"translatedFileUrl": url}, headers=compat.document_header(document))
 
 
 @router.get("/download_file/{filename:path}")

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from zhen.app.memory import export_memory, import_file
 from zhen.errors import Forbidden, InputError, NotFound
-from zhen.service.auth import Key
+from zhen.service.auth import owner
 from zhen.service.deps import Principal, ServicesDep
 from zhen.service.schemas import GlossaryEntry, GlossaryTerm, ImportResult, MemoryInfo, Share
 from zhen.service.uploads import file_field, safe_name
@@ -26,10 +26,6 @@ IMPORT_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
     "type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary", "description": "TMX 1.4, XLIFF 1.2, TSV or CSV"},
         "name": {"type": "string", "description": "the memory's name (default: the file's name)"}}}}}}}
-
-
-def owner(key: Key | None) -> str:
-    return key.id if key else ""
 
 
 @router.get("/v1/tm", response_model=list[MemoryInfo],

@@ -48,6 +48,8 @@ async def prometheus(svc: ServicesDep) -> Response:
     return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
+@router.get("/review/", response_class=HTMLResponse, include_in_schema=False)
 @router.get("/review/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
-async def review(doc_id: str) -> HTMLResponse:
+async def review(doc_id: str = "") -> HTMLResponse:
+    """The review page; at `/review/` itself it lists the key's documents."""
     return HTMLResponse(REVIEW_PAGE)

@@ -45,3 +45,24 @@ class UnfaithfulTranslator(FakeTranslator):
     def translate(self, requests: Sequence[Request]) -> list[str]:
         return [re.sub(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", "Somebody", t) + " It has 2019 beds."
                 for t in super().translate(requests)]
+
+
+ASKED: list[str] = []  # every source the recording fake was asked, in order (tests read and clear it)
+
+
+@register("fake-recording")
+class RecordingTranslator(FakeTranslator):
+    """The fake, noting what it is asked (a test checks that no sentence was translated in pieces), and
+    following the terms it is given, as a model told them does (a test checks that a glossary reaches it)."""
+
+    name = "fake-recording"
+
+    def translate(self, requests: Sequence[Request]) -> list[str]:
+        ASKED.extend(r.source for r in requests)
+        out = []
+        for r in requests:
+            source = r.source
+            for t in r.terms:
+                source = source.replace(t.source, f" {t.target} ")
+            out.append(romanise(source))
+        return out

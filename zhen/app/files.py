@@ -16,11 +16,13 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any, Literal
 
 from lxml import etree, html
 
 from zhen.app.runtime import Runtime
-from zhen.app.translate import translate_sentences
+from zhen.app.tagged import APPROX, translate_tagged
+from zhen.app.word import docx_units
 from zhen.errors import InputError
 from zhen.formats import XLIFF12, parse_xml
 from zhen.mt.faithful.checks import CJK_PUNCTUATION, english_punctuation
@@ -28,6 +30,16 @@ from zhen.mt.pipeline import Progress
 from zhen.text.cleanup import has_cjk, is_cjk
 from zhen.text.decode import decode_bytes
 from zhen.text.document import parse_article
+from zhen.text.inline import (
+    MAX_MARKS,
+    Bracket,
+    Role,
+    Tagged,
+    fill_element,
+    from_element,
+    from_placeholders,
+    to_placeholders,
+)
 
 MAX_UNITS = 20_000  # a file larger than this many pieces of Chinese text is refused, not ground through
 # A .docx is a zip: its parts are refused by the sizes its headers declare, before anything is inflated;
@@ -36,6 +48,11 @@ MAX_PARTS = 2_000
 MAX_PART_BYTES = 32 << 20
 MAX_UNZIPPED_BYTES = 64 << 20
 _SKIP_HTML = {"script", "style", "noscript", "template", "code", "pre"}
+# inline elements, translated with the sentence around them; and those kept whole where they stand
+_INLINE_HTML = {"a", "abbr", "b", "bdi", "bdo", "big", "cite", "data", "del", "dfn", "em", "font", "i", "ins", "label",
+                "mark", "q", "s", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var"}
+_POINT_HTML = {"br", "img", "wbr", "input", "kbd", "samp", "math", "svg"}
+Unit = tuple[Tagged, Callable[["Translated"], None]]  # a unit and how to write its translation back
 _SPACE = re.compile(r"\s+")
 
 
@@ -47,6 +64,7 @@ class Translated:
     qe: float | None = None
     flags: list[str] = field(default_factory=list)
     alternatives: list[str] = field(default_factory=list)  # other candidates (best quality), best first
+    tagged: Tagged | None = None  # the translation with the unit's inline tags placed in it
 
 
 @dataclass
@@ -55,7 +73,7 @@ class FileJob:
 
     kind: str  # txt | html | docx | xliff
     media_type: str
-    units: list[str]
+    units: list[Tagged]  # the text to translate, with its inline tags as marks
     rebuild: Callable[[Sequence[Translated]], bytes]
     title: str | None = None
 
@@ -73,31 +91,102 @@ def _split_space(text: str) -> tuple[str, str, str]:
     return lead, _SPACE.sub(" ", core), trail
 
 
-def text_units(text: str) -> tuple[list[str], Callable[[Sequence[str]], str]]:
-    """Units of plain text (its lines that hold Chinese) and how to put translations back, line for line."""
+def text_units(text: str) -> tuple[list[Tagged], Callable[[Sequence[Translated]], str]]:  # a Reader
+    """Units of plain text (its lines that hold Chinese, Weblate's `[X7X]` placeholders as marks) and how
+    to put translations back, line for line."""
     lines = text.split("\n")
     idx = [i for i, line in enumerate(lines) if needs_translation(line)]
+    units = [from_placeholders(_split_space(lines[i])[1]) for i in idx]
 
-    def put_back(translations: Sequence[str]) -> str:
+    def put_back(translations: Sequence[Translated]) -> str:
         new = list(lines)
-        for i, t in zip(idx, translations):
+        for i, (_, table), t in zip(idx, units, translations):
             lead, _, trail = _split_space(lines[i])
-            new[i] = lead + t + trail
+            new[i] = lead + (to_placeholders(t.tagged, table) if t.tagged else t.text) + trail
         return "\n".join(new)
 
-    return [_split_space(lines[i])[1] for i in idx], put_back
+    return [u for u, _ in units], put_back
 
 
 def _text(name: str, data: bytes) -> FileJob:
     text, _ = decode_bytes(data, name)
     units, put_back = text_units(text)
-    return FileJob("txt", "text/plain; charset=utf-8", units,
-                   lambda out: put_back([t.text for t in out]).encode("utf-8"), parse_article(text).title())
+    return FileJob("txt", "text/plain; charset=utf-8", units, lambda out: put_back(out).encode("utf-8"),
+                   parse_article(text).title())
 
 
-def html_units(markup: str) -> tuple[list[str], Callable[[Sequence[str]], str], str | None]:
-    """Units of an HTML page or fragment (text nodes with Chinese, outside scripts and styles) and how to
-    put translations back; the page's title (as a text article's would be found) is context for all."""
+Place = Literal["pair", "point", "block", "skip"]
+
+
+def _html_place(el: etree._Element) -> Place:
+    tag = str(el.tag).lower()
+    return "skip" if tag in _SKIP_HTML else "pair" if tag in _INLINE_HTML else "point" if tag in _POINT_HTML \
+        else "block"
+
+
+def _inline_role(place: Callable[[etree._Element], Place]) -> Callable[[etree._Element], Role]:
+    return lambda el: "pair" if place(el) == "pair" else "point"
+
+
+def _is_container(el: etree._Element, place: Callable[[etree._Element], Place]) -> bool:
+    """A block whose content is all inline (text, inline elements, kept-whole elements): one unit."""
+    if not isinstance(el.tag, str) or place(el) != "block":
+        return False
+    stack = list(el)
+    while stack:
+        d = stack.pop()
+        if not isinstance(d.tag, str) or place(d) in ("point", "skip"):
+            continue
+        if place(d) == "block":
+            return False
+        stack.extend(d)
+    return True
+
+
+def markup_units(root: etree._Element, place: Callable[[etree._Element], Place]) -> list[Unit]:
+    """The units of a markup tree, in document order. A block whose content is all inline (a paragraph
+    with its links and bold) is one unit with its tags as marks; text directly in a block that also
+    holds blocks is a unit of its own; `skip` elements (scripts, styles, code) stay as they are."""
+    role = _inline_role(place)
+    units: list[Unit] = []
+    events: list[tuple[str, etree._Element]] = [("enter", root)]
+    while events:  # without recursion: a page may nest 2,048 levels
+        event, el = events.pop()
+        if event == "tail":
+            if el.tail and needs_translation(el.tail):
+                units.append(_slot(el, "tail"))
+            continue
+        if not isinstance(el.tag, str) or place(el) == "skip":
+            continue
+        if _is_container(el, place):
+            if needs_translation(from_element(el, role)[0].text):
+                units.append(tagged_element(el, role))
+            continue
+        if el.text and needs_translation(el.text):
+            units.append(_slot(el, "text"))
+        for child in reversed(el):
+            events += [("tail", child), ("enter", child)]
+    return units
+
+
+def tagged_element(el: etree._Element, role: Callable[[etree._Element], Role],
+                   bracket: Bracket | None = None) -> Unit:
+    """An element's content as one unit (whitespace made single) and how to write its translation back,
+    the whitespace at its ends kept."""
+    raw, tags = from_element(el, role, bracket)
+    lead = raw.text[: len(raw.text) - len(raw.text.lstrip())] if raw.text.strip() else ""
+    trail = raw.text[len(raw.text.rstrip()) :] if raw.text.strip() else ""
+
+    def write(t: Translated) -> None:
+        target = t.tagged or Tagged(t.text)
+        fill_element(el, Tagged.build([lead, *target.pieces(), trail]), tags)
+
+    return raw.strip(), write
+
+
+def html_units(markup: str) -> tuple[list[Tagged], Callable[[Sequence[Translated]], str], str | None]:
+    """Units of an HTML page or fragment (`markup_units`) and how to put translations back; the page's
+    title (as a text article's would be found) is context for all."""
     fragment = not re.search(r"<html[\s>]", markup, re.I)
     parser = html.HTMLParser(huge_tree=True)  # nesting up to libxml2's 2,048 levels instead of 256
     try:
@@ -110,37 +199,67 @@ def html_units(markup: str) -> tuple[list[str], Callable[[Sequence[str]], str], 
     if kept < given:  # the parser gave up on part of the page (too deep, or broken): refuse, never lose text
         raise InputError(f"this HTML cannot be read whole: {given - kept:,} of its {given:,} Chinese characters "
                          "would be lost (nested deeper than 2,048 levels, or broken markup)")
-    slots: list[tuple[etree._Element, str]] = []  # (element, "text" | "tail")
-    for el in root.iter():
-        if not isinstance(el.tag, str):  # comments, processing instructions
-            if el.tail and needs_translation(el.tail):
-                slots.append((el, "tail"))
-            continue
-        if el.tag.lower() not in _SKIP_HTML and el.text and needs_translation(el.text):
-            slots.append((el, "text"))
-        if el.tail and needs_translation(el.tail) and (el.getparent() is None or el.getparent().tag not in _SKIP_HTML):
-            slots.append((el, "tail"))
-    originals = [getattr(el, attr) for el, attr in slots]
-    title = parse_article("\n\n".join(_split_space(t)[1] for t in originals)).title() if originals else None
+    units = markup_units(root, _html_place)
+    title = parse_article("\n\n".join(u.text for u, _ in units)).title() if units else None
 
-    def put_back(translations: Sequence[str]) -> str:
-        for (el, attr), old, new in zip(slots, originals, translations):
-            lead, _, trail = _split_space(old)
-            setattr(el, attr, lead + new + trail)
+    def put_back(translations: Sequence[Translated]) -> str:
+        for (_, write), t in zip(units, translations):
+            write(t)
         if fragment:
-            inner = (root.text or "") + "".join(html.tostring(c, encoding="unicode") for c in root)
-            return inner
+            return (root.text or "") + "".join(html.tostring(c, encoding="unicode") for c in root)
         doctype = root.getroottree().docinfo.doctype
         return (doctype + "\n" if doctype else "") + html.tostring(root, encoding="unicode")
 
-    return [_split_space(t)[1] for t in originals], put_back, title
+    return [u for u, _ in units], put_back, title
+
+
+Reader = tuple[list[Tagged], Callable[[Sequence["Translated"]], str]]  # a text's units, and how to put them back
+
+
+def xml_units(markup: str, ignore: frozenset[str] = frozenset(), splitting: frozenset[str] = frozenset(),
+              non_splitting: frozenset[str] = frozenset()) -> Reader:
+    """Units of an XML fragment as DeepL's `tag_handling=xml` reads it: an element in `ignore` (and an
+    empty one) is kept whole where it stands, one in `splitting` (unless also `non_splitting`) is a
+    block whose content is translated apart, every other one is inline, translated with its sentence."""
+    root = parse_xml("text", f"<zhen-fragment>{markup}</zhen-fragment>".encode())
+
+    def place(el: etree._Element) -> Place:
+        if el is root:
+            return "block"
+        name = etree.QName(el).localname
+        if name in ignore or (not len(el) and not el.text):
+            return "point"
+        return "block" if name in splitting and name not in non_splitting else "pair"
+
+    units = markup_units(root, place)
+    self_closed = set(re.findall(r"<([^\s<>/!?]+)[^<>]*/>", markup))  # how the client wrote its empty elements
+
+    def put_back(translations: Sequence[Translated]) -> str:
+        for (_, write), t in zip(units, translations):
+            write(t)
+        for el in root.iter():  # an empty element as it was sent: Weblate finds its `<x id="7"></x>` by string
+            if el is not root and not len(el) and el.text is None and el.tag not in self_closed:
+                el.text = ""
+        return (root.text or "") + "".join(etree.tostring(c, encoding="unicode") for c in root)
+
+    return [u for u, _ in units], put_back
+
+
+def _slot(el: etree._Element, attr: str) -> Unit:
+    """A text node as a unit of its own (text directly in a block that also holds blocks)."""
+    old = getattr(el, attr)
+    lead, core, trail = _split_space(old)
+
+    def write(t: Translated) -> None:
+        setattr(el, attr, lead + t.text + trail)
+
+    return Tagged(core), write
 
 
 def _html(name: str, data: bytes) -> FileJob:
     text, _ = decode_bytes(data, name)
     units, put_back, title = html_units(text)
-    return FileJob("html", "text/html; charset=utf-8", units,
-                   lambda out: put_back([t.text for t in out]).encode("utf-8"), title)
+    return FileJob("html", "text/html; charset=utf-8", units, lambda out: put_back(out).encode("utf-8"), title)
 
 
 def check_zip(name: str, data: bytes) -> None:
@@ -167,80 +286,71 @@ def check_zip(name: str, data: bytes) -> None:
 
 
 def _docx(name: str, data: bytes) -> FileJob:
-    import docx  # python-docx: only for .docx files
-
     check_zip(name, data)
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as err:
-        raise InputError(f"{name}: not a readable .docx file ({str(err)[:200]})") from None
-    paragraphs = [p for p in document.paragraphs if needs_translation(p.text)]
-    paragraphs += [p for table in document.tables for row in table.rows for cell in row.cells
-                   for p in cell.paragraphs if needs_translation(p.text)]
-    # merged cells repeat their paragraphs; python-docx shows the shared XML element only as `_p`
-    paragraphs = list({id(p._p): p for p in paragraphs}.values())  # noqa: SLF001
-
-    def rebuild(out: Sequence[Translated]) -> bytes:
-        for p, t in zip(paragraphs, out):
-            runs = p.runs
-            if not runs:
-                p.add_run(t.text)
-                continue
-            runs[0].text = t.text  # the first run's formatting carries the sentence
-            for r in runs[1:]:
-                r.text = ""
-        buf = io.BytesIO()
-        document.save(buf)
-        return buf.getvalue()
-
-    return FileJob("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                   [p.text.strip() for p in paragraphs], rebuild)
+    units, rebuild = docx_units(name, data, needs_translation)
+    return FileJob("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", units, rebuild)
 
 
 def _q(tag: str) -> str:
     return f"{{{XLIFF12}}}{tag}"
 
 
+def _xliff_role(el: etree._Element) -> Role:
+    """`g` and `mrk` wrap translatable text; every other inline element (`x`, `bx`, `ex`, `ph`, `bpt`,
+    `ept`, `it`, a protected `mrk`) stands for native code and is kept whole."""
+    name = etree.QName(el).localname
+    return "pair" if name == "g" or (name == "mrk" and el.get("mtype") != "protected") else "point"
+
+
+def _xliff_bracket(el: etree._Element) -> tuple[Literal["begin", "end"], str] | None:
+    """XLIFF 1.2's begin/end codes: `bx` and the `ex` whose startref names it; `bpt` and `ept` of one `rid`
+    (else one `id`)."""
+    name = etree.QName(el).localname
+    if name == "bx":
+        return "begin", "bx:" + (el.get("id") or "")
+    if name == "ex":
+        return "end", "bx:" + (el.get("startref") or "")
+    if name in ("bpt", "ept"):
+        return ("begin" if name == "bpt" else "end"), "bpt:" + (el.get("rid") or el.get("id") or "")
+    return None
+
+
 def _xliff(name: str, data: bytes) -> FileJob:
-    """XLIFF 1.2 as CAT tools export it: empty targets are filled, IDs and inline tags are kept (each text
-    run between inline tags is translated in place), the units are marked `needs-review-translation`
-    and QE goes into a note."""
+    """XLIFF 1.2 as CAT tools export it: empty targets are filled, IDs and inline tags are kept (each
+    source is translated whole, its tags placed in the translation), the units are marked
+    `needs-review-translation` and QE goes into a note."""
     tree = parse_xml(name, data)
     if etree.QName(tree).namespace != XLIFF12:
         raise InputError(f"{name}: not XLIFF 1.2 (root {tree.tag!r}; expected the namespace {XLIFF12})")
-    todo: list[tuple[etree._Element, etree._Element, list[tuple[etree._Element, str]]]] = []
+    todo: list[tuple[etree._Element, Unit]] = []
     for tu in tree.iter(_q("trans-unit")):
         source, target = tu.find(_q("source")), tu.find(_q("target"))
         if source is None or (target is not None and "".join(target.itertext()).strip()):
             continue  # already translated: left as the translator has it
+        if not needs_translation(from_element(source, _xliff_role, _xliff_bracket)[0].text):
+            continue
         new = copy.deepcopy(source)
         new.tag = _q("target")
         new.attrib.clear()
-        slots = [(el, attr) for el in new.iter() for attr in ("text", "tail")
-                 if (el is not new or attr == "text") and getattr(el, attr) and needs_translation(getattr(el, attr))]
+        new.tail = target.tail if target is not None else source.tail
         if target is not None:
             tu.replace(target, new)
         else:
             source.addnext(new)
-        todo.append((tu, new, slots))
-    units = [_split_space(getattr(el, attr))[1] for _, _, slots in todo for el, attr in slots]
+        todo.append((tu, tagged_element(new, _xliff_role, _xliff_bracket)))
+    if any(len(u.marks) > MAX_MARKS for _, (u, _) in todo):
+        raise InputError(f"{name}: a unit has more than {MAX_MARKS:,} inline tags")
 
     def rebuild(out: Sequence[Translated]) -> bytes:
-        it = iter(out)
-        for tu, target, slots in todo:
-            scores = []
-            for el, attr in slots:
-                t = next(it)
-                lead, _, trail = _split_space(getattr(el, attr))
-                setattr(el, attr, lead + t.text + trail)
-                if t.qe is not None:
-                    scores.append(t.qe)
-            target.set("state", "needs-review-translation")
+        for (tu, (_, write)), t in zip(todo, out):
+            write(t)
+            tu.find(_q("target")).set("state", "needs-review-translation")
             note = etree.SubElement(tu, _q("note"), {"from": "zhen"})
-            note.text = "machine translation, not reviewed" + (f"; qe {min(scores):.2f}" if scores else "")
+            placed = "" if APPROX not in t.flags else "; a tag's place is a guess"
+            note.text = "machine translation, not reviewed" + (f"; qe {t.qe:.2f}" if t.qe is not None else "") + placed
         return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
 
-    return FileJob("xliff", "application/x-xliff+xml", units, rebuild)
+    return FileJob("xliff", "application/x-xliff+xml", [u for _, (u, _) in todo], rebuild)
 
 
 OPENERS: dict[str, Callable[[str, bytes], FileJob]] = {
@@ -260,9 +370,15 @@ def open_file(name: str, data: bytes) -> FileJob:
     return job
 
 
-def as_translated(draft: str, qe: float | None, flags: list[str], alternatives: list[str] | None = None) -> Translated:
-    """A unit's translation; one with no Chinese to translate still gets English punctuation."""
-    return Translated(english_punctuation(draft) if "no_chinese" in flags else draft, qe, flags, alternatives or [])
+def as_translated(segment: dict[str, Any]) -> Translated:
+    """A unit's translation from its segment (`Segment.to_dict`, or a stored one); one with no Chinese to
+    translate still gets English punctuation."""
+    draft, flags = segment["draft"] or "", segment["reasons"]
+    tags = segment.get("tags")
+    tagged = Tagged.from_json({"text": draft, "marks": tags["target"]}) if tags else None
+    if "no_chinese" in flags and tagged is None:
+        draft = english_punctuation(draft)
+    return Translated(draft, segment["qe"], flags, segment.get("alternatives") or [], tagged)
 
 
 def translate_file(runtime: Runtime, name: str, data: bytes, progress: Progress | None = None,
@@ -270,5 +386,5 @@ def translate_file(runtime: Runtime, name: str, data: bytes, progress: Progress 
     """The file translated, as the same kind of file: its units through the translate use case (with
     `owner`'s memory), the file's title as their context (the server's file routes send the same)."""
     job = open_file(name, data)
-    result = translate_sentences(runtime, job.units, title=job.title, owner=owner, progress=progress)
-    return job, job.rebuild([as_translated(s.draft, s.qe, s.reasons, s.alternatives) for s in result.segments])
+    result = translate_tagged(runtime, job.units, title=job.title, owner=owner, progress=progress)
+    return job, job.rebuild([as_translated(s.to_dict()) for s in result.segments])

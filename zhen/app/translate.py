@@ -22,6 +22,7 @@ from zhen.mt.pipeline import Draft, Examples, Pipeline, Progress, normalise_line
 from zhen.mt.tm.match import Match
 from zhen.text.decode import read_text
 from zhen.text.document import parse_article
+from zhen.text.inline import Tagged
 from zhen.text.lines import presplit
 from zhen.text.matchkey import repetitions
 
@@ -85,6 +86,7 @@ class Segment:
     alternatives: list[str] = field(default_factory=list)  # best quality: the other candidates, best first
     match: Match | None = None  # the best match in the caller's translation memory
     terms: list[Term] = field(default_factory=list)  # the renderings the draft was held to
+    tags: tuple[Tagged, Tagged] | None = None  # inline tags: the source's marks and the draft's (tagged.py)
 
     def to_dict(self) -> dict[str, Any]:
         """The API's segment: the same fields a stored document's segment has (no edits yet)."""
@@ -93,7 +95,8 @@ class Segment:
                 "reasons": self.reasons, "flags": [f.to_dict() for f in self.flags], "agreement": self.agreement,
                 "alternatives": self.alternatives, "match": self.match.to_dict() if self.match else None,
                 "terms": [{"source": t.source, "target": t.target, "kind": t.kind} for t in self.terms],
-                "edits": []}
+                "tags": {"source": self.tags[0].to_json()["marks"], "target": self.tags[1].to_json()["marks"]}
+                if self.tags else None, "edits": []}
 
 
 @dataclass
@@ -123,7 +126,8 @@ class TranslatedArticle:
         """The API's document (`GET /v1/documents/ID` has the same fields, with its id and time)."""
         reps = repetitions([s.source for s in self.segments])
         segments = [{**s.to_dict(), "repetitions": r} for s, r in zip(self.segments, reps)]
-        return {"id": None, "kind": "translation", "created": None, "title": self.title, "model": self.model,
+        return {"id": None, "kind": "translation", "created": None, "origin": None, "title": self.title,
+                "model": self.model,
                 "options": self.options.to_dict(), "text": self.text, "segments": segments, "alignments": []}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from zhen.store.batch import BatchItems
 from zhen.store.documents import Documents, LostJob, new_id
+from zhen.store.glossaries import NamedGlossaries
 from zhen.store.jobs import JOB_LEASE, Jobs, worker_id
 from zhen.store.keys import Keys
 from zhen.store.memory import CacheRow, OutputCache
@@ -20,5 +21,5 @@ from zhen.store.tm import EDITS, TranslationUnits, Unit
 __all__ = ["EDITS", "JOB_LEASE", "MIGRATIONS", "CacheRow", "LostJob", "Store", "Unit", "new_id", "worker_id"]
 
 
-class Store(BatchItems, TranslationUnits, Documents, Jobs, Keys, OutputCache):
+class Store(BatchItems, TranslationUnits, NamedGlossaries, Documents, Jobs, Keys, OutputCache):
     """Every resource of the store over one connection (`zhen.store.connection.Connection`)."""

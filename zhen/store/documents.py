@@ -29,7 +29,7 @@ class Documents(Connection):
     def save_document(self, kind: str, *, title: str | None, model: str | None, options: dict[str, Any],
                       text: str | None, segments: Sequence[dict] = (), alignments: Sequence[dict] = (),
                       job_id: str | None = None, owner: str | None = None, doc_id: str | None = None,
-                      key_id: str | None = None,
+                      key_id: str | None = None, origin: str | None = None,
                       also: Callable[[sqlite3.Connection, str], None] | None = None) -> str:
         """Insert a document with its parts; with `job_id`, mark the job done in the same transaction (only
         if `owner` still holds it: LostJob otherwise, and nothing is stored). `also(connection, doc_id)` runs
@@ -37,16 +37,18 @@ class Documents(Connection):
         doc_id = doc_id or new_id()
         now = time.time()
         with self.tx() as db:
-            db.execute("INSERT INTO documents (id, kind, created, title, model, options, text, key_id) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (doc_id, kind, now, title, model, _json(options), text, key_id))
+            db.execute("INSERT INTO documents (id, kind, created, title, model, options, text, key_id, origin) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (doc_id, kind, now, title, model, _json(options), text, key_id, origin))
             db.executemany(
                 "INSERT INTO segments (doc_id, n, kind, paragraph, source, draft, action, qe, score_before, reasons, "
-                "agreement, alternatives, flags, terms, match) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "agreement, alternatives, flags, terms, match, tags) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(doc_id, s["n"], s.get("kind"), s.get("paragraph"), s.get("source"), s.get("draft"), s.get("action"),
                   s.get("qe"), s.get("score_before"), _json(s.get("reasons", [])), s.get("agreement"),
                   _json(s.get("alternatives", [])), _json(s.get("flags", [])), _json(s.get("terms", [])),
-                  _json(s["match"]) if s.get("match") else None) for s in segments])
+                  _json(s["match"]) if s.get("match") else None, _json(s["tags"]) if s.get("tags") else None)
+                 for s in segments])
             db.executemany(
                 "INSERT INTO alignments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(doc_id, a["k"], json.dumps(a["zh"]), json.dumps(a["en"]), a.get("zh_text"), a.get("en_text"),
@@ -78,6 +80,7 @@ class Documents(Connection):
             for k in ("reasons", "alternatives", "flags", "terms"):
                 seg[k] = json.loads(seg[k])
             seg["match"] = json.loads(seg["match"]) if seg["match"] else None
+            seg["tags"] = json.loads(seg["tags"]) if seg["tags"] else None
             seg["edits"] = edits.get(s["n"], [])
             seg["text"] = seg["edits"][-1]["text"] if seg["edits"] else seg["draft"]
             segs.append(seg)
@@ -90,6 +93,24 @@ class Documents(Connection):
             for a in self._query("SELECT * FROM alignments WHERE doc_id = ? ORDER BY k", (doc_id,))
         ]
         return d
+
+    def documents(self, key_id: str | None, *, everyone: bool = False, origin: str | None = None,
+                  limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+        """A key's documents (`everyone`: all of them, for an admin or a server without keys), newest first,
+        a page at a time, with their segment and edited-segment counts; and how many there are in all."""
+        where, args = ["(? OR key_id IS ?)"], [everyone, key_id]
+        if origin:
+            where.append("origin = ?")
+            args.append(origin)
+        cond = " AND ".join(where)
+        total = self._query(f"SELECT COUNT(*) AS n FROM documents WHERE {cond}", tuple(args))[0]["n"]
+        rows = self._query(
+            f"SELECT d.id, d.kind, d.created, d.title, d.model, d.origin, d.key_id, "
+            f"(SELECT COUNT(*) FROM segments s WHERE s.doc_id = d.id) AS segments, "
+            f"(SELECT COUNT(DISTINCT n) FROM edits e WHERE e.doc_id = d.id) AS edited "
+            f"FROM documents d WHERE {cond} ORDER BY d.created DESC, d.id LIMIT ? OFFSET ?",
+            (*args, limit, offset))
+        return [dict(r) for r in rows], total
 
     def save_file(self, name: str, media_type: str, data: bytes, doc_id: str | None, key_id: str | None) -> str:
         """A translated file kept for download; the link is the secret (128 random bits)."""

@@ -154,6 +154,24 @@ def m008_translation_memory(db: sqlite3.Connection) -> None:
                "INSERT INTO tm_units_fts (rowid, match_key) VALUES (new.id, new.match_key); END")
 
 
+@migration
+def m009_inline_tags_and_named_glossaries(db: sqlite3.Connection) -> None:
+    """Each segment's inline tags (the source's and the draft's marks, for units a CAT tool sent with
+    tags); each document's origin (the API or route that stored it, so a key can list what its CAT tool
+    asked for); and named glossaries as DeepL's API keeps them (`/v2/glossaries`): owned by a key, applied
+    to a request that names them."""
+    _run(db, """
+    ALTER TABLE segments ADD COLUMN tags TEXT;
+    ALTER TABLE documents ADD COLUMN origin TEXT;
+    CREATE INDEX documents_by_key ON documents (key_id, created);
+    CREATE TABLE glossaries (id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL, source_lang TEXT NOT NULL,
+                             target_lang TEXT NOT NULL, created REAL NOT NULL);
+    CREATE INDEX glossaries_by_owner ON glossaries (owner, created);
+    CREATE TABLE glossary_entries (glossary_id TEXT NOT NULL REFERENCES glossaries (id) ON DELETE CASCADE,
+                                   source TEXT NOT NULL, target TEXT NOT NULL, PRIMARY KEY (glossary_id, source))
+    """)
+
+
 def applied_names(db: sqlite3.Connection) -> set[str]:
     """Names already applied; a store from before named migrations has its `user_version` first ones."""
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied REAL NOT NULL)")
