@@ -217,23 +217,8 @@ class AlignmentRow(BaseModel):
     flags: list[str] = []
 
 
-class Document(BaseModel):
-    """A stored document: `zhen.app.translate.TranslatedArticle.to_dict` with its id and time."""
-
-    id: str
-    kind: str
-    created: float
-    title: str | None = None
-    model: str | None = None
-    options: dict = {}
-    text: str | None = None
-    origin: str | None = None
-    segments: list[Segment] = []
-    alignments: list[AlignmentRow] = []
-
-
-class DocumentSummary(BaseModel):
-    """A stored document in a list: what it is, where it came from, how far its review has gone."""
+class DocumentHead(BaseModel):
+    """What a stored document is and where it came from."""
 
     id: str
     kind: str
@@ -242,6 +227,20 @@ class DocumentSummary(BaseModel):
     model: str | None = None
     origin: str | None = Field(None, description="the route that stored it: api, job, stream, deepl, libretranslate, "
                                "file")
+
+
+class Document(DocumentHead):
+    """A stored document: `zhen.app.translate.TranslatedArticle.to_dict` with its id and time."""
+
+    options: dict = {}
+    text: str | None = None
+    segments: list[Segment] = []
+    alignments: list[AlignmentRow] = []
+
+
+class DocumentSummary(DocumentHead):
+    """A stored document in a list, with how far its review has gone."""
+
     key_id: str | None = None
     segments: int
     edited: int = Field(description="segments with a translator's edit")

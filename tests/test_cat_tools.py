@@ -301,13 +301,28 @@ FOOTNOTES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnote
              "</w:footnote></w:footnotes>")
 
 
+TEXT_BOX = ('<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+            'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+            'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+            'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><w:drawing>'
+            '<wp:inline distT="0" distB="0" distL="0" distR="0"><wp:extent cx="2743200" cy="457200"/>'
+            '<wp:docPr id="7" name="Text Box 7"/><a:graphic><a:graphicData '
+            'uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp>'
+            '<wps:cNvSpPr txBox="1"/><wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="2743200" cy="457200"/></a:xfrm>'
+            '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></wps:spPr><wps:txbx><w:txbxContent><w:p><w:r>'
+            '<w:t>医院今年新增床位二百张。</w:t></w:r></w:p></w:txbxContent></wps:txbx><wps:bodyPr/></wps:wsp>'
+            "</a:graphicData></a:graphic></wp:inline></w:drawing></w:r>")
+
+
 def _word_file() -> bytes:
     """A .docx as Word users write them (python-docx's, with a hyperlink and a footnote added as Word
-    stores them): a bold name inside a sentence, a link, a header, a footer, a table and a footnote."""
+    stores them): a bold name inside a sentence, a link, a text box, a header, a footer, a table and a
+    footnote."""
     import io
 
     import docx
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml import parse_xml
     from docx.opc.packuri import PackURI
     from docx.opc.part import Part
     from docx.oxml import OxmlElement
@@ -333,6 +348,8 @@ def _word_file() -> bytes:
     link.append(run)
     p2._p.append(link)
     p2.add_run("上的通知。")
+    box = doc.add_paragraph("本期要点：")
+    box._p.append(parse_xml(TEXT_BOX))
     table = doc.add_table(rows=1, cols=2)
     table.rows[0].cells[0].text = "床位"
     table.rows[0].cells[1].text = "共有1200张床位。"
@@ -370,6 +387,8 @@ def test_a_word_file_comes_back_whole_formatted_and_readable_by_libreoffice(tmp_
     bold = [r for r in first.iter(f"{W}r") if r.find(f"{W}rPr/{W}b") is not None]
     assert ["".join(t.text for t in r.iter(f"{W}t")) for r in bold] == ["Wu Hao"]  # the name, still bold
     assert first.find(f".//{W}footnoteReference") is not None
+    box = body.find(f".//{W}txbxContent")  # the text box, moved into its paragraph's translation with its own
+    assert box is not None and "".join(t.text for t in box.iter(f"{W}t")).strip()
     assert any("上海第九人民医院院长" in a and "出席签约仪式" in a for a in recording.ASKED)  # one sentence, not three
     link = body.find(f".//{W}hyperlink")
     assert link is not None and link.get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id")

@@ -169,10 +169,15 @@ def _glossary_info(g: dict) -> dict[str, Any]:
             "target_lang": g["target_lang"], "creation_time": created, "entry_count": g["entry_count"]}
 
 
+async def _caller(request: Request, svc: Services) -> str:
+    """Whose glossaries a request works on (the key checked as for every DeepL route)."""
+    f = await compat.fields(request)
+    return owner(compat.key_from(svc, request, compat.string(f, "auth_key"), header_prefix="DeepL-Auth-Key"))
+
+
 @router.get("/glossary-language-pairs")
 async def glossary_language_pairs(request: Request, svc: ServicesDep) -> dict:
-    f = await compat.fields(request)
-    compat.key_from(svc, request, compat.string(f, "auth_key"), header_prefix="DeepL-Auth-Key")
+    await _caller(request, svc)
     return {"supported_languages": GLOSSARY_PAIRS}
 
 
@@ -207,16 +212,12 @@ async def create_glossary(request: Request, svc: ServicesDep) -> JSONResponse:
 
 @router.get("/glossaries")
 async def list_glossaries(request: Request, svc: ServicesDep) -> dict:
-    f = await compat.fields(request)
-    key = compat.key_from(svc, request, compat.string(f, "auth_key"), header_prefix="DeepL-Auth-Key")
-    return {"glossaries": [_glossary_info(g) for g in svc.store.named_glossaries(owner(key))]}
+    return {"glossaries": [_glossary_info(g) for g in svc.store.named_glossaries(await _caller(request, svc))]}
 
 
 @router.get("/glossaries/{glossary_id}")
 async def get_glossary(glossary_id: str, request: Request, svc: ServicesDep) -> dict:
-    f = await compat.fields(request)
-    key = compat.key_from(svc, request, compat.string(f, "auth_key"), header_prefix="DeepL-Auth-Key")
-    g = svc.store.named_glossary(owner(key), glossary_id)
+    g = svc.store.named_glossary(await _caller(request, svc), glossary_id)
     if g is None:
         raise NotFound("Glossary not found")
     return _glossary_info(g)
@@ -225,9 +226,7 @@ async def get_glossary(glossary_id: str, request: Request, svc: ServicesDep) -> 
 @router.get("/glossaries/{glossary_id}/entries", response_class=Response,
             responses={200: {"content": {"text/tab-separated-values": {}}}})
 async def glossary_entries(glossary_id: str, request: Request, svc: ServicesDep) -> Response:
-    f = await compat.fields(request)
-    key = compat.key_from(svc, request, compat.string(f, "auth_key"), header_prefix="DeepL-Auth-Key")
-    entries = svc.store.glossary_entries(owner(key), glossary_id)
+    entries = svc.store.glossary_entries(await _caller(request, svc), glossary_id)
     if entries is None:
         raise NotFound("Glossary not found")
     body = "".join(f"{tsv_cell(s)}\t{tsv_cell(t)}\n" for s, t in entries)
@@ -236,8 +235,6 @@ async def glossary_entries(glossary_id: str, request: Request, svc: ServicesDep)
 
 @router.delete("/glossaries/{glossary_id}", status_code=204, response_class=Response)
 async def delete_glossary(glossary_id: str, request: Request, svc: ServicesDep) -> Response:
-    f = await compat.fields(request)
-    key = compat.key_from(svc, request, compat.string(f, "auth_key"), header_prefix="DeepL-Auth-Key")
-    if not svc.store.delete_glossary(owner(key), glossary_id):
+    if not svc.store.delete_glossary(await _caller(request, svc), glossary_id):
         raise NotFound("Glossary not found")
     return Response(status_code=204)
