@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 from pathlib import Path
+
+import jinja2
+
+from zhen.eval.metrics import HIGHER_IS_BETTER
 
 METRIC_ORDER = ("bleu", "chrf", "chrf++", "ter")
 
@@ -35,8 +38,36 @@ def write(report: dict, out_dir: str | Path) -> dict[str, Path]:
 def _scores_table(report: dict) -> list[list[str]]:
     rows = [["system", *METRIC_ORDER]]
     for name, s in report["systems"].items():
-        rows.append([name, *(f"{s['scores'][m]['score']:.2f}" for m in METRIC_ORDER)])
+        ci = s.get("confidence", {})
+        rows.append([name, *(f"{s['scores'][m]['score']:.2f}" + (f" ± {ci[m]['ci']:.2f}" if m in ci else "")
+                             for m in METRIC_ORDER)])
     return rows
+
+
+def significance_rows(report: dict) -> list[dict]:
+    """Every system against the baseline on every metric: its score, the difference, each test's p-value,
+    and whether the difference is significant at 0.05 by every test run (and which way)."""
+    sig = report.get("significance", {})
+    if not sig:
+        return []
+    tests = list(sig)
+    baseline = sig[tests[0]]["baseline"]
+    by: dict[tuple[str, str], dict[str, float | None]] = {}
+    score: dict[tuple[str, str], float] = {}
+    for test in tests:
+        for r in sig[test]["rows"]:
+            by.setdefault((r["system"], r["metric"]), {})[test] = r["p_value"]
+            score[(r["system"], r["metric"])] = r["score"]
+    out = []
+    for (system, metric), ps in by.items():
+        if system == baseline:
+            continue
+        delta = score[(system, metric)] - score[(baseline, metric)]
+        values = [ps.get(t) for t in tests]
+        out.append({"system": system, "metric": metric, "score": score[(system, metric)], "delta": delta,
+                    "p": values, "better": (delta > 0) == HIGHER_IS_BETTER[metric],
+                    "significant": all(p is not None and p < 0.05 for p in values)})
+    return out
 
 
 def to_markdown(report: dict) -> str:
@@ -54,8 +85,18 @@ def to_markdown(report: dict) -> str:
     lines += ["", "## Signatures", ""]
     first = next(iter(report["systems"].values()))
     lines += [f"- {m}: `{first['scores'][m]['signature']}`" for m in METRIC_ORDER]
-    for test, sig in report.get("significance", {}).items():
-        lines += ["", f"## Significance ({test})", "", sig["statement"]]
+    rows = significance_rows(report)
+    if rows:
+        tests = list(report["significance"])
+        lines += ["", f"## Significance against {report['significance'][tests[0]]['baseline']}", "",
+                  "| system | metric | score | Δ | " + " | ".join(f"p ({t})" for t in tests) + " | significant |",
+                  "|" + "---|" * (5 + len(tests))]
+        lines += [f"| {r['system']} | {r['metric']} | {r['score']:.2f} | {r['delta']:+.2f} | "
+                  + " | ".join("–" if p is None else f"{p:.4f}" for p in r["p"])
+                  + f" | {'yes, ' + ('better' if r['better'] else 'worse') if r['significant'] else 'no'} |"
+                  for r in rows]
+        for test, sig in report["significance"].items():
+            lines += ["", f"{test}: {sig['statement']}"]
     for name, s in report["systems"].items():
         lines += ["", f"## {name}: worst sentences (chrF)", ""]
         for w in s["worst"]:
@@ -79,14 +120,22 @@ def _plots(report: dict) -> dict[str, bytes]:
     systems = report["systems"]
     names = list(systems)
     plots = {}
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    # TER (an error rate, lower is better) on its own axis beside the scores where higher is better
+    fig, (ax, ter) = plt.subplots(1, 2, figsize=(8, 3.5), gridspec_kw={"width_ratios": [3, 1]})
     width = 0.8 / len(names)
+    better = [m for m in METRIC_ORDER if m != "ter"]
     for k, name in enumerate(names):
-        vals = [systems[name]["scores"][m]["score"] for m in METRIC_ORDER]
-        ax.bar([i + k * width for i in range(len(METRIC_ORDER))], vals, width, label=name)
-    ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(METRIC_ORDER))], METRIC_ORDER)
-    ax.set_title("Corpus scores (TER: lower is better)")
+        conf = systems[name].get("confidence", {})
+        vals = [systems[name]["scores"][m]["score"] for m in better]
+        errs = [conf[m]["ci"] if m in conf else 0 for m in better]
+        ax.bar([i + k * width for i in range(len(better))], vals, width, yerr=errs, capsize=3, label=name)
+        ter.bar([k * width], [systems[name]["scores"]["ter"]["score"]], width,
+                yerr=[conf["ter"]["ci"] if "ter" in conf else 0], capsize=3, label=name)
+    ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(better))], better)
+    ax.set_title("Corpus scores, 95% CI (higher is better)")
     ax.legend()
+    ter.set_xticks([width * (len(names) - 1) / 2], ["ter"])
+    ter.set_title("TER (lower is better)")
     plots["corpus"] = _png(fig)
     plt.close(fig)
 
@@ -114,34 +163,25 @@ def _plots(report: dict) -> dict[str, bytes]:
 
 
 def to_html(report: dict, plots: dict[str, bytes]) -> str:
-    e = html.escape
-    body = [f"<h1>{e(to_markdown(report).splitlines()[0].lstrip('# '))}</h1>"]
+    """The report as one HTML file (plots inlined, so it can be mailed or archived on its own), from the
+    Jinja2 template: score table with confidence intervals, significance table, breakdowns, the
+    two-system comparison and the searchable table of all sentences."""
+    title = to_markdown(report).splitlines()[0].lstrip("# ")
+    env = jinja2.Environment(loader=jinja2.PackageLoader("zhen.eval", "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
     if report["kind"] == "align":
-        body.append(_table([["score", "value"], *([k, f"{v:.4f}"] for k, v in report["scores"].items())]))
-    else:
-        body.append(_table(_scores_table(report)))
-        for name, png in plots.items():  # inlined: the file can be mailed or archived on its own
-            data = base64.b64encode(png).decode()
-            body.append(f'<figure><img alt="{name} plot" src="data:image/png;base64,{data}"></figure>')
-        for test, sig in report.get("significance", {}).items():
-            body.append(f"<h2>Significance ({e(test)})</h2><p>{e(sig['statement'])}</p>")
-        first = next(iter(report["systems"].values()))
-        body.append("<h2>Signatures</h2><ul>" + "".join(
-            f"<li>{m}: <code>{e(first['scores'][m]['signature'])}</code></li>" for m in METRIC_ORDER) + "</ul>")
-        for name, s in report["systems"].items():
-            rows = [["line", "chrF", "source", "reference", "hypothesis"]]
-            rows += [[str(w["line"]), str(w["chrf"]), w["source"] or "", w["reference"], w["hypothesis"]]
-                     for w in s["worst"]]
-            body.append(f"<h2>{e(name)}: worst sentences</h2>" + _table(rows))
-    body.append(f"<h2>Environment</h2><pre>{e(json.dumps(report['environment'], indent=1))}</pre>")
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:3px 8px;vertical-align:top}img{max-width:100%}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>zhen report</title><style>{style}</style>"
-            f"</head><body>{''.join(body)}</body></html>")
-
-
-def _table(rows: list[list[str]]) -> str:
-    e = html.escape
-    head = "".join(f"<th>{e(c)}</th>" for c in rows[0])
-    body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows[1:])
-    return f"<table><tr>{head}</tr>{body}</table>"
+        return env.get_template("align.html.j2").render(title=title, scores=report["scores"],
+                                                         environment=json.dumps(report["environment"], indent=1))
+    systems = report["systems"]
+    sig = report.get("significance", {})
+    analysis = report["analysis"]
+    first = next(iter(systems.values()))
+    return env.get_template("report.html.j2").render(
+        title=title, metrics=METRIC_ORDER, systems=systems, analysis=analysis,
+        plots={k: base64.b64encode(v).decode() for k, v in plots.items()},
+        significance=sig, baseline=next(iter(sig.values()))["baseline"] if sig else None,
+        significance_rows=significance_rows(report),
+        test_names={"bs": "bootstrap", "ar": "approximate randomisation"},
+        signatures={m: first["scores"][m]["signature"] for m in METRIC_ORDER},
+        environment=json.dumps(report["environment"], indent=1),
+        data={"sentences": analysis["sentences"], "ngrams": analysis["ngrams"]})

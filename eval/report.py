@@ -15,6 +15,7 @@ from typing import Any
 
 import sacrebleu
 
+from zhen.eval.analysis import by_frequency, by_length, confidence, ngram_differences, sentences
 from zhen.eval.metrics import HIGHER_IS_BETTER, METRICS, corpus_scores, sentence_scores
 from zhen.eval.significance import paired_test
 
@@ -64,8 +65,10 @@ def _spearman(a: Sequence[float], b: Sequence[float]) -> float:
 def mt_report(systems: Sequence[System], refs: Sequence[str], srcs: Sequence[str] | None = None,
               docs: Sequence[str] | None = None, suite: dict | None = None,
               qe: dict[str, list[float]] | None = None, tests: Sequence[str] = ("bs", "ar")) -> dict:
-    """Corpus scores with signatures, sentence and document scores, worst sentences and, for two or more
-    systems, paired significance against the first (the baseline)."""
+    """Corpus scores with signatures and 95% confidence intervals, sentence and document scores, worst
+    sentences, breakdowns by sentence length and word frequency, every sentence with its words marked
+    against the reference and, for two or more systems, paired significance of every metric against the
+    first (the baseline) and the n-grams each pair of systems gets and misses."""
     report: dict = {"kind": "mt", "suite": suite or {}, "environment": environment(), "systems": {}}
     sent: dict[str, list[float]] = {}
     for s in systems:
@@ -75,6 +78,7 @@ def mt_report(systems: Sequence[System], refs: Sequence[str], srcs: Sequence[str
         entry: dict[str, Any] = {
             "meta": s.meta,
             "scores": {k: v.to_dict() for k, v in scores.items()},
+            "confidence": {m: confidence(s.hyps, refs, m) for m in METRICS},
             "sentence_chrf": [round(x, 2) for x in sent[s.name]],
             "worst": [{"line": i + 1, "chrf": round(sent[s.name][i], 2), "source": srcs[i] if srcs else None,
                        "reference": refs[i], "hypothesis": s.hyps[i]} for i in worst],
@@ -84,10 +88,16 @@ def mt_report(systems: Sequence[System], refs: Sequence[str], srcs: Sequence[str
         if qe and s.name in qe:
             entry["qe_spearman_vs_sentence_chrf"] = _spearman(qe[s.name], sent[s.name])
         report["systems"][s.name] = entry
+    hyps = {s.name: s.hyps for s in systems}
+    report["analysis"] = {
+        "length": by_length(hyps, refs), "frequency": by_frequency(hyps, refs),
+        "ngrams": [{"a": a.name, "b": b.name, **ngram_differences(a.hyps, b.hyps, refs)}
+                   for i, a in enumerate(systems) for b in systems[i + 1 :]],
+        "sentences": sentences(hyps, refs, srcs)}
     if len(systems) >= 2:
         report["significance"] = {}
         for test in tests:
-            sigs, rows = paired_test({s.name: s.hyps for s in systems}, refs, test)
+            sigs, rows = paired_test(hyps, refs, test, metrics=tuple(METRICS))
             report["significance"][test] = {"baseline": systems[0].name, "signatures": sigs,
                                             "rows": [r.to_dict() for r in rows],
                                             "statement": _statement(rows, systems[0].name, test)}

@@ -150,3 +150,47 @@ def test_eval_run_translates_flores_docs_through_the_product(tmp_path):
     assert system["scores"]["chrf"]["score"] > 30  # a real translation, not an empty or echoed file
     assert system["documents"] and sum(d["lines"] for d in system["documents"]) == 6
     assert system["meta"]["signature"]
+
+
+def test_report_compares_two_systems_sorts_and_searches_in_a_browser(files, tmp_path):
+    """In Debian's Chromium: the score table has confidence intervals, every metric has a significance row,
+    the comparison filters to where B wins and sorts by the difference, and the sentence table searches."""
+    from browser import chromium
+
+    exe = chromium()
+    out = tmp_path / "report"
+    refs = files["ref"].read_text(encoding="utf-8").splitlines()
+    a, b = _degrade(refs, 5), _degrade(refs, 3)
+    mixed = [b[i] if i % 4 == 0 else a[i] for i in range(len(refs))]  # a few sentences where "b" is worse
+    (tmp_path / "mixed.en").write_text("\n".join(mixed) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["eval", "mt", "--hyp", f"a={files['a']}", "--hyp", f"mixed={tmp_path / 'mixed.en'}",
+                                    "--ref", str(files["ref"]), "--src", str(files["src"]), "--report", str(out)])
+    assert res.exit_code == 0, res.output
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert {m for m in rep["systems"]["a"]["confidence"]} == {"bleu", "chrf", "chrf++", "ter"}
+    assert {r["metric"] for r in rep["significance"]["bs"]["rows"]} == {"bleu", "chrf", "chrf++", "ter"}
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto((out / "report.html").as_uri())
+        assert "±" in page.locator("#scores").inner_text()
+        assert page.locator("#significance tr").count() == 1 + 4
+        rows = page.locator("#compare tbody tr")
+        assert rows.count() == 200
+        page.select_option("#wins", "a")  # where A (the cleaner system) wins: the degraded sentences
+        assert rows.count() == 50
+        deltas = [float(t) for t in page.locator("#compare tbody tr td:nth-child(4)").all_inner_texts()]
+        assert all(d < 0 for d in deltas) and deltas == sorted(deltas, reverse=True)
+        page.click("#sort-delta")
+        deltas = [float(t) for t in page.locator("#compare tbody tr td:nth-child(4)").all_inner_texts()]
+        assert deltas == sorted(deltas)
+        assert page.locator("#compare tbody tr").first.locator(".miss").count() == 0  # dropped words: no extras
+        assert page.locator("#ngrams table").count() == 2
+        word = refs[7].split()[3]
+        page.fill("#search", word)
+        shown = page.locator("#all tbody tr:not(.hidden)")
+        assert 1 <= shown.count() < 200 and all(word.lower() in t.lower() for t in shown.all_inner_texts())
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)  # kept with the test's files
+        browser.close()
