@@ -322,10 +322,9 @@ def _word_file() -> bytes:
 
     import docx
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
-    from docx.oxml import parse_xml
     from docx.opc.packuri import PackURI
     from docx.opc.part import Part
-    from docx.oxml import OxmlElement
+    from docx.oxml import OxmlElement, parse_xml
     from docx.oxml.ns import qn
 
     doc = docx.Document()
