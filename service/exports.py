@@ -21,11 +21,12 @@ STATUSES = ("all", "reviewed")
 
 def pairs(doc: dict, status: str = "all") -> list[dict]:
     """(source, target) segments with their score and status, in document order; `reviewed`: only those a
-    translator has saved (edited, or saved unchanged to approve the draft), for a CAT tool's `tm/auto`."""
+    translator has edited or confirmed (status edited or reviewed, never rejected), for a CAT tool's
+    `tm/auto`."""
     return [{"n": s["n"], "source": s["source"] or "", "target": s["text"] or "", "qe": s["qe"],
              "edited": bool(s["edits"]), "reasons": s["reasons"], "match": s.get("match")}
             for s in doc["segments"] if (s["source"] or "").strip() and (s["text"] or "").strip()
-            and (status == "all" or s["edits"])]
+            and (status == "all" or s.get("status") in ("edited", "reviewed"))]
 
 
 def _cleaned(source: str) -> dict[str, str]:

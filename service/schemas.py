@@ -100,6 +100,12 @@ class EditRequest(_Strict):
     repetitions: bool = Field(False, description="also edit the document's other segments with the same source "
                               "(each segment's `repetitions` says how many there are)")
     learn: bool = Field(True, description="a rendering of a name or term the edit changed joins the key's glossary")
+    status: Literal["edited", "reviewed"] = Field("edited", description="reviewed: the translator also confirms "
+                                                  "the segment (the review page's Ctrl+Enter)")
+
+
+class StatusRequest(_Strict):
+    status: Literal["draft", "edited", "reviewed", "rejected"]
 
 
 class Match(BaseModel):
@@ -144,6 +150,17 @@ class Share(_Strict):
     memory: Term
     key_id: Term
     share: bool = True
+
+
+class ConcordanceUnit(BaseModel):
+    """A memory unit found by a concordance search."""
+
+    source: str
+    target: str
+    memory: str
+    origin: str
+    author: str | None = None
+    created: float
 
 
 class MemoryInfo(BaseModel):
@@ -198,6 +215,8 @@ class Segment(BaseModel):
     alternatives: list[str] = Field([], description="best quality: the other candidates, best first")
     match: Match | None = Field(None, description="the best match in the key's translation memory")
     terms: list[TermUse] = Field([], description="the renderings of names and terms the draft was held to")
+    status: Literal["draft", "edited", "reviewed", "rejected"] = Field(
+        "draft", description="draft: as the machine left it; edited; reviewed: confirmed by a translator; rejected")
     tags: dict[str, list[list[int | str]]] | None = Field(
         None, description="inline tags of a unit sent with them: their marks [offset, open|close|point, tag] in "
         "the source and in the draft")
@@ -253,9 +272,10 @@ class DocumentList(BaseModel):
     offset: int
 
 
-class EditedDocument(Document):
-    """The document after an edit, with what the edit did."""
+class EditedSegment(BaseModel):
+    """A saved segment, with what the edit did (not the whole document: a long document is large)."""
 
+    segment: Segment
     edited: list[int] = Field([], description="the segments the edit was saved to (with its repetitions)")
     learned: list[dict] = Field([], description="the glossary terms it taught (source, target, was, kind)")
 

@@ -141,8 +141,10 @@ def test_the_latest_edit_of_a_segment_wins_and_repetitions_follow(keyed):
     assert [s["repetitions"] for s in c.get(f"/v1/documents/{doc['id']}", headers=_h(keys["a"])).json()["segments"]] == [1, 0, 1]
     c.put(f"/v1/documents/{doc['id']}/segments/0", json={"text": "first try"}, headers=_h(keys["a"]))
     r = c.put(f"/v1/documents/{doc['id']}/segments/0", json={"text": EDIT, "repetitions": True}, headers=_h(keys["a"]))
-    assert r.json()["edited"] == [0, 2]
-    assert [s["text"] for s in r.json()["segments"]] == [EDIT, doc["segments"][1]["draft"], EDIT]
+    assert r.json()["edited"] == [0, 2] and r.json()["segment"]["text"] == EDIT  # the segment, not the document
+    after = c.get(f"/v1/documents/{doc['id']}", headers=_h(keys["a"])).json()["segments"]
+    assert [s["text"] for s in after] == [EDIT, doc["segments"][1]["draft"], EDIT]
+    assert [s["status"] for s in after] == ["edited", "draft", "edited"]
     assert _translate(c, keys["a"], [SENT])["segments"][0]["draft"] == EDIT  # not "first try"
     units = c.get("/v1/tm?format=tsv", headers=_h(keys["a"])).text
     assert "first try" not in units and EDIT in units

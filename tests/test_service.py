@@ -70,7 +70,8 @@ def test_translate_align_edit_export_over_http(api):
     r = c.put(f"/v1/documents/{doc['id']}/segments/{n}", json={"text": "A translator's better sentence.",
                                                                   "author": "li"})
     assert r.status_code == 200
-    edited = next(s for s in r.json()["segments"] if s["n"] == n)
+    edited = r.json()["segment"]
+    assert edited["n"] == n and edited["status"] == "edited"
     assert edited["text"] == "A translator's better sentence." and edited["draft"] == segs[2]["draft"]
     assert edited["edits"][0]["author"] == "li"
 

@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from zhen.app.memory import save_edit
+from zhen.app.memory import save_edit, set_status
 from zhen.errors import NotFound
 from zhen.service import exports
 from zhen.service.auth import Key
 from zhen.service.deps import Principal, ServicesDep
-from zhen.service.schemas import Document, DocumentList, EditedDocument, EditRequest
+from zhen.service.schemas import Document, DocumentList, EditedSegment, EditRequest, StatusRequest
 from zhen.store import Store
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -58,13 +58,27 @@ async def parallel(doc_id: str, key: Principal, svc: ServicesDep,
                     headers={"Content-Disposition": f'attachment; filename="{doc_id}.{ext}"'})
 
 
-@router.put("/{doc_id}/segments/{n}", response_model=EditedDocument)
+@router.put("/{doc_id}/segments/{n}", response_model=EditedSegment)
 async def edit_segment(doc_id: str, n: SegmentNumber, body: EditRequest, key: Principal, svc: ServicesDep) -> dict:
-    """Save a translator's edit beside the machine draft (who and when are kept). It becomes the
-    document owner's translation of this sentence in their memory (the next draft of the same sentence
-    is this edit), with `repetitions` it is copied to the document's other segments with the same
-    source, and a name or term it renders differently joins the owner's glossary (`learned`)."""
+    """Save a translator's edit beside the machine draft (who and when are kept), as `edited` or, confirmed,
+    `reviewed`. It becomes the document owner's translation of this sentence in their memory (the next
+    draft of the same sentence is this edit), with `repetitions` it is copied to the document's other
+    segments with the same source, and a name or term it renders differently joins the owner's glossary
+    (`learned`). Answers the saved segment, not the document."""
     doc = load_document(svc.store, doc_id, key)
     author = body.author or (key.name if key else None)
-    result = save_edit(svc.store, doc, n, body.text, author, repetitions=body.repetitions, learn_terms=body.learn)
-    return {**load_document(svc.store, doc_id, key), "edited": result.edited, "learned": result.learned}
+    result = save_edit(svc.store, doc, n, body.text, author, repetitions=body.repetitions, learn_terms=body.learn,
+                       status=body.status)
+    return {"segment": _segment(svc.store, doc_id, n, key), "edited": result.edited, "learned": result.learned}
+
+
+@router.patch("/{doc_id}/segments/{n}", response_model=EditedSegment)
+async def review_segment(doc_id: str, n: SegmentNumber, body: StatusRequest, key: Principal, svc: ServicesDep) -> dict:
+    """Set a segment's status without a new text: `reviewed` confirms it as it is (the draft, or the last
+    edit), `rejected` marks it for another look, `draft`/`edited` take a status back."""
+    set_status(svc.store, load_document(svc.store, doc_id, key), n, body.status)
+    return {"segment": _segment(svc.store, doc_id, n, key), "edited": [n]}
+
+
+def _segment(store: Store, doc_id: str, n: int, key: Key | None) -> dict:
+    return next(s for s in load_document(store, doc_id, key)["segments"] if s["n"] == n)

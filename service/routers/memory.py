@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from zhen.app.memory import export_memory, import_file
 from zhen.errors import Forbidden, InputError, NotFound
 from zhen.service.auth import owner
 from zhen.service.deps import Principal, ServicesDep
-from zhen.service.schemas import GlossaryEntry, GlossaryTerm, ImportResult, MemoryInfo, Share
+from zhen.service.schemas import ConcordanceUnit, GlossaryEntry, GlossaryTerm, ImportResult, MemoryInfo, Share
 from zhen.service.uploads import file_field, safe_name
 from zhen.text.safety import check_text
 
@@ -73,6 +73,15 @@ async def share_memory(body: Share, key: Principal, svc: ServicesDep) -> dict:
         raise NotFound(f"no key {body.key_id}")
     svc.store.tm_share(owner(key), body.memory, body.key_id, body.share)
     return {"memory": body.memory, "key_id": body.key_id, "shared": body.share}
+
+
+@router.get("/v1/tm/concordance", response_model=list[ConcordanceUnit])
+async def concordance(key: Principal, svc: ServicesDep,
+                      q: Annotated[str, Query(min_length=1, max_length=200, description="words in a source or target")],
+                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict]:
+    """The key's memory (and what is shared with it) searched for `q` in sources and targets, newest first:
+    how a term was translated before."""
+    return svc.store.tm_concordance(owner(key), check_text(q).strip() or q, limit)
 
 
 @router.get("/v1/glossary", response_model=list[GlossaryEntry])

@@ -43,12 +43,12 @@ class EditResult:
 
 
 def save_edit(store: Store, doc: dict, n: int, text: str, author: str | None, *, repetitions: bool = False,
-              learn_terms: bool = True) -> EditResult:
+              learn_terms: bool = True, status: str = "edited") -> EditResult:
     """A translator's edit of segment `n` of `doc` (as the store returns it): kept beside the draft, made
     the owner's memory unit for that sentence (the latest edit wins), copied to the segments with the
     same source when `repetitions`; a rendering of a name or term it changed joins the owner's glossary."""
     seg = next((s for s in doc["segments"] if s["n"] == n), None)
-    edited = store.save_edit(doc["id"], n, text, author, repetitions) if seg is not None else []
+    edited = store.save_edit(doc["id"], n, text, author, repetitions, status) if seg is not None else []
     if not edited or seg is None:
         raise NotFound(f"document {doc['id']} has no segment {n} with a source")
     owner = doc.get("key_id") or ""
@@ -61,6 +61,12 @@ def save_edit(store: Store, doc: dict, n: int, text: str, author: str | None, *,
             learned.append({"source": found.term.source, "target": found.target, "was": found.term.target,
                             "kind": found.term.kind})
     return EditResult(edited, learned)
+
+
+def set_status(store: Store, doc: dict, n: int, status: str) -> None:
+    """A segment reviewed (its text confirmed as it is), rejected, or back to its draft status."""
+    if not any(s["n"] == n for s in doc["segments"]) or not store.set_status(doc["id"], n, status):
+        raise NotFound(f"document {doc['id']} has no segment {n}")
 
 
 def import_pairs(store: Store, owner: str, name: str, pairs: Sequence[formats.Pair], fmt: str,

@@ -83,6 +83,7 @@ class Documents(Connection):
             seg["tags"] = json.loads(seg["tags"]) if seg["tags"] else None
             seg["edits"] = edits.get(s["n"], [])
             seg["text"] = seg["edits"][-1]["text"] if seg["edits"] else seg["draft"]
+            seg["status"] = seg["status"] or ("edited" if seg["edits"] else "draft")
             segs.append(seg)
         for seg, reps in zip(segs, repetitions([s["source"] or "" for s in segs])):
             seg["repetitions"] = reps
@@ -111,6 +112,12 @@ class Documents(Connection):
             f"FROM documents d WHERE {cond} ORDER BY d.created DESC, d.id LIMIT ? OFFSET ?",
             (*args, limit, offset))
         return [dict(r) for r in rows], total
+
+    def set_status(self, doc_id: str, n: int, status: str) -> bool:
+        """A segment's review status (draft, edited, reviewed, rejected) without a new text."""
+        with self.tx() as db:
+            return db.execute("UPDATE segments SET status = ? WHERE doc_id = ? AND n = ?",
+                              (status, doc_id, n)).rowcount > 0
 
     def save_file(self, name: str, media_type: str, data: bytes, doc_id: str | None, key_id: str | None) -> str:
         """A translated file kept for download; the link is the secret (128 random bits)."""

@@ -172,6 +172,13 @@ def m009_inline_tags_and_named_glossaries(db: sqlite3.Connection) -> None:
     """)
 
 
+@migration
+def m010_segment_status(db: sqlite3.Connection) -> None:
+    """Each segment's review status as the translator set it: edited, reviewed or rejected (none yet:
+    a draft, or edited when it has edits from before statuses)."""
+    _run(db, "ALTER TABLE segments ADD COLUMN status TEXT")
+
+
 def applied_names(db: sqlite3.Connection) -> set[str]:
     """Names already applied; a store from before named migrations has its `user_version` first ones."""
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied REAL NOT NULL)")

@@ -70,10 +70,12 @@ class TranslationUnits(Documents):
                 "author = excluded.author, score = excluded.score", rows)
         return len(rows)
 
-    def save_edit(self, doc_id: str, n: int, text: str, author: str | None, repetitions: bool = False) -> list[int]:
+    def save_edit(self, doc_id: str, n: int, text: str, author: str | None, repetitions: bool = False,
+                  status: str = "edited") -> list[int]:
         """A translator's edit of segment `n`, and the same edit of the document's other segments with the
-        same source when `repetitions`; each becomes its segment's unit in the owner's `edits` memory (the
-        latest edit of a segment wins). One transaction. Returns the segments edited (none: no segment n)."""
+        same source when `repetitions`, each given `status` (edited, or reviewed when the translator also
+        confirms it); each becomes its segment's unit in the owner's `edits` memory (the latest edit of a
+        segment wins). One transaction. Returns the segments edited (none: no segment n)."""
         now = time.time()
         with self.tx() as db:
             doc = db.execute("SELECT key_id FROM documents WHERE id = ?", (doc_id,)).fetchone()
@@ -89,6 +91,7 @@ class TranslationUnits(Documents):
             for m in edited:
                 db.execute("INSERT INTO edits (doc_id, n, text, author, created) VALUES (?, ?, ?, ?, ?)",
                            (doc_id, m, text, author, now))
+                db.execute("UPDATE segments SET status = ? WHERE doc_id = ? AND n = ?", (status, doc_id, m))
             db.execute("DELETE FROM tm_units WHERE doc_id = ? AND n = ?", (doc_id, n))
             db.execute("DELETE FROM tm_units WHERE owner = ? AND memory = ? AND match_key = ? AND target = ?",
                        (doc["key_id"] or "", EDITS, key.text, text.strip()))
@@ -110,6 +113,15 @@ class TranslationUnits(Documents):
                                "ORDER BY u.created, u.id", args)
             out.update((r["match_key"], _row(r)) for r in rows)  # the latest last, so it wins
         return out
+
+    def tm_concordance(self, owner: str, text: str, limit: int = 50) -> list[dict]:
+        """Units `owner` may use whose source or target contains `text` (case-insensitive), newest first:
+        a translator's concordance search."""
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._query("SELECT u.* FROM tm_units u WHERE (u.source LIKE :like ESCAPE '\\' OR u.target LIKE :like "
+                           f"ESCAPE '\\') AND {_VISIBLE} ORDER BY u.created DESC, u.id DESC LIMIT :limit",
+                           {"like": like, "owner": owner, "limit": limit})
+        return [_row(r) for r in rows]
 
     def tm_similar(self, owner: str, key: str, limit: int = 24) -> list[dict]:
         """Units `owner` may use whose match keys share the most trigrams with `key` (FTS5's bm25 rank),
