@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
-from zhen.app.files import FileJob, Translated, as_translated, html_units, text_units
+from zhen.app.files import FileJob, TextUnits, Translated, as_translated, html_units, text_units
 from zhen.errors import InputError, QuotaExceeded, ZhenError
 from zhen.service import runner
 from zhen.service.auth import Key
@@ -127,10 +127,10 @@ def key_from(svc: Services, request: Request, field_key: str | None, header_pref
     return caller(svc, token)
 
 
-Reader = Callable[[str], tuple[list[Tagged], Callable[[Sequence[Translated]], str]]]
+Reader = Callable[[str], TextUnits]  # how a compatible API's text is taken apart into units and put back
 
 
-def html_reader(text: str) -> tuple[list[Tagged], Callable[[Sequence[Translated]], str]]:
+def html_reader(text: str) -> TextUnits:
     units, put_back, _ = html_units(text)
     return units, put_back
 

@@ -53,6 +53,7 @@ _INLINE_HTML = {"a", "abbr", "b", "bdi", "bdo", "big", "cite", "data", "del", "d
                 "mark", "q", "s", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var"}
 _POINT_HTML = {"br", "img", "wbr", "input", "kbd", "samp", "math", "svg"}
 Unit = tuple[Tagged, Callable[["Translated"], None]]  # a unit and how to write its translation back
+TextUnits = tuple[list[Tagged], Callable[[Sequence["Translated"]], str]]  # a text's units, and how to put them back
 _SPACE = re.compile(r"\s+")
 
 
@@ -91,7 +92,7 @@ def _split_space(text: str) -> tuple[str, str, str]:
     return lead, _SPACE.sub(" ", core), trail
 
 
-def text_units(text: str) -> tuple[list[Tagged], Callable[[Sequence[Translated]], str]]:  # a Reader
+def text_units(text: str) -> TextUnits:
     """Units of plain text (its lines that hold Chinese, Weblate's `[X7X]` placeholders as marks) and how
     to put translations back, line for line."""
     lines = text.split("\n")
@@ -213,11 +214,8 @@ def html_units(markup: str) -> tuple[list[Tagged], Callable[[Sequence[Translated
     return [u for u, _ in units], put_back, title
 
 
-Reader = tuple[list[Tagged], Callable[[Sequence["Translated"]], str]]  # a text's units, and how to put them back
-
-
 def xml_units(markup: str, ignore: frozenset[str] = frozenset(), splitting: frozenset[str] = frozenset(),
-              non_splitting: frozenset[str] = frozenset()) -> Reader:
+              non_splitting: frozenset[str] = frozenset()) -> TextUnits:
     """Units of an XML fragment as DeepL's `tag_handling=xml` reads it: an element in `ignore` (and an
     empty one) is kept whole where it stands, one in `splitting` (unless also `non_splitting`) is a
     block whose content is translated apart, every other one is inline, translated with its sentence."""
