@@ -85,8 +85,8 @@ def to_markdown(report: dict) -> str:
     lines += ["", "## Signatures", ""]
     first = next(iter(report["systems"].values()))
     lines += [f"- {m}: `{first['scores'][m]['signature']}`" for m in METRIC_ORDER]
-    rows = significance_rows(report)
-    if rows:
+    sig_rows = significance_rows(report)
+    if sig_rows:
         tests = list(report["significance"])
         lines += ["", f"## Significance against {report['significance'][tests[0]]['baseline']}", "",
                   "| system | metric | score | Δ | " + " | ".join(f"p ({t})" for t in tests) + " | significant |",
@@ -94,7 +94,7 @@ def to_markdown(report: dict) -> str:
         lines += [f"| {r['system']} | {r['metric']} | {r['score']:.2f} | {r['delta']:+.2f} | "
                   + " | ".join("–" if p is None else f"{p:.4f}" for p in r["p"])
                   + f" | {'yes, ' + ('better' if r['better'] else 'worse') if r['significant'] else 'no'} |"
-                  for r in rows]
+                  for r in sig_rows]
         for test, sig in report["significance"].items():
             lines += ["", f"{test}: {sig['statement']}"]
     for name, s in report["systems"].items():

@@ -88,7 +88,7 @@ def mt_report(systems: Sequence[System], refs: Sequence[str], srcs: Sequence[str
         if qe and s.name in qe:
             entry["qe_spearman_vs_sentence_chrf"] = _spearman(qe[s.name], sent[s.name])
         report["systems"][s.name] = entry
-    hyps = {s.name: s.hyps for s in systems}
+    hyps: dict[str, Sequence[str]] = {s.name: s.hyps for s in systems}
     report["analysis"] = {
         "length": by_length(hyps, refs), "frequency": by_frequency(hyps, refs),
         "ngrams": [{"a": a.name, "b": b.name, **ngram_differences(a.hyps, b.hyps, refs)}
