@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
-from zhen.app.files import FileJob, TextUnits, Translated, as_translated, html_units, text_units
+from zhen.app.files import FileJob, TextUnits, Translated, as_translated, check_marks, html_units, text_units
 from zhen.errors import InputError, QuotaExceeded, ZhenError
 from zhen.service import runner
 from zhen.service.auth import Key
@@ -151,6 +151,7 @@ async def translate_texts(svc: Services, key: Key | None, texts: list[str], read
     plain text of one unit (one line) also gets up to that many other candidates."""
     pieces = [read(t) for t in texts]
     units = [u for units, _ in pieces for u in units]
+    check_marks("text", units)
     wanted = alternatives if read is text_units else 0  # none for markup, so no slower best quality for it
     done = await translate_units(svc, key, units, sum(map(len, texts)), glossary, wanted, title, origin=origin)
     out, k = [], 0

@@ -442,3 +442,12 @@ def test_the_review_list_shows_what_a_cat_tool_asked_for(tmp_path):
             browser.close()
     finally:
         srv.stop()
+
+
+def test_a_text_with_thousands_of_inline_tags_is_refused_in_the_apis_shape(api):
+    tags = "".join(f'医<x id="{i}"></x>' for i in range(3000)) + "。"
+    r = api.post("/v2/translate", json={"text": [tags], "target_lang": "EN-US", "tag_handling": "xml"})
+    assert r.status_code == 400 and "inline tags" in r.json()["message"], r.text
+    page = "<p>" + "医<b>院</b>" * 3000 + "</p>"
+    r = api.post("/translate", json={"q": page, "source": "zh", "target": "en", "format": "html"})
+    assert r.status_code == 400 and "inline tags" in r.json()["error"], r.text

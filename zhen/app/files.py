@@ -336,8 +336,6 @@ def _xliff(name: str, data: bytes) -> FileJob:
         else:
             source.addnext(new)
         todo.append((tu, tagged_element(new, _xliff_role, _xliff_bracket)))
-    if any(len(u.marks) > MAX_MARKS for _, (u, _) in todo):
-        raise InputError(f"{name}: a unit has more than {MAX_MARKS:,} inline tags")
 
     def rebuild(out: Sequence[Translated]) -> bytes:
         for (tu, (_, write)), t in zip(todo, out):
@@ -365,7 +363,15 @@ def open_file(name: str, data: bytes) -> FileJob:
     job = opener(name, data)
     if len(job.units) > MAX_UNITS:
         raise InputError(f"{name}: {len(job.units):,} pieces of text to translate; the limit is {MAX_UNITS:,}")
+    check_marks(name, job.units)
     return job
+
+
+def check_marks(name: str, units: Sequence[Tagged]) -> None:
+    """Refuse a unit with more inline tags than a sentence ever has (placing them is quadratic)."""
+    worst = max((len(u.marks) for u in units), default=0)
+    if worst > MAX_MARKS:
+        raise InputError(f"{name}: a piece of text has {worst:,} inline tags; the limit is {MAX_MARKS:,}")
 
 
 def as_translated(segment: dict[str, Any]) -> Translated:

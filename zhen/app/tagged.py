@@ -36,7 +36,7 @@ def translate_tagged(runtime: Runtime, units: Sequence[Tagged], options: Transla
                      progress: Progress | None = None) -> TranslatedArticle:
     """Each unit translated sentence by sentence, one segment per unit, its tags placed in the draft
     (`Segment.tags`: the source's and the draft's marks)."""
-    parts = [cut(u, split_sentences(u.text)) for u in units]
+    parts = [cut(u, _spans(u.text)) for u in units]
     sentences = [s for p in parts for s in p.sentences]
     result = translate_sentences(runtime, [s.text for s in sentences], options, title, owner=owner,
                                  progress=progress)
@@ -52,6 +52,13 @@ def translate_tagged(runtime: Runtime, units: Sequence[Tagged], options: Transla
         k += len(mine)
         out.append(_merge(n, unit, part, mine, placed))
     return TranslatedArticle(title, result.model, "\n".join(u.text for u in units), out, options)
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    """The unit's sentences; a unit the splitter finds none in (yet not blank) is one sentence, so no text
+    is ever left out."""
+    spans = split_sentences(text)
+    return spans or ([(0, len(text))] if text.strip() else [])
 
 
 def _anchors(runtime: Runtime, sentences: Sequence[Tagged], segs: Sequence[Segment], options: TranslateOptions,
