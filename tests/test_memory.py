@@ -484,3 +484,21 @@ def test_the_readme_workflow_cli_save_review_edit_then_the_next_article(tmp_path
     out = subprocess.run([ZHEN, "translate", str(nxt), "--backend", "fake"], capture_output=True, text=True,
                          env=env, timeout=300)
     assert out.returncode == 0 and EDIT in out.stdout, out.stdout + out.stderr[-2000:]
+
+
+def test_match_pane_and_concordance_search_the_keys_own_memory(keyed):
+    """The review page's match pane and concordance: the key's memory, best first, never another key's."""
+    c, keys = keyed
+    r = c.post("/v1/tm/imports", files={"file": ("p.tmx", TMX.encode())}, headers=_h(keys["a"]))
+    assert r.status_code == 201, r.text
+    found = c.get("/v1/tm/matches", params={"source": "医院将继续加强学科建设工作。"}, headers=_h(keys["a"])).json()
+    assert [(m["target"], m["kind"]) for m in found] == [("The hospital will keep strengthening its disciplines.",
+                                                          "fuzzy")]
+    assert 80 <= found[0]["percent"] < 100
+    hits = c.get("/v1/tm/concordance", params={"q": "学科"}, headers=_h(keys["a"])).json()
+    assert [h["target"] for h in hits] == ["The hospital will keep strengthening its disciplines."]
+    assert c.get("/v1/tm/concordance", params={"q": "medicine"}, headers=_h(keys["a"])).json()[0]["source"] == \
+        "患者应当按时服药。"
+    assert c.get("/v1/tm/matches", params={"source": "医院将继续加强学科建设工作。"}, headers=_h(keys["b"])).json() == []
+    assert c.get("/v1/tm/concordance", params={"q": "学科"}, headers=_h(keys["b"])).json() == []
+    assert c.get("/v1/tm/concordance", params={"q": ""}, headers=_h(keys["a"])).status_code == 422

@@ -85,7 +85,9 @@ def test_a_translator_reviews_fifty_segments_with_the_keyboard(server, tmp_path)
         # segment 2 has a fuzzy match: shown with the differing source marked, and taken with Alt+Shift+M
         match = page.locator("#rows tr[data-n='2'] .match")
         assert "TM " in match.inner_text() and match.locator("ins").count() >= 1
-        assert "Memory match" in page.locator("#panel").inner_text()
+        page.wait_for_selector("#panel #matches .match")
+        assert "Memory matches (1)" in page.locator("#panel").inner_text()
+        assert "84%" in page.locator("#panel #matches").inner_text()
         page.keyboard.press("Alt+Shift+M")
         assert page.locator("#rows tr[data-n='2'] textarea").input_value() == \
             "The hospital will keep strengthening its disciplines."

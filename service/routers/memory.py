@@ -12,15 +12,23 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from zhen.app.memory import export_memory, import_file
+from zhen.app.memory import export_memory, import_file, memory_matches
 from zhen.errors import Forbidden, InputError, NotFound
 from zhen.service.auth import owner
 from zhen.service.deps import Principal, ServicesDep
-from zhen.service.schemas import ConcordanceUnit, GlossaryEntry, GlossaryTerm, ImportResult, MemoryInfo, Share
+from zhen.service.schemas import ConcordanceUnit, GlossaryEntry, GlossaryTerm, ImportResult, Match, MemoryInfo, Share
 from zhen.service.uploads import file_field, safe_name
 from zhen.text.safety import check_text
 
 router = APIRouter(tags=["memory"])
+
+
+def _text(value: str) -> str:
+    """A client's text as valid Unicode (a 400 saying what is wrong otherwise)."""
+    try:
+        return check_text(value)
+    except ValueError as err:
+        raise InputError(str(err)) from None
 SourceTerm = Annotated[str, Path(min_length=1, max_length=200, description="the term's Chinese")]
 IMPORT_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"], "properties": {
@@ -81,7 +89,16 @@ async def concordance(key: Principal, svc: ServicesDep,
                       limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict]:
     """The key's memory (and what is shared with it) searched for `q` in sources and targets, newest first:
     how a term was translated before."""
-    return svc.store.tm_concordance(owner(key), check_text(q).strip() or q, limit)
+    return svc.store.tm_concordance(owner(key), _text(q).strip() or q, limit)
+
+
+@router.get("/v1/tm/matches", response_model=list[Match])
+async def matches(key: Principal, svc: ServicesDep,
+                  source: Annotated[str, Query(min_length=1, max_length=2000, description="the sentence")],
+                  limit: Annotated[int, Query(ge=1, le=20)] = 5) -> list[dict]:
+    """The key's best memory matches for one sentence, best first, with their percentages (an exact match
+    comes alone): the review page's match pane."""
+    return memory_matches(svc.store, owner(key), _text(source), limit)
 
 
 @router.get("/v1/glossary", response_model=list[GlossaryEntry])
@@ -93,7 +110,7 @@ async def glossary(key: Principal, svc: ServicesDep) -> list[dict]:
 @router.put("/v1/glossary/{source}", response_model=GlossaryEntry)
 async def put_term(source: SourceTerm, body: GlossaryTerm, key: Principal, svc: ServicesDep) -> dict:
     """Add or change a term: every later draft of this key writes `source` as `target`."""
-    if not check_text(source).strip():
+    if not _text(source).strip():
         raise InputError("a term needs its Chinese")
     svc.store.put_term(owner(key), source.strip(), body.target.strip(), kind=body.kind, origin="api",
                        author=key.name if key else None)

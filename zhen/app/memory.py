@@ -16,6 +16,7 @@ from zhen.app.align_files import align_files, document_pairs
 from zhen.errors import InputError, NotFound
 from zhen.mt.base import Term
 from zhen.mt.tm.learn import learn
+from zhen.mt.tm.match import Matcher
 from zhen.store import EDITS, Store, Unit
 from zhen.text.decode import decode_bytes
 
@@ -61,6 +62,12 @@ def save_edit(store: Store, doc: dict, n: int, text: str, author: str | None, *,
             learned.append({"source": found.term.source, "target": found.target, "was": found.term.target,
                             "kind": found.term.kind})
     return EditResult(edited, learned)
+
+
+def memory_matches(store: Store, owner: str, source: str, limit: int = 5, floor: float = 0.5) -> list[dict]:
+    """The best units of `owner`'s memory for one sentence, with their percentages (an exact match first
+    and alone): what a CAT tool's match pane shows for the segment being edited."""
+    return [m.to_dict() for m in Matcher(store, owner).matches([source], floor, limit)[0]]
 
 
 def set_status(store: Store, doc: dict, n: int, status: str) -> None:
