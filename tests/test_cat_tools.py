@@ -19,6 +19,7 @@ from lxml import etree
 
 from bench.inline_tags import build, score, tag_ids
 from zhen import config
+from zhen.text.cleanup import has_cjk
 from zhen.text.inline import Mark, Tagged, cut, from_placeholders, join, place, to_placeholders, well_formed
 from zhen.text.segment import split_sentences
 
@@ -144,6 +145,35 @@ def test_xliff_begin_and_end_codes_stay_in_order_around_their_words(recording):
     order = [etree.QName(e).localname for e in target.iter() if e is not target]
     assert order == ["bx", "ex", "bpt", "ept"], etree.tostring(target)
     assert target.find(f"{{{x}}}bpt").text == "<i>"  # native code kept whole
+
+
+XLIFF2 = """<?xml version="1.0" encoding="UTF-8"?>
+<xliff xmlns="urn:oasis:names:tc:xliff:document:2.0" version="2.0" srcLang="zh-CN" trgLang="en">
+ <file id="f1">
+  <unit id="u1">
+   <originalData><data id="d1">&lt;br/&gt;</data></originalData>
+   <segment id="s1"><source>浙江医院<pc id="1">范佳</pc>院长出席会议，<ph id="2" dataRef="d1"/>同比增长<sc id="3"/>12%<ec startRef="3"/>。</source></segment>
+   <segment id="s2" state="final"><source>已译。</source><target>Done.</target></segment>
+  </unit>
+ </file>
+</xliff>"""
+
+
+def test_xliff_2_units_come_back_with_their_codes_a_state_and_a_note(recording):
+    from zhen.app.files import translate_file
+
+    x = "urn:oasis:names:tc:xliff:document:2.0"
+    _, out = translate_file(runtime_for(recording.RecordingTranslator()), "a.xlf", XLIFF2.encode())
+    root = etree.fromstring(out)
+    first, second = root.iterfind(f".//{{{x}}}segment")
+    target = first.find(f"{{{x}}}target")
+    assert [etree.QName(e).localname for e in target.iter() if e is not target] == ["pc", "ph", "sc", "ec"]
+    assert "12%" in "".join(target.itertext()) and not has_cjk("".join(target.itertext()))
+    assert first.get("state") == "translated" and second.find(f"{{{x}}}target").text == "Done."
+    unit = root.find(f".//{{{x}}}unit")
+    assert [etree.QName(c).localname for c in unit] == ["notes", "originalData", "segment", "segment"]
+    assert "machine translation" in unit.find(f"{{{x}}}notes/{{{x}}}note").text
+    assert any(a.startswith("浙江医院") and a.endswith("同比增长12%。") for a in recording.ASKED)
 
 
 # -- the compatible APIs with tags -----------------------------------------------------------------------

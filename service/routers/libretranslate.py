@@ -153,7 +153,7 @@ FILE_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data"
 
 @router.post("/translate_file", openapi_extra=FILE_BODY)
 async def translate_file(request: Request, svc: ServicesDep) -> JSONResponse:
-    """A .txt, .html, .docx or XLIFF 1.2 file translated into the same kind of file, kept for download by
+    """A .txt, .html, .docx or XLIFF (1.2, 2.x) file translated into the same kind of file, kept for download by
     its owner. The file is parsed in a worker thread within the readers' bounds (zip sizes, nesting), so a
     hostile file delays only its own request; characters are charged once it has been read."""
     form = await request.form()

@@ -1,10 +1,11 @@
-"""Use case: translate a file and give back the same kind of file: plain text, HTML, .docx, XLIFF 1.2.
+"""Use case: translate a file and give back the same kind of file: plain text, HTML, .docx, XLIFF 1.2 or 2.x.
 
 Each format is read into *units* (the pieces of Chinese text a translator would see: a line, an HTML
-text node, a Word paragraph, the text between an XLIFF segment's inline tags) and rebuilt from their
-translations, so markup, inline tags, IDs and everything without Chinese stay exactly as they were.
-The units go through the translate use case (`zhen.app.translate.translate_sentences`), the same path
-as every other translation, and come back with their QE scores for the formats that can carry them (XLIFF notes).
+paragraph, a Word paragraph, an XLIFF segment's source), their inline tags as marks
+(`zhen.text.inline`), and rebuilt from their translations, so markup, inline tags, IDs and everything
+without Chinese stay as they were. The units go through the tagged translate use case
+(`zhen.app.tagged.translate_tagged`: whole sentences, every tag put back), the same path as every
+other translation, and come back with their QE scores for the formats that can carry them (XLIFF notes).
 """
 
 from __future__ import annotations
@@ -289,64 +290,100 @@ def _docx(name: str, data: bytes) -> FileJob:
     return FileJob("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", units, rebuild)
 
 
-def _q(tag: str) -> str:
-    return f"{{{XLIFF12}}}{tag}"
+XLIFF20 = "urn:oasis:names:tc:xliff:document:2.0"
 
 
 def _xliff_role(el: etree._Element) -> Role:
-    """`g` and `mrk` wrap translatable text; every other inline element (`x`, `bx`, `ex`, `ph`, `bpt`,
-    `ept`, `it`, a protected `mrk`) stands for native code and is kept whole."""
+    """XLIFF's inline elements around translatable text (1.2's `g` and `mrk`, 2.x's `pc` and `mrk`) are
+    paired; every other one (`x`, `ph`, `it`, `cp`, a protected `mrk` …) stands for native code and is
+    kept whole."""
     name = etree.QName(el).localname
-    return "pair" if name == "g" or (name == "mrk" and el.get("mtype") != "protected") else "point"
+    return "pair" if name in ("g", "pc") or (name == "mrk" and el.get("mtype") != "protected") else "point"
 
 
 def _xliff_bracket(el: etree._Element) -> tuple[Literal["begin", "end"], str] | None:
-    """XLIFF 1.2's begin/end codes: `bx` and the `ex` whose startref names it; `bpt` and `ept` of one `rid`
-    (else one `id`)."""
+    """XLIFF's begin/end codes: 1.2's `bx` and the `ex` whose startref names it, `bpt` and `ept` of one
+    `rid` (else one `id`); 2.x's `sc` and the `ec` whose startRef names it, `sm` and `em` likewise."""
     name = etree.QName(el).localname
-    if name == "bx":
-        return "begin", "bx:" + (el.get("id") or "")
-    if name == "ex":
-        return "end", "bx:" + (el.get("startref") or "")
+    if name in ("bx", "sc", "sm"):
+        return "begin", name + ":" + (el.get("id") or "")
+    if name in ("ex", "ec", "em"):
+        begin = {"ex": "bx", "ec": "sc", "em": "sm"}[name]
+        return "end", begin + ":" + (el.get("startref") or el.get("startRef") or "")
     if name in ("bpt", "ept"):
         return ("begin" if name == "bpt" else "end"), "bpt:" + (el.get("rid") or el.get("id") or "")
     return None
 
 
+@dataclass(frozen=True)
+class _XliffVersion:
+    """Where a version of XLIFF keeps what the reader needs."""
+
+    ns: str
+    holder: str  # the element with one source and its target: 1.2's trans-unit, 2.x's segment
+    state: str  # the element whose `state` says the target is a machine's, and its value
+    state_value: str
+
+    def q(self, tag: str) -> str:
+        return f"{{{self.ns}}}{tag}"
+
+
+_XLIFF = {XLIFF12: _XliffVersion(XLIFF12, "trans-unit", "target", "needs-review-translation"),
+          XLIFF20: _XliffVersion(XLIFF20, "segment", "segment", "translated")}
+
+
 def _xliff(name: str, data: bytes) -> FileJob:
-    """XLIFF 1.2 as CAT tools export it: empty targets are filled, IDs and inline tags are kept (each
-    source is translated whole, its tags placed in the translation), the units are marked
-    `needs-review-translation` and QE goes into a note."""
+    """XLIFF 1.2 or 2.x as CAT tools export it: empty targets are filled, IDs and inline tags are kept
+    (each source is translated whole, its tags placed in the translation), each target marked as a
+    machine's (1.2 `needs-review-translation`, 2.x `translated`) and QE goes into a note."""
     tree = parse_xml(name, data)
-    if etree.QName(tree).namespace != XLIFF12:
-        raise InputError(f"{name}: not XLIFF 1.2 (root {tree.tag!r}; expected the namespace {XLIFF12})")
+    v = _XLIFF.get(etree.QName(tree).namespace or "")
+    if v is None:
+        raise InputError(f"{name}: not XLIFF 1.2 or 2.x (root {tree.tag!r}; expected the namespace {XLIFF12} "
+                         f"or {XLIFF20})")
     todo: list[tuple[etree._Element, Unit]] = []
-    for tu in tree.iter(_q("trans-unit")):
-        source, target = tu.find(_q("source")), tu.find(_q("target"))
+    for holder in tree.iter(v.q(v.holder)):
+        source, target = holder.find(v.q("source")), holder.find(v.q("target"))
         if source is None or (target is not None and "".join(target.itertext()).strip()):
             continue  # already translated: left as the translator has it
         if not needs_translation(from_element(source, _xliff_role, _xliff_bracket)[0].text):
             continue
         new = copy.deepcopy(source)
-        new.tag = _q("target")
+        new.tag = v.q("target")
         new.attrib.clear()
         new.tail = target.tail if target is not None else source.tail
         if target is not None:
-            tu.replace(target, new)
+            holder.replace(target, new)
         else:
             source.addnext(new)
-        todo.append((tu, tagged_element(new, _xliff_role, _xliff_bracket)))
+        todo.append((holder, tagged_element(new, _xliff_role, _xliff_bracket)))
 
     def rebuild(out: Sequence[Translated]) -> bytes:
-        for (tu, (_, write)), t in zip(todo, out):
+        for (holder, (_, write)), t in zip(todo, out):
             write(t)
-            tu.find(_q("target")).set("state", "needs-review-translation")
-            note = etree.SubElement(tu, _q("note"), {"from": "zhen"})
+            (holder if v.state == v.holder else holder.find(v.q("target"))).set("state", v.state_value)
             placed = "" if APPROX not in t.flags else "; a tag's place is a guess"
-            note.text = "machine translation, not reviewed" + (f"; qe {t.qe:.2f}" if t.qe is not None else "") + placed
+            _note(v, holder, "machine translation, not reviewed" + (f"; qe {t.qe:.2f}" if t.qe is not None else "")
+                  + placed)
         return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
 
     return FileJob("xliff", "application/x-xliff+xml", [u for _, (u, _) in todo], rebuild)
+
+
+def _note(v: _XliffVersion, holder: etree._Element, text: str) -> None:
+    """A note from zhen: 1.2's in the trans-unit; 2.x's in the unit's `notes`, which come before its
+    segments."""
+    if v.ns == XLIFF12:
+        etree.SubElement(holder, v.q("note"), {"from": "zhen"}).text = text
+        return
+    unit = holder.getparent()
+    notes = unit.find(v.q("notes"))
+    if notes is None:
+        notes = etree.Element(v.q("notes"))
+        first = next((i for i, c in enumerate(unit) if isinstance(c.tag, str)
+                      and etree.QName(c).localname not in ("metadata", "res")), len(unit))
+        unit.insert(first, notes)
+    etree.SubElement(notes, v.q("note"), {"category": "zhen"}).text = text
 
 
 OPENERS: dict[str, Callable[[str, bytes], FileJob]] = {

@@ -96,7 +96,7 @@ class Segment:
                 "alternatives": self.alternatives, "match": self.match.to_dict() if self.match else None,
                 "terms": [{"source": t.source, "target": t.target, "kind": t.kind} for t in self.terms],
                 "tags": {"source": self.tags[0].to_json()["marks"], "target": self.tags[1].to_json()["marks"]}
-                if self.tags else None, "edits": []}
+                if self.tags else None, "status": "draft", "edits": []}
 
 
 @dataclass

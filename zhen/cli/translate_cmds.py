@@ -45,7 +45,7 @@ MODEL_HELP = "model preset (see `zhen models list`; default: ZHEN_MODEL or the d
 def translate(article: str | None, presplit: tuple[str, str] | None, fmt: str, model: str | None,
               backend: str | None, openai_url: tuple[str, ...], glossary: str | None, include_boilerplate: bool,
               no_memory: bool, quality: str | None, output: str | None, save: bool) -> None:
-    """Translate a Chinese article (or a presplit file) into an English draft; an .html, .docx or XLIFF 1.2
+    """Translate a Chinese article (or a presplit file) into an English draft; an .html, .docx or XLIFF
     file comes back as the same kind of file, its markup, inline tags and IDs kept."""
     if bool(article) == bool(presplit):
         raise InputError("give either ARTICLE or --presplit IN_FILE OUT_FILE")
