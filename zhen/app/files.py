@@ -161,8 +161,9 @@ def markup_units(root: etree._Element, place: Callable[[etree._Element], Place])
         if not isinstance(el.tag, str) or place(el) == "skip":
             continue
         if _is_container(el, place):
-            if needs_translation(from_element(el, role)[0].text):
-                units.append(tagged_element(el, role))
+            unit = tagged_element(el, role)  # reads the element once; writing back waits for the translation
+            if needs_translation(unit[0].text):
+                units.append(unit)
             continue
         if el.text and needs_translation(el.text):
             units.append(_slot(el, "text"))
@@ -346,17 +347,18 @@ def _xliff(name: str, data: bytes) -> FileJob:
         source, target = holder.find(v.q("source")), holder.find(v.q("target"))
         if source is None or (target is not None and "".join(target.itertext()).strip()):
             continue  # already translated: left as the translator has it
-        if not needs_translation(from_element(source, _xliff_role, _xliff_bracket)[0].text):
-            continue
         new = copy.deepcopy(source)
         new.tag = v.q("target")
         new.attrib.clear()
         new.tail = target.tail if target is not None else source.tail
+        unit = tagged_element(new, _xliff_role, _xliff_bracket)  # the source's unit, read once
+        if not needs_translation(unit[0].text):
+            continue
         if target is not None:
             holder.replace(target, new)
         else:
             source.addnext(new)
-        todo.append((holder, tagged_element(new, _xliff_role, _xliff_bracket)))
+        todo.append((holder, unit))
 
     def rebuild(out: Sequence[Translated]) -> bytes:
         for (holder, (_, write)), t in zip(todo, out):

@@ -8,6 +8,7 @@ readers (`zhen.app.files`, the compatible APIs) keep what each tag was and rebui
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -245,11 +246,11 @@ def place(source: Tagged, draft: str, anchors: Mapping[int, tuple[int, int]],
             exact = False
         placed.append((pos, order, mk))
     rank = {"close": 0, "point": 1, "open": 2}
+    # at one position closes come first, then points, then opens; an order this breaks falls back below
     ordered = sorted(placed, key=lambda p: (p[0], rank[p[2].kind], p[1]))
-    # an empty span: its open must still come before its close
     marks = [Mark(p, mk.kind, mk.tag) for p, _, mk in ordered]
     dangling = [o for _, o, mk in ordered if mk.kind != "point" and mk.tag not in spans]
-    if not well_formed(marks) or _open_after_close(marks) or dangling != sorted(dangling):
+    if not well_formed(marks) or dangling != sorted(dangling):
         # (marks whose partner is in another sentence must keep their source order, or tags would cross)
         marks, last = [], 0
         for p, _, mk in placed:  # source order, positions made non-decreasing
@@ -257,16 +258,6 @@ def place(source: Tagged, draft: str, anchors: Mapping[int, tuple[int, int]],
             marks.append(Mark(last, mk.kind, mk.tag))
         exact = False
     return Tagged(draft, tuple(marks)), exact
-
-
-def _open_after_close(marks: Sequence[Mark]) -> bool:
-    seen: set[int] = set()
-    for mk in marks:
-        if mk.kind == "close" and mk.tag not in seen and any(o.kind == "open" and o.tag == mk.tag for o in marks):
-            return True
-        if mk.kind == "open":
-            seen.add(mk.tag)
-    return False
 
 
 # --- markup ----------------------------------------------------------------------------------------
@@ -360,8 +351,6 @@ def fill_element(el: etree._Element, unit: Tagged, tags: Sequence[Tag]) -> None:
 
 
 def _copy(el: etree._Element) -> etree._Element:
-    import copy
-
     return copy.deepcopy(el)
 
 
