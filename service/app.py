@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zhen import __version__
+from zhen.app import factory
 from zhen.config import Settings
 from zhen.errors import Unauthorized, ZhenError
 from zhen.service.auth import Limiter
@@ -28,7 +29,6 @@ from zhen.service.middleware import BodyLimit, LoopbackHosts, RedactKeys, Securi
 from zhen.service.routers import deepl, documents, jobs, libretranslate, memory, operations, system
 from zhen.service.schemas import describe_errors
 from zhen.service.worker import Worker
-from zhen.store import Store
 
 __all__ = ["LOOPBACK", "create_app"]
 log = logging.getLogger("zhen.service")
@@ -43,7 +43,7 @@ def error_response(err: ZhenError) -> JSONResponse:
 
 
 def _services(settings: Settings) -> Services:
-    store = Store(settings.db_path())
+    store = factory.store(settings)
     worker = Worker(engine_factory(settings, store), store, settings.max_waiting)
     return Services(settings, store, worker, Limiter(store), Metrics())
 

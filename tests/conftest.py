@@ -42,6 +42,35 @@ def translator():
     t.close()
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (tests/postgres.py); skips without Debian's postgresql
+    package, and fails instead in CI, which installs it."""
+    import shutil
+    import tempfile
+
+    from postgres import Cluster, binaries
+
+    require("psycopg", "test")
+    if binaries() is None:
+        if os.environ.get("ZHEN_REQUIRE_EXTRAS") == "1":
+            pytest.fail("PostgreSQL is required in CI (apt-get install postgresql)")
+        pytest.skip("needs PostgreSQL (apt-get install postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="zhen-pg-"))
+    cluster = Cluster(root).start()
+    yield cluster
+    cluster.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """The store's URL, once for each database: a SQLite file, and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.sqlite")
+    return request.getfixturevalue("postgres").new_database()
+
+
 def require(module: str, extra: str):
     """Import an optional dependency, or skip with the extra that provides it; CI (ZHEN_REQUIRE_EXTRAS=1)
     installs every extra and fails instead of skipping, so no test silently passes by not running."""
@@ -70,9 +99,9 @@ def api(tmp_path, monkeypatch):
 
 
 @pytest.fixture()
-def keyed(tmp_path, monkeypatch, request):
-    """The API with keys over the fake translator: (client, {name: key}). A test marked
-    `@pytest.mark.backend("fake-recording")` gets that test double instead."""
+def keyed(tmp_path, monkeypatch, request, db_url):
+    """The API with keys over the fake translator, once on each database: (client, {name: key}). A test
+    marked `@pytest.mark.backend("fake-recording")` gets that test double instead."""
     from fastapi.testclient import TestClient
 
     from zhen.service.app import create_app
@@ -82,8 +111,8 @@ def keyed(tmp_path, monkeypatch, request):
     monkeypatch.syspath_prepend(str(PLUGINS))
     marker = request.node.get_closest_marker("backend")
     settings = config.settings(home=tmp_path / "api-home", backend=marker.args[0] if marker else "fake",
-                               plugins="fake_mt", sync_chars=8000)
-    store = Store(settings.db_path())
+                               plugins="fake_mt", sync_chars=8000, db=db_url)
+    store = Store(settings.db_url())
     keys = {name: create_key(store, name, rpm=10_000, admin=name == "admin") for name in ("a", "b", "admin")}
     store.close()
     with TestClient(create_app(settings), base_url="http://localhost") as client:

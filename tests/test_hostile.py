@@ -92,7 +92,7 @@ def test_segment_numbers_edits_and_exports(api):
 def test_glossaries_are_bounded_and_charged(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(PLUGINS))
     settings = config.settings(home=tmp_path, backend="fake", plugins="fake_mt")
-    key = create_key(Store(settings.db_path()), "g", rpm=100, chars_per_day=1_000)
+    key = create_key(Store(settings.db_url()), "g", rpm=100, chars_per_day=1_000)
     with TestClient(create_app(settings), base_url="http://localhost", headers={"X-API-Key": key}) as c:
         huge = {f"术语{i}": f"term {i}" for i in range(30_000)}
         start = time.perf_counter()
@@ -102,14 +102,14 @@ def test_glossaries_are_bounded_and_charged(tmp_path, monkeypatch):
         terms = {f"医院{i:03d}": "hospital " * 3 for i in range(60)}  # ~1,800 characters of glossary
         r = c.post("/v1/translate", json={"sentences": ["你好。"], "glossary": terms})
         assert r.status_code == 429 and "character limit" in r.json()["detail"]  # the glossary is charged too
-        spent = sqlite3.connect(settings.db_path()).execute("SELECT chars FROM usage").fetchone()
+        spent = sqlite3.connect(settings.db_url()).execute("SELECT chars FROM usage").fetchone()
         assert spent is None or spent[0] == 0
 
 
 def test_failed_requests_are_not_charged_and_limits_live_in_the_store(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(PLUGINS))
     settings = config.settings(home=tmp_path, backend="fake", plugins="fake_mt")
-    store = Store(settings.db_path())
+    store = Store(settings.db_url())
     key = create_key(store, "a", rpm=4, chars_per_day=10_000)
     with TestClient(create_app(settings), base_url="http://localhost", headers={"X-API-Key": key}) as c:
         r = c.post("/v1/translate", json={"text": "   \n  "})  # nothing to translate: 422 from the worker
@@ -119,7 +119,7 @@ def test_failed_requests_are_not_charged_and_limits_live_in_the_store(tmp_path, 
     with TestClient(create_app(settings), base_url="http://localhost", headers={"X-API-Key": key}) as c:
         codes = [c.get("/v1/jobs/none").status_code for _ in range(3)]
     assert codes == [404, 404, 429]  # a new app on the same store remembers the minute's 2 requests
-    with sqlite3.connect(settings.db_path()) as db:  # a key made by an older version with --rpm 0
+    with sqlite3.connect(settings.db_url()) as db:  # a key made by an older version with --rpm 0
         db.execute("UPDATE api_keys SET requests_per_minute = 0")
     with TestClient(create_app(settings), base_url="http://localhost", headers={"X-API-Key": key}) as c:
         r = c.get("/v1/models")
@@ -129,7 +129,7 @@ def test_failed_requests_are_not_charged_and_limits_live_in_the_store(tmp_path, 
 def test_documents_belong_to_their_key_and_an_admin_sees_all(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(PLUGINS))
     settings = config.settings(home=tmp_path, backend="fake", plugins="fake_mt")
-    store = Store(settings.db_path())
+    store = Store(settings.db_url())
     alice, bob = (create_key(store, n) for n in ("alice", "bob"))
     admin = create_key(store, "root", admin=True)
     with TestClient(create_app(settings), base_url="http://localhost") as c:
@@ -461,7 +461,7 @@ def test_compatible_errors_keep_their_api_shape_outside_the_routes_too(api):
 def test_translated_files_belong_to_their_key_and_any_name_downloads(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(PLUGINS))
     settings = config.settings(home=tmp_path, backend="fake", plugins="fake_mt")
-    store = Store(settings.db_path())
+    store = Store(settings.db_url())
     alice, bob = create_key(store, "alice"), create_key(store, "bob")
     admin = create_key(store, "root", admin=True)
     names = {"Issue#5.txt": "Issue#5.txt", "a?b.txt": "a?b.txt", "report%20final.txt": "report%20final.txt",

@@ -101,7 +101,7 @@ def test_settings_one_table_behind_environment_and_flags(monkeypatch, tmp_path):
     monkeypatch.setenv("ZHEN_THREADS", "0")
     monkeypatch.setenv("ZHEN_PORT", "9001")
     s = config.settings()
-    assert s.db_path() == tmp_path / "zhen.sqlite"
+    assert s.db_url() == str(tmp_path / "zhen.sqlite")
     assert s.threads is None and s.cpu_threads() >= 1 and s.port == 9001
     assert config.settings(port=8123, host=None).port == 8123  # a flag wins; a flag not given changes nothing
     monkeypatch.setenv("ZHEN_PORT", "not-a-port")
@@ -221,7 +221,7 @@ def test_a_settings_object_reaches_every_engine_with_the_environment_empty(monke
     loaded_before = ner.load.cache_info().currsize
     rt = factory.runtime(s)
     assert rt.translator.name == "fake" and rt.best_candidates == 3 and rt.candidates() == 3
-    assert rt.memory is not None and rt.memory.store.path == s.db_path() == tmp_path / "elsewhere" / "zhen.sqlite"
+    assert rt.memory is not None and rt.memory.store.path == Path(s.db_url()) == tmp_path / "elsewhere" / "zhen.sqlite"
     assert cache.path_for("x", "k", ".y").parent.parent == tmp_path / "elsewhere" / "cache"
     lac = presets.get(presets.DEFAULT_NER)
     if lac.installed(models):

@@ -34,14 +34,10 @@ def test_numbers_are_substituted_only_where_that_is_certain():
     assert substitute_numbers("Two wards had 5 and 5 beds.", ("5", "5"), ("5", "6")) is None  # one value, two new
 
 
-def _store(tmp_path) -> Store:
-    return Store(tmp_path / "tm.sqlite")
-
-
-def test_fuzzy_matches_score_like_a_cat_tool(tmp_path):
+def test_fuzzy_matches_score_like_a_cat_tool(db_url):
     from zhen.mt.tm.match import Matcher
 
-    store = _store(tmp_path)
+    store = Store(db_url)
     store.tm_add("", "news", [Unit("浙江医院召开2024年度工作会议。", "Zhejiang Hospital held its 2024 work conference.", "tmx"),
                               Unit("患者应当按时服药。", "Patients should take their medicine on time.", "tmx")])
     m = Matcher(store, "").matches(["浙江医院召开2025年度总结会议。", "天气晴朗。"])
@@ -386,7 +382,7 @@ def test_examples_from_the_memory_go_where_the_placement_says():
     assert len({key("m", plain), key("m", own), key("m", shared)}) == 3
 
 
-def test_an_article_gets_its_matches_in_the_shared_prefix(tmp_path):
+def test_an_article_gets_its_matches_in_the_shared_prefix(db_url):
     """With placement `article`, every sentence the model is asked about carries the article's best k pairs
     as shared examples and none of its own."""
     import dataclasses
@@ -405,7 +401,7 @@ def test_an_article_gets_its_matches_in_the_shared_prefix(tmp_path):
             seen.extend(requests)
             return ["x"] * len(requests)
 
-    store = _store(tmp_path)
+    store = Store(db_url)
     store.tm_add("", "news", [Unit("浙江医院召开2024年度工作会议。", "Zhejiang Hospital held its 2024 work conference.", "tmx"),
                               Unit("患者应当按时服药。", "Patients should take their medicine on time.", "tmx")])
     runtime = factory.runtime(memory=store, translator_=Recorder())

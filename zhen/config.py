@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     # where things live
     home: Path = Field(Path.home() / ".cache" / "zhen", description="models, the SQLite store, caches")
     models: Path | None = Field(None, description="pulled model files (default: HOME/models)")
-    db: Path | None = Field(None, description="the SQLite store (default: HOME/zhen.sqlite)")
+    db: str | None = Field(None, description="the store: a SQLite file (default: HOME/zhen.sqlite), or "
+                           "postgresql://USER@HOST/DB for servers on more than one machine")
     shared_data: Path | None = Field(None, description="test and development data (default: ../shared/data)")
     # models
     model: str | None = Field(None, description="translation preset (default: the default translation model)")
@@ -70,8 +71,9 @@ class Settings(BaseSettings):
     def models_dir(self) -> Path:
         return (self.models or self.home / "models").expanduser()
 
-    def db_path(self) -> Path:
-        return (self.db or self.home / "zhen.sqlite").expanduser()
+    def db_url(self) -> str:
+        """The store as `zhen.store.Store` opens it: a PostgreSQL URL, or a SQLite file's path."""
+        return self.db or str((self.home / "zhen.sqlite").expanduser())
 
     def data_dir(self) -> Path:
         return (self.shared_data or _CHECKOUT.parent / "shared" / "data").expanduser()

@@ -81,7 +81,7 @@ def tagger(settings: config.Settings | None = None) -> Tagger | None:
 
 def store(settings: config.Settings | None = None) -> Store:
     """The one store (`ZHEN_DB`, default `ZHEN_HOME/zhen.sqlite`)."""
-    return Store((settings or config.settings()).db_path())
+    return Store((settings or config.settings()).db_url())
 
 
 def runtime(settings: config.Settings | None = None, *, model: str | None = None, backend: str | None = None,

@@ -7,10 +7,10 @@ code in one place (`zhen.cli.root`), never a traceback. Flags default to the set
 
 from __future__ import annotations
 
-from zhen.cli import align_cmds, batch_cmds, eval_cmds, model_cmds, service_cmds, tm_cmds, translate_cmds
+from zhen.cli import align_cmds, batch_cmds, db_cmds, eval_cmds, model_cmds, service_cmds, tm_cmds, translate_cmds
 from zhen.cli.root import main
 
-__all__ = ["align_cmds", "batch_cmds", "eval_cmds", "main", "model_cmds", "run", "service_cmds", "tm_cmds",
+__all__ = ["align_cmds", "batch_cmds", "db_cmds", "eval_cmds", "main", "model_cmds", "run", "service_cmds", "tm_cmds",
            "translate_cmds"]
 
 

@@ -34,8 +34,9 @@ def batch() -> None:
 @click.option("--model", default=None, help="model preset")
 @click.option("--backend", default=None, help="a registered backend name instead of a preset (plugins)")
 @click.option("--include-boilerplate", is_flag=True)
-@click.option("--store", "store_path", type=click.Path(dir_okay=False),
-              help="SQLite store for documents and bookkeeping (default: the service's, ZHEN_HOME/zhen.sqlite)")
+@click.option("--store", "store_path", default=None,
+              help="the store for documents and bookkeeping: a SQLite file or postgresql://… (default: the "
+              "service's, ZHEN_DB or ZHEN_HOME/zhen.sqlite)")
 @click.option("--watch", is_flag=True, help="keep polling INPUTS for new articles")
 @click.option("--interval", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
               help="--watch polling period, seconds")
@@ -46,7 +47,7 @@ def batch_translate(inputs: str, out_dir: str, engine: str, concurrency: int, wo
     per article, a summary at the end. Articles already done are skipped; a killed run resumes."""
     settings = factory.settings()
     store = Store(store_path) if store_path else factory.store(settings)
-    spec = WorkerSpec(settings, model, backend, str(store.path), include_boilerplate)
+    spec = WorkerSpec(settings, model, backend, store.url, include_boilerplate)
     eng = RayEngine(spec, workers, ray_address) if engine == "ray" else LocalEngine(spec, concurrency)
     job = Batch(out_dir, store, spec, eng)
     try:

@@ -21,7 +21,8 @@ from zhen.service.auth import create_key
 @click.option("--model", default=None, help="model preset to load (default: ZHEN_MODEL or the default model)")
 @click.option("--backend", default=None, help="a registered backend name instead of a preset (plugins)")
 @click.option("--embedder", default=None, metavar="SPEC", help="embedding model for alignment")
-@click.option("--db", type=click.Path(dir_okay=False), help="SQLite store [default: ZHEN_HOME/zhen.sqlite]")
+@click.option("--db", default=None, help="the store: a SQLite file or postgresql://USER@HOST/DB, shared by every "
+              "server [default: ZHEN_DB, else ZHEN_HOME/zhen.sqlite]")
 @click.option("--sync-chars", default=None, type=int,
               help=f"larger requests are answered with a job (202) [default: {default('sync_chars')}]")
 @click.option("--max-waiting", default=None, type=int,
@@ -30,7 +31,7 @@ def serve(host: str | None, port: int | None, no_auth: bool, model: str | None, 
           embedder: str | None, db: str | None, sync_chars: int | None, max_waiting: int | None) -> None:
     """Run the HTTP API and review page."""
     settings = factory.settings(host=host, port=port, auth=False if no_auth else None, model=model, backend=backend,
-                               embedder=embedder, db=Path(db) if db else None, sync_chars=sync_chars,
+                               embedder=embedder, db=db, sync_chars=sync_chars,
                                max_waiting=max_waiting)
     if not settings.auth and settings.host not in config.LOOPBACK:
         raise CliError(f"--no-auth serves without API keys, so it only binds a loopback address, not {settings.host}")

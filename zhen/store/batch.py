@@ -4,12 +4,12 @@ the article's document, so a killed run redoes exactly the articles it had not c
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from zhen.store.documents import Documents
+from zhen.store.sql import Tx
 
 
 class BatchItems(Documents):
@@ -32,7 +32,10 @@ class BatchItems(Documents):
             also=lambda db, doc_id: _item(db, key, name, "done", doc_id, outputs, None, len(segments), seconds))
 
 
-def _item(db: sqlite3.Connection, key: str, name: str, status: str, doc_id: str | None, outputs: Sequence[str],
+def _item(db: Tx, key: str, name: str, status: str, doc_id: str | None, outputs: Sequence[str],
           error: str | None, sentences: int | None, seconds: float | None) -> None:
-    db.execute("INSERT OR REPLACE INTO batch_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    db.execute("INSERT INTO batch_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+               "name = excluded.name, status = excluded.status, doc_id = excluded.doc_id, outputs = excluded.outputs, "
+               "error = excluded.error, sentences = excluded.sentences, seconds = excluded.seconds, "
+               "updated = excluded.updated",
                (key, name, status, doc_id, json.dumps(list(outputs)), error, sentences, seconds, time.time()))

@@ -1,72 +1,103 @@
-"""The SQLite file: one connection in WAL mode behind a lock, write transactions, and migrations.
+"""The store's database, named by a path or URL: SQLite on one machine, PostgreSQL beyond it.
 
-WAL lets readers work while one writer writes; every multi-row change is one `tx()`, so a crash
-leaves all of it or none. Only the modules of this package write SQL.
+A path, or `sqlite:///relative` / `sqlite:////absolute`, is a SQLite file (`sqlite.py`); a
+`postgresql://…` URL is a PostgreSQL database (`postgres.py`). Both get the same named migrations and
+every resource module's SQL; every multi-row change is one `tx()`, so a crash leaves all of it or none.
+Only the modules of this package write SQL.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Protocol
 
-from zhen.store.migrations import MIGRATIONS, applied_names
+from zhen.errors import InputError
+from zhen.store.migrations import MIGRATIONS, applied_names, record
+from zhen.store.sql import Args, Row, Tx
+
+POSTGRES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+class Database(Protocol):
+    dialect: str
+    path: Path | None
+
+    def tx(self) -> AbstractContextManager[Tx]: ...
+
+    def query(self, sql: str, args: Args = ()) -> list[Row]: ...
+
+    def close(self) -> None: ...
+
+
+def is_postgres(target: str | Path) -> bool:
+    return str(target).startswith(POSTGRES)
+
+
+def sqlite_path(target: str | Path) -> Path:
+    """The file a SQLite target names (a plain path, or SQLAlchemy's `sqlite:///` form)."""
+    s = str(target)
+    if s.startswith("sqlite:///"):
+        return Path(s[len("sqlite:///"):]).expanduser()
+    if "://" in s:
+        raise InputError(f"unknown store URL {s.split('://')[0]}://…: give a SQLite path, sqlite:///PATH or "
+                         "postgresql://USER@HOST/DB")
+    return Path(s).expanduser()
+
+
+def open_database(target: str | Path) -> Database:
+    if is_postgres(target):
+        from zhen.store.postgres import PostgresDatabase
+
+        return PostgresDatabase(str(target).replace("postgresql+psycopg://", "postgresql://", 1))
+    from zhen.store.sqlite import SqliteDatabase
+
+    return SqliteDatabase(sqlite_path(target))
 
 
 class Connection:
-    """Thread-safe access to one SQLite file (one connection, serialised by a lock)."""
+    """The database every resource module works on, migrated to the latest named migration on opening."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
+    def __init__(self, target: str | Path) -> None:
+        self._database = open_database(target)
+        self.dialect = self._database.dialect
+        self.path = self._database.path  # the SQLite file; None on PostgreSQL
+        self.url = str(target) if is_postgres(target) else str(self.path)  # what another process opens
         self.migrate()
 
     def migrate(self) -> list[str]:
-        """Apply the migrations this file lacks, each in its own transaction, recorded by name; returns
-        the names applied now."""
+        """Apply the migrations this database lacks, each in its own transaction, recorded by name; returns
+        the names applied now. Servers starting together take turns (the `migrations` lock), so each
+        migration runs once."""
+        with self.tx() as db:
+            db.lock("zhen-migrations")
+            if applied_names(db) >= {m.name for m in MIGRATIONS}:
+                return []
         done: list[str] = []
-        with self._lock:
+        for position, m in enumerate(MIGRATIONS, 1):
             with self.tx() as db:
-                have = applied_names(db)
-            for m in MIGRATIONS:
-                if m.name in have:
+                db.lock("zhen-migrations")
+                if m.name in applied_names(db):
                     continue
-                with self.tx() as db:
-                    m.apply(db)
-                    db.execute("INSERT INTO _migrations VALUES (?, ?)", (m.name, time.time()))
-                    db.execute(f"PRAGMA user_version = {MIGRATIONS.index(m) + 1}")  # what older releases read
-                done.append(m.name)
+                m.apply(db)
+                record(db, m.name, position, time.time())
+            done.append(m.name)
         return done
 
     def migrations(self) -> list[str]:
-        """The names applied to this file, in the order they were applied."""
-        return [r["name"] for r in self._query("SELECT name FROM _migrations ORDER BY rowid")]
+        """The names applied to this database, in the order of `MIGRATIONS`."""
+        order = {m.name: i for i, m in enumerate(MIGRATIONS)}
+        names = [r["name"] for r in self._query("SELECT name FROM _migrations")]
+        return sorted(names, key=lambda n: (order.get(n, len(order)), n))
 
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
+    def tx(self) -> AbstractContextManager[Tx]:
         """One write transaction: all or nothing."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        return self._database.tx()
 
-    def _query(self, sql: str, args: Sequence[object] | Mapping[str, object] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+    def _query(self, sql: str, args: Args = ()) -> list[Row]:
+        return self._database.query(sql, args)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._database.close()
+

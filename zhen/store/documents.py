@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from zhen.store.connection import Connection
+from zhen.store.sql import Tx
 from zhen.text.matchkey import repetitions
 
 
@@ -30,7 +30,7 @@ class Documents(Connection):
                       text: str | None, segments: Sequence[dict] = (), alignments: Sequence[dict] = (),
                       job_id: str | None = None, owner: str | None = None, doc_id: str | None = None,
                       key_id: str | None = None, origin: str | None = None,
-                      also: Callable[[sqlite3.Connection, str], None] | None = None) -> str:
+                      also: Callable[[Tx, str], None] | None = None) -> str:
         """Insert a document with its parts; with `job_id`, mark the job done in the same transaction (only
         if `owner` still holds it: LostJob otherwise, and nothing is stored). `also(connection, doc_id)` runs
         inside it too: this package's own bookkeeping that must commit with the document."""

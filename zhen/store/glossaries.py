@@ -19,7 +19,8 @@ class NamedGlossaries(Connection):
         with self.tx() as db:
             db.execute("INSERT INTO glossaries VALUES (?, ?, ?, ?, ?, ?)",
                        (gid, owner, name, source_lang, target_lang, time.time()))
-            db.executemany("INSERT OR REPLACE INTO glossary_entries VALUES (?, ?, ?)",
+            db.executemany("INSERT INTO glossary_entries VALUES (?, ?, ?) ON CONFLICT (glossary_id, source) "
+                           "DO UPDATE SET target = excluded.target",
                            [(gid, s, t) for s, t in entries])
         found = self.named_glossary(owner, gid)
         assert found is not None

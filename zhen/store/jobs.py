@@ -60,10 +60,12 @@ class Jobs(Connection):
 
     def claim_job(self, job_id: str, owner: str, lease: float = JOB_LEASE) -> bool:
         """Make the job `owner`'s, atomically: True for exactly one of any number of servers asking. A job
-        can be claimed when queued, or running under a lease that expired or an owner on this host that died."""
+        can be claimed when queued, or running under a lease that expired or an owner on this host that died;
+        a job another server is claiming at this moment is skipped (False), not waited for."""
         now = time.time()
-        with self.tx() as db:  # BEGIN IMMEDIATE: one claimant at a time across processes
-            row = db.execute("SELECT status, owner, lease_until FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with self.tx() as db:  # SQLite: BEGIN IMMEDIATE, one claimant at a time; PostgreSQL: the row's lock
+            row = db.execute("SELECT status, owner, lease_until FROM jobs WHERE id = ?" + db.skip_locked,
+                             (job_id,)).fetchone()
             if row is None or row["status"] not in ("queued", "running"):
                 return False
             if row["status"] == "running" and row["owner"] != owner and not (

@@ -41,6 +41,7 @@ class Keys(Connection):
         nothing and return the seconds until the oldest leaves it."""
         now = time.time()
         with self.tx() as db:
+            db.lock(f"key:{key_id}")  # servers counting for one key take turns
             db.execute("DELETE FROM requests WHERE key_id = ? AND t < ?", (key_id, now - 60))
             recent = db.execute("SELECT COUNT(*) AS n, MIN(t) AS first FROM requests WHERE key_id = ?",
                                 (key_id,)).fetchone()
@@ -48,7 +49,7 @@ class Keys(Connection):
                 return recent["first"] + 60 - now
             db.execute("INSERT INTO requests VALUES (?, ?)", (key_id, now))
             db.execute("INSERT INTO usage VALUES (?, ?, 1, 0) ON CONFLICT (key_id, day) DO UPDATE SET "
-                       "requests = requests + 1", (key_id, today(now)))
+                       "requests = usage.requests + 1", (key_id, today(now)))
         return None
 
     def charge_chars(self, key_id: str, chars: int, per_day: int) -> int | None:
@@ -56,18 +57,19 @@ class Keys(Connection):
         what was spent already."""
         day = today()
         with self.tx() as db:
+            db.lock(f"key:{key_id}")
             row = db.execute("SELECT chars FROM usage WHERE key_id = ? AND day = ?", (key_id, day)).fetchone()
             spent = row["chars"] if row else 0
             if spent + chars > per_day:
                 return spent
             db.execute("INSERT INTO usage VALUES (?, ?, 0, ?) ON CONFLICT (key_id, day) DO UPDATE SET "
-                       "chars = chars + excluded.chars", (key_id, day, chars))
+                       "chars = usage.chars + excluded.chars", (key_id, day, chars))
         return None
 
     def refund_chars(self, key_id: str, chars: int) -> None:
         with self.tx() as db:
-            db.execute("UPDATE usage SET chars = MAX(0, chars - ?) WHERE key_id = ? AND day = ?",
-                       (chars, key_id, today()))
+            db.execute("UPDATE usage SET chars = CASE WHEN chars > ? THEN chars - ? ELSE 0 END WHERE key_id = ? "
+                       "AND day = ?", (chars, chars, key_id, today()))
 
     def chars_today(self, key_id: str) -> int:
         rows = self._query("SELECT chars FROM usage WHERE key_id = ? AND day = ?", (key_id, today()))

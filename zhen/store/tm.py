@@ -9,9 +9,8 @@ match key (`zhen.text.matchkey`) exactly, or by fuzzy match through an FTS5 trig
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from zhen.store.documents import Documents
@@ -34,7 +33,7 @@ class Unit:
     score: float | None = None  # an aligned bead's score
 
 
-def _row(r: sqlite3.Row) -> dict:
+def _row(r: Mapping) -> dict:
     d = dict(r)
     if "numbers" in d:
         d["numbers"] = tuple(json.loads(d["numbers"]))
@@ -78,6 +77,7 @@ class TranslationUnits(Documents):
         segment wins). One transaction. Returns the segments edited (none: no segment n)."""
         now = time.time()
         with self.tx() as db:
+            db.lock(f"document:{doc_id}")  # two edits of one segment at once: one after the other
             doc = db.execute("SELECT key_id FROM documents WHERE id = ?", (doc_id,)).fetchone()
             seg = db.execute("SELECT source FROM segments WHERE doc_id = ? AND n = ?", (doc_id, n)).fetchone()
             if doc is None or seg is None or not (seg["source"] or "").strip():
@@ -118,17 +118,24 @@ class TranslationUnits(Documents):
         """Units `owner` may use whose source or target contains `text` (case-insensitive), newest first:
         a translator's concordance search."""
         like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = self._query("SELECT u.* FROM tm_units u WHERE (u.source LIKE :like ESCAPE '\\' OR u.target LIKE :like "
+        op = "ILIKE" if self.dialect == "postgresql" else "LIKE"  # SQLite's LIKE ignores case already
+        rows = self._query(f"SELECT u.* FROM tm_units u WHERE (u.source {op} :like ESCAPE '\\' OR u.target {op} :like "
                            f"ESCAPE '\\') AND {_VISIBLE} ORDER BY u.created DESC, u.id DESC LIMIT :limit",
                            {"like": like, "owner": owner, "limit": limit})
         return [_row(r) for r in rows]
 
     def tm_similar(self, owner: str, key: str, limit: int = 24) -> list[dict]:
-        """Units `owner` may use whose match keys share the most trigrams with `key` (FTS5's bm25 rank),
-        for the fuzzy matcher to score; keys under three characters have no trigrams and find none."""
+        """Units `owner` may use whose match keys share the most trigrams with `key` (FTS5's bm25 rank;
+        on PostgreSQL pg_trgm's trigram distance, from its GiST index), for the fuzzy matcher to score;
+        keys under three characters have no trigrams and find none."""
         grams = _grams(key)
         if not grams:
             return []
+        if self.dialect == "postgresql":
+            rows = self._query(f"SELECT u.* FROM tm_units u WHERE similarity(u.match_key, :key) > 0 AND {_VISIBLE} "
+                               "ORDER BY u.match_key <-> :key, u.id LIMIT :limit",
+                               {"key": key, "owner": owner, "limit": limit})
+            return [_row(r) for r in rows]
         rows = self._query("SELECT u.* FROM tm_units_fts f JOIN tm_units u ON u.id = f.rowid WHERE tm_units_fts "
                            f"MATCH :q AND {_VISIBLE} ORDER BY f.rank LIMIT :limit",
                            {"q": " OR ".join(grams), "owner": owner, "limit": limit})
@@ -139,8 +146,8 @@ class TranslationUnits(Documents):
         stops at the first unit found through the owner's index, or through a share, instead of counting."""
         return bool(self._query(
             "SELECT EXISTS (SELECT 1 FROM tm_units WHERE owner = :owner) OR EXISTS (SELECT 1 FROM tm_shares s "
-            "JOIN tm_units u ON u.owner = s.owner AND u.memory = s.memory WHERE s.key_id = :owner)",
-            {"owner": owner})[0][0])
+            "JOIN tm_units u ON u.owner = s.owner AND u.memory = s.memory WHERE s.key_id = :owner) AS found",
+            {"owner": owner})[0]["found"])
 
     def tm_units(self, owner: str, memory: str | None = None) -> list[dict]:
         """The units `owner` may use (of one memory), oldest first."""
@@ -162,7 +169,8 @@ class TranslationUnits(Documents):
         """Let `key_id` use `owner`'s memory `memory` (or stop it)."""
         with self.tx() as db:
             if share:
-                db.execute("INSERT OR REPLACE INTO tm_shares VALUES (?, ?, ?, ?)", (owner, memory, key_id, time.time()))
+                db.execute("INSERT INTO tm_shares VALUES (?, ?, ?, ?) ON CONFLICT (owner, memory, key_id) DO UPDATE SET "
+                           "created = excluded.created", (owner, memory, key_id, time.time()))
             else:
                 db.execute("DELETE FROM tm_shares WHERE owner = ? AND memory = ? AND key_id = ?",
                            (owner, memory, key_id))
@@ -185,7 +193,10 @@ class TranslationUnits(Documents):
                  was: str | None = None) -> None:
         """Add or replace `owner`'s term for `source` (`was`: the rendering it replaces, when learned)."""
         with self.tx() as db:
-            db.execute("INSERT OR REPLACE INTO glossary_terms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO glossary_terms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (owner, source) "
+                       "DO UPDATE SET target = excluded.target, kind = excluded.kind, origin = excluded.origin, "
+                       "author = excluded.author, doc_id = excluded.doc_id, n = excluded.n, was = excluded.was, "
+                       "created = excluded.created",
                        (owner, source, target, kind, origin, author, doc_id, n, was, time.time()))
 
     def delete_term(self, owner: str, source: str) -> bool:

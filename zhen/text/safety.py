@@ -1,8 +1,9 @@
 """Text that every layer can store, encode and export: valid Unicode, XML-safe where XML is written.
 
-JSON can carry a lone surrogate (`"\\ud800"`) that no UTF-8 encoder, SQLite or XML writer accepts, and
-control characters such as U+0012 that XML 1.0 forbids. They are refused at the door (`check_text`)
-and, for data stored before the door existed, removed on the way out (`xml_safe`).
+JSON can carry a lone surrogate (`"\\ud800"`) that no UTF-8 encoder, SQLite or XML writer accepts, a NUL
+that PostgreSQL's text cannot hold, and control characters such as U+0012 that XML 1.0 forbids. They
+are refused at the door (`check_text`) and, for data stored before the door existed, removed on the way
+out (`xml_safe`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ def check_text(text: str, xml: bool = False) -> str:
     m = _SURROGATE.search(text)
     if m:
         raise ValueError(f"invalid Unicode: a lone surrogate (U+{ord(m.group()):04X}) at character {m.start()}")
+    if "\x00" in text:
+        raise ValueError(f"NUL character (U+0000) at character {text.index(chr(0))}")
     if xml:
         m = _XML_UNSAFE.search(text)
         if m:
