@@ -90,5 +90,10 @@ class Translator(ABC):
         """What determines the output (model and options): the translation-memory key prefix."""
         return self.name
 
+    def upstreams(self) -> list[dict]:
+        """The model servers this translator sends work to, each with its health (none: the model runs in
+        this process)."""
+        return []
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release model resources."""

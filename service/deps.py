@@ -26,6 +26,15 @@ class Metrics:
         self.latency = Histogram("zhen_request_seconds", "HTTP request latency", ["route"], registry=self.registry)
         self.waiting = Gauge("zhen_queue_waiting", "tasks waiting for the model", registry=self.registry)
         self.segments = Counter("zhen_segments_total", "segments produced", ["kind"], registry=self.registry)
+        # each model server (`zhen serve --openai-url`), read from the translator when scraped
+        self.upstream_up = Gauge("zhen_upstream_up", "1 while the model server is in rotation", ["url"],
+                                 registry=self.registry)
+        self.upstream_requests = Gauge("zhen_upstream_requests", "requests the model server answered", ["url"],
+                                       registry=self.registry)
+        self.upstream_failures = Gauge("zhen_upstream_failures", "requests that failed on the model server",
+                                       ["url"], registry=self.registry)
+        self.upstream_in_flight = Gauge("zhen_upstream_in_flight", "requests on the model server now", ["url"],
+                                        registry=self.registry)
 
 
 @dataclass

@@ -36,6 +36,10 @@ class Engine:
     def model(self) -> str:
         return self.runtime.model()
 
+    def upstreams(self) -> list[dict]:
+        """The model servers the model work goes to, with their health (none: the model is in-process)."""
+        return self.runtime.translator.upstreams()
+
     def translate(self, p: dict[str, Any], emit: Emit | None = None, between: Between | None = None,
                   owner: str | None = None) -> dict:
         if p.get("marks") is not None:  # a compatible API's units with inline tags (or of several sentences)

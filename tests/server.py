@@ -70,3 +70,24 @@ class Server:
     def client(self, key: str | None = None, timeout: float = 120) -> httpx.Client:
         headers = {"X-API-Key": key} if key else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+
+
+def llama_server(model: Path, log: Path, n_ctx: int = 2048, timeout: float = 120) -> tuple[subprocess.Popen, str]:
+    """llama-cpp-python's own OpenAI-compatible server (`python -m llama_cpp.server`) serving the GGUF
+    `model` on a free loopback port: (process, its /v1 URL), once it answers."""
+    port = free_port()
+    out = open(log, "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+                             "--port", str(port), "--n_ctx", str(n_ctx)], stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"llama_cpp.server did not start: {log.read_text(errors='replace')[-2000:]}")

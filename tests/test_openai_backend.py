@@ -2,16 +2,14 @@
 server on loopback serving the default GGUF (marked `model`)."""
 
 import json
-import subprocess
-import sys
 import threading
-import time
 
 import httpx
 import pytest
 from conftest import tagger
-from server import free_port
+from server import llama_server
 
+from zhen.errors import ModelError
 from zhen.mt.backends.openai import OpenAITranslator
 from zhen.mt.base import Request
 from zhen.mt.pipeline import Pipeline
@@ -40,32 +38,55 @@ def test_requests_are_spread_over_servers_and_answers_keep_order():
 def test_server_errors_surface_as_exceptions():
     t = OpenAITranslator("http://a/v1")
     t.client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(503, json={"error": "busy"})))
-    with pytest.raises(httpx.HTTPStatusError):
+    with pytest.raises(ModelError, match="no model server answered"):
         t.translate([Request("你好。")])
+    t.client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(400, json={"error": "too long"})))
+    with pytest.raises(httpx.HTTPStatusError):  # the request's fault: not re-sent, the server stays up
+        t.translate([Request("你好。")])
+    assert t.upstreams()[0]["up"] and t.upstreams()[0]["failures"] == 1
+
+
+def test_a_failing_server_leaves_rotation_and_comes_back_after_its_backoff():
+    now = [0.0]
+    down = {"b"}
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.host)
+        if request.url.host in down:
+            raise httpx.ConnectError("refused", request=request)
+        text = json.loads(request.content)["messages"][-1]["content"]
+        return httpx.Response(200, json={"choices": [{"message": {"content": f"EN[{text}]"}}]})
+
+    t = OpenAITranslator(["http://a/v1", "http://b/v1"], concurrency=1)
+    t.servers.clock = lambda: now[0]
+    t.client = httpx.Client(transport=httpx.MockTransport(handler))
+    out = t.translate([Request(f"句子{i}。") for i in range(8)])
+    assert out == [f"EN[句子{i}。]" for i in range(8)]  # b's requests were re-sent to a
+    b = t.upstreams()[1]
+    assert not b["up"] and b["failures"] == 1 and b["retry_in"] == 5.0 and "ConnectError" in b["last_error"]
+    asked.clear()
+    t.translate([Request("再一句。")] * 4)
+    assert "b" not in asked  # out of rotation during its backoff
+    now[0] = 6.0
+    down.clear()
+    t.translate([Request("再一句。")] * 4)
+    assert asked.count("b") >= 1 and t.upstreams()[1]["up"]  # tried again, and back
+    down.update({"a", "b"})
+    now[0] = 100.0
+    with pytest.raises(ModelError):
+        t.translate([Request("没有服务器。")])
 
 
 @pytest.mark.model
 @pytest.mark.slow
 def test_against_a_real_llama_cpp_server_on_loopback(tmp_path):
+    from zhen import config
     from zhen.models import presets
 
-    port = free_port()
-    from zhen import config
-
     model = presets.get(presets.DEFAULT_TRANSLATOR).path(config.models_dir())
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-                             "--port", str(port), "--n_ctx", "2048"], stdout=log, stderr=subprocess.STDOUT)
+    proc, url = llama_server(model, tmp_path / "server.log")
     try:
-        url = f"http://127.0.0.1:{port}/v1"
-        for _ in range(240):
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail((tmp_path / "server.log").read_text()[-2000:])
         t = OpenAITranslator(url, model="default", concurrency=1)
         drafts = Pipeline(t, memory=None, tagger=tagger()).translate(["世界卫生组织周二表示，该病毒已在三个国家传播。", "浙江医院成立于1954年。"])
         assert "World Health Organization" in drafts[0].draft and "Tuesday" in drafts[0].draft

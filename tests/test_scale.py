@@ -53,3 +53,142 @@ def test_four_servers_on_postgresql_run_every_job_exactly_once_when_one_is_kille
         retried = count("SELECT COUNT(*) FROM jobs WHERE attempts > 1")
     assert retried >= 1  # the killed server's job was claimed again
     assert len(owners) >= 3  # the work was spread, not done by one server
+
+
+@pytest.mark.slow
+def test_a_keys_limits_hold_across_servers_on_postgresql(tmp_path, postgres):
+    import os
+    import subprocess
+    import threading
+
+    from server import ZHEN
+
+    url = postgres.new_database()
+    env = {"ZHEN_DB": url}
+    made = subprocess.run([ZHEN, "keys", "create", "clinic", "--rpm", "6", "--chars-per-day", "1000"],
+                          capture_output=True, text=True, env={**os.environ, **env, "ZHEN_HOME": str(tmp_path)})
+    key = made.stdout.strip()
+    assert made.returncode == 0 and key.startswith("zk_"), made.stderr
+    servers = []
+    for i in range(2):
+        (tmp_path / f"s{i}").mkdir()
+        servers.append(Server(tmp_path / f"s{i}", "--backend", "fake", env=env).start())
+    codes: list[int] = []
+    try:
+        def call(i: int) -> None:
+            with servers[i % 2].client(key) as c:
+                codes.append(c.post("/v1/translate", json={"sentences": ["浙江医院成立于1954年。"]}).status_code)
+
+        threads = [threading.Thread(target=call, args=(i,)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for s in servers:
+            s.stop()
+    assert sorted(codes) == [200] * 6 + [429] * 10  # six a minute, whichever server was asked
+
+
+def _fake_model_server(port: int, delay: float):
+    """tests/plugins/fake_openai.py on `port`, answering each request after `delay` seconds."""
+    import subprocess
+    import sys
+
+    import httpx
+    from server import TESTS
+
+    proc = subprocess.Popen([sys.executable, str(TESTS / "plugins" / "fake_openai.py"), str(port), str(delay)])
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("fake model server did not start")
+
+
+@pytest.mark.slow
+def test_serve_keeps_answering_when_one_of_its_model_servers_is_killed(tmp_path):
+    import re
+
+    from server import free_port
+
+    ports = [free_port(), free_port()]
+    upstreams = [_fake_model_server(p, 0.05) for p in ports]
+    urls = [f"http://127.0.0.1:{p}/v1" for p in ports]
+    srv = Server(tmp_path, "--no-auth", "--openai-url", urls[0], "--openai-url", urls[1]).start()
+    sentences = [f"第{i}条：医院收治了{i}名病人。" for i in range(120)]
+    try:
+        with srv.client() as c:
+            job = c.post("/v1/translate", params={"async": "true"}, json={"sentences": sentences}).json()
+            for _ in range(300):
+                health = c.get("/healthz").json()
+                if health["upstreams"][1]["requests"] >= 10:
+                    break
+                time.sleep(0.05)
+            upstreams[1].kill()  # B dies with requests in flight
+            upstreams[1].wait(10)
+            r = c.post("/v1/translate", json={"sentences": ["浙江医院成立于1954年。"]})
+            assert r.status_code == 200 and "1954" in r.json()["segments"][0]["draft"]  # answered by A
+            for _ in range(600):
+                state = c.get(f"/v1/jobs/{job['id']}").json()
+                if state["status"] in ("done", "failed"):
+                    break
+                time.sleep(0.1)
+            assert state["status"] == "done", state
+            segs = c.get(f"/v1/documents/{state['doc_id']}").json()["segments"]
+            health = c.get("/healthz").json()
+            metrics = c.get("/metrics").text
+            docs = c.get("/v1/documents").json()
+    finally:
+        srv.stop()
+        for u in upstreams:
+            u.kill()
+    assert [s["source"] for s in segs] == sentences and all(s["draft"] and str(i) in s["draft"]
+                                                            for i, s in enumerate(segs))
+    a, b = health["upstreams"]
+    assert a["up"] and not b["up"] and b["failures"] >= 1 and "Error" in b["last_error"]
+    assert a["requests"] + b["requests"] >= len(sentences) + 1 and a["requests"] > b["requests"]
+    assert re.search(rf'zhen_upstream_up{{url="{re.escape(urls[1])}"}} 0\.0', metrics)
+    assert docs["total"] == 2  # the job's document and the one request's: nothing stored twice
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_serve_over_two_real_llama_cpp_servers_survives_losing_one(tmp_path):
+    """The same over llama-cpp-python's own server (a real OpenAI-compatible server no one here wrote), on
+    a tiny GGUF the test builds: its English is noise, but every sentence must come back, once."""
+    from server import llama_server
+    from tiny_models import build_tiny_gguf
+
+    from zhen import config
+    from zhen.models import presets
+
+    tiny = build_tiny_gguf(tmp_path / "tiny.gguf", presets.get(presets.DEFAULT_TRANSLATOR).path(config.models_dir()))
+    (a, url_a), (b, url_b) = (llama_server(tiny, tmp_path / f"llama-{n}.log", n_ctx=4096) for n in "ab")
+    srv = Server(tmp_path, "--no-auth", "--openai-url", url_a, "--openai-url", url_b).start()
+    sentences = [f"第{i}条：医院收治了{i}名病人。" for i in range(40)]
+    try:
+        with srv.client() as c:
+            job = c.post("/v1/translate", params={"async": "true"}, json={"sentences": sentences}).json()
+            for _ in range(600):
+                if c.get("/healthz").json()["upstreams"][1]["requests"] >= 3:
+                    break
+                time.sleep(0.05)
+            b.kill()
+            for _ in range(1200):
+                state = c.get(f"/v1/jobs/{job['id']}").json()
+                if state["status"] in ("done", "failed"):
+                    break
+                time.sleep(0.1)
+            assert state["status"] == "done", state
+            segs = c.get(f"/v1/documents/{state['doc_id']}").json()["segments"]
+            health = c.get("/healthz").json()
+    finally:
+        srv.stop()
+        for p in (a, b):
+            p.kill()
+    assert [s["source"] for s in segs] == sentences
+    first, second = health["upstreams"]
+    assert first["up"] and first["requests"] >= len(sentences) // 2 and not second["up"] and second["failures"] >= 1

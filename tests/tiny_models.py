@@ -90,3 +90,69 @@ def build_tiny_sentence_transformer(root: Path) -> Path:
                                 device="cpu")
     model.save(str(out))
     return out
+
+
+def build_tiny_gguf(path: Path, tokenizer_from: Path) -> Path:
+    """A two-layer Qwen2 GGUF with random weights (about 20 MB): llama.cpp's server loads and runs it as it
+    would the real model, in milliseconds per token. It borrows the real model's tokenizer and chat
+    template (`tokenizer_from`, the pulled default GGUF), since llama.cpp needs a working vocabulary; the
+    text it writes is noise, which is all a test of transport and rotation needs."""
+    import gguf
+    import numpy as np
+
+    src = gguf.GGUFReader(str(tokenizer_from))
+    hidden, ffn, heads, kv_heads, layers = 64, 128, 4, 2, 2
+    head_dim = hidden // heads
+    w = gguf.GGUFWriter(str(path), "qwen2")
+    w.add_context_length(2048)
+    w.add_embedding_length(hidden)
+    w.add_block_count(layers)
+    w.add_feed_forward_length(ffn)
+    w.add_head_count(heads)
+    w.add_head_count_kv(kv_heads)
+    w.add_rope_freq_base(1_000_000.0)
+    w.add_layer_norm_rms_eps(1e-6)
+    w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
+    fields = src.fields
+    tokens = [bytes(fields["tokenizer.ggml.tokens"].parts[i]).decode("utf-8") for i in fields["tokenizer.ggml.tokens"].data]
+    merges = [bytes(fields["tokenizer.ggml.merges"].parts[i]).decode("utf-8") for i in fields["tokenizer.ggml.merges"].data]
+    types = [int(fields["tokenizer.ggml.token_type"].parts[i][0]) for i in fields["tokenizer.ggml.token_type"].data]
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("qwen2")
+    w.add_token_list(tokens)
+    w.add_token_types(types)
+    w.add_token_merges(merges)
+    for key, add in (("tokenizer.ggml.eos_token_id", w.add_eos_token_id), ("tokenizer.ggml.bos_token_id", w.add_bos_token_id),
+                     ("tokenizer.ggml.padding_token_id", w.add_pad_token_id)):
+        add(int(fields[key].contents()))
+    w.add_add_bos_token(False)
+    w.add_chat_template(fields["tokenizer.chat_template"].contents())
+    rng = np.random.default_rng(0)
+
+    def t(name: str, *shape: int, scale: float = 0.02, ones: bool = False) -> None:
+        data = np.ones(shape, np.float32) if ones else (rng.standard_normal(shape) * scale).astype(np.float32)
+        w.add_tensor(name, data.astype(np.float16) if len(shape) > 1 else data)
+
+    vocab = len(tokens)
+    t("token_embd.weight", vocab, hidden)
+    t("output_norm.weight", hidden, ones=True)
+    t("output.weight", vocab, hidden)
+    for i in range(layers):
+        b = f"blk.{i}"
+        t(f"{b}.attn_norm.weight", hidden, ones=True)
+        t(f"{b}.attn_q.weight", hidden, hidden)
+        t(f"{b}.attn_q.bias", hidden)
+        t(f"{b}.attn_k.weight", kv_heads * head_dim, hidden)
+        t(f"{b}.attn_k.bias", kv_heads * head_dim)
+        t(f"{b}.attn_v.weight", kv_heads * head_dim, hidden)
+        t(f"{b}.attn_v.bias", kv_heads * head_dim)
+        t(f"{b}.attn_output.weight", hidden, hidden)
+        t(f"{b}.ffn_norm.weight", hidden, ones=True)
+        t(f"{b}.ffn_gate.weight", ffn, hidden)
+        t(f"{b}.ffn_up.weight", ffn, hidden)
+        t(f"{b}.ffn_down.weight", hidden, ffn)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path

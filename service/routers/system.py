@@ -38,13 +38,19 @@ async def healthz(svc: ServicesDep) -> JSONResponse:
     ready = worker.ready.is_set() and worker.engine is not None
     body = {"status": "ok" if ready else ("loading" if not worker.ready.is_set() else "error"),
             "model": worker.engine.model() if worker.engine else None, "waiting": worker.waiting(),
-            "done": worker.done_count, "grouped": worker.grouped_count, "error": worker.load_error}
+            "done": worker.done_count, "grouped": worker.grouped_count, "error": worker.load_error,
+            "upstreams": worker.engine.upstreams() if worker.engine else []}
     return JSONResponse(body, 200 if ready else 503)
 
 
 @router.get("/metrics")
 async def prometheus(svc: ServicesDep) -> Response:
     svc.metrics.waiting.set(svc.worker.waiting())
+    for u in svc.worker.engine.upstreams() if svc.worker.engine else []:
+        svc.metrics.upstream_up.labels(u["url"]).set(int(u["up"]))
+        svc.metrics.upstream_requests.labels(u["url"]).set(u["requests"])
+        svc.metrics.upstream_failures.labels(u["url"]).set(u["failures"])
+        svc.metrics.upstream_in_flight.labels(u["url"]).set(u["in_flight"])
     return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -46,8 +46,10 @@ def translator(model: str | None = None, *, backend: str | None = None, openai_u
     (plugins, test doubles), else a preset (default: `ZHEN_MODEL`, then the default translation model)."""
     s = settings or config.settings()
     _prepare(s)
-    if openai_urls:
-        return registry.create("openai", base_urls=list(openai_urls), model=model or "default", **options)
+    urls = list(openai_urls) or s.openai_url_list()
+    if urls:
+        return registry.create("openai", base_urls=urls, model=model or s.model or "default",
+                               timeout=s.openai_timeout, **options)
     backend = backend or (s.backend if model is None else None)
     if backend:
         return registry.create(backend, **options)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from zhen import config  # LOOPBACK
@@ -20,6 +18,9 @@ from zhen.service.auth import create_key
 @click.option("--no-auth", is_flag=True, help="no API keys (single user): only allowed on a loopback address")
 @click.option("--model", default=None, help="model preset to load (default: ZHEN_MODEL or the default model)")
 @click.option("--backend", default=None, help="a registered backend name instead of a preset (plugins)")
+@click.option("--openai-url", multiple=True, metavar="URL",
+              help="an OpenAI-compatible model server (llama.cpp's, vLLM) that runs the model instead of this "
+              "process; repeat for several, in rotation [default: ZHEN_OPENAI_URLS]")
 @click.option("--embedder", default=None, metavar="SPEC", help="embedding model for alignment")
 @click.option("--db", default=None, help="the store: a SQLite file or postgresql://USER@HOST/DB, shared by every "
               "server [default: ZHEN_DB, else ZHEN_HOME/zhen.sqlite]")
@@ -28,11 +29,12 @@ from zhen.service.auth import create_key
 @click.option("--max-waiting", default=None, type=int,
               help=f"queued interactive requests before 503 [default: {default('max_waiting')}]")
 def serve(host: str | None, port: int | None, no_auth: bool, model: str | None, backend: str | None,
-          embedder: str | None, db: str | None, sync_chars: int | None, max_waiting: int | None) -> None:
+          openai_url: tuple[str, ...], embedder: str | None, db: str | None, sync_chars: int | None,
+          max_waiting: int | None) -> None:
     """Run the HTTP API and review page."""
     settings = factory.settings(host=host, port=port, auth=False if no_auth else None, model=model, backend=backend,
-                               embedder=embedder, db=db, sync_chars=sync_chars,
-                               max_waiting=max_waiting)
+                               openai_urls=",".join(openai_url) or None, embedder=embedder, db=db,
+                               sync_chars=sync_chars, max_waiting=max_waiting)
     if not settings.auth and settings.host not in config.LOOPBACK:
         raise CliError(f"--no-auth serves without API keys, so it only binds a loopback address, not {settings.host}")
     import uvicorn  # the server stack loads only for `serve`

@@ -28,8 +28,9 @@ class OutputCache(Connection):
         now = time.time()
         with self.tx() as db:
             db.executemany("INSERT INTO tm (key, signature, source, target, created, logprob, extra) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET signature = excluded.signature, "
-                           "source = excluded.source, target = excluded.target, created = excluded.created, "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                           "signature = excluded.signature, source = excluded.source, target = excluded.target, "
+                           "created = excluded.created, "
                            "logprob = excluded.logprob, extra = excluded.extra",
                            [(*r[:4], now, r[4], json.dumps(r[5], ensure_ascii=False) if r[5] else None)
                             for r in rows])

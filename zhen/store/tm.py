@@ -169,8 +169,8 @@ class TranslationUnits(Documents):
         """Let `key_id` use `owner`'s memory `memory` (or stop it)."""
         with self.tx() as db:
             if share:
-                db.execute("INSERT INTO tm_shares VALUES (?, ?, ?, ?) ON CONFLICT (owner, memory, key_id) DO UPDATE SET "
-                           "created = excluded.created", (owner, memory, key_id, time.time()))
+                db.execute("INSERT INTO tm_shares VALUES (?, ?, ?, ?) ON CONFLICT (owner, memory, key_id) "
+                           "DO UPDATE SET created = excluded.created", (owner, memory, key_id, time.time()))
             else:
                 db.execute("DELETE FROM tm_shares WHERE owner = ? AND memory = ? AND key_id = ?",
                            (owner, memory, key_id))
