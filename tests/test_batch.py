@@ -152,3 +152,47 @@ def test_watch_picks_up_new_articles(tmp_path):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+@pytest.mark.slow
+def test_a_batch_on_a_real_ray_cluster_loses_a_worker_node_and_finishes_every_article_once(tmp_path, postgres):
+    """The README's steps: `ray start --head`, `ray start --address` on two more nodes (processes here,
+    each its own process group), then `zhen batch translate --engine ray --ray-address HEAD` with the store
+    on PostgreSQL, which every node reaches. One worker node is SIGKILLed mid-batch."""
+    from ray_cluster import RayCluster
+
+    from zhen.store import Store
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    n = 16
+    for i in range(n):
+        (inputs / f"a{i:02d}.txt").write_text(f"第{i}号通讯\n\n本院今天接诊了{i * 3}名病人。医生们工作了{i}个小时。\n",
+                                              encoding="utf-8")
+    db = postgres.new_database()
+    cluster = RayCluster(workers=2).start()
+    out = tmp_path / "out"
+    try:
+        env = {**_env(tmp_path, FAKE_MT_DELAY="0.4", ZHEN_DB=db), **{k: v for k, v in cluster.env.items()
+                                                                       if k.startswith("RAY_")}}
+        log = open(tmp_path / "batch.log", "w")  # noqa: SIM115
+        proc = subprocess.Popen([ZHEN, "batch", "translate", str(inputs), "--out", str(out), "--backend", "fake",
+                                 "--engine", "ray", "--workers", "2", "--ray-address", cluster.address],
+                                stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+        deadline = time.time() + 300
+        while time.time() < deadline and len(list(out.glob("*.json"))) < 3:
+            time.sleep(0.2)
+        assert proc.poll() is None, (tmp_path / "batch.log").read_text()[-3000:]
+        cluster.kill(2)  # a worker node dies, with the article its actor held
+        stdout, _ = proc.communicate(timeout=600)
+        assert proc.returncode == 0, (tmp_path / "batch.log").read_text()[-3000:]
+    finally:
+        cluster.stop()
+    summary = json.loads(stdout)
+    assert summary["done"] == n and summary["failed"] == 0
+    assert "lost" in (tmp_path / "batch.log").read_text()  # the lost node's article went to the other one
+    store = Store(db)
+    assert store.table_counts()["documents"] == n  # each article's document once
+    items = store.batch_items()
+    assert len(items) == n and {i["status"] for i in items.values()} == {"done"}
+    assert len(list(out.glob("a*.json"))) == n and len(list(out.glob("a*.tmx"))) == n

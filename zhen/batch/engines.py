@@ -7,7 +7,10 @@ the engine.
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -16,9 +19,10 @@ from typing import Protocol
 from zhen.app.translate import TranslateOptions
 from zhen.batch.article import Worker, process
 from zhen.config import Settings
-from zhen.errors import ZhenError
+from zhen.errors import Unavailable, ZhenError
 from zhen.models import presets
 
+log = logging.getLogger("zhen.batch")
 Item = tuple[str, str, bytes]  # (key, name, data)
 Outcome = tuple[str, str, dict | str]  # (key, "ok" | "error", result or reason)
 
@@ -102,9 +106,12 @@ class LocalEngine:
 
 
 class RayEngine:
-    """Actors each hold a model; articles are spread over them (`ray.util.ActorPool`).
+    """Actors each hold a model; articles go to whichever actor is free.
 
-    `address` None starts a local cluster (`num_cpus` = workers); "auto" or ray://host:port joins one.
+    `address` None starts a local cluster (`num_cpus` = workers); "auto" or HOST:PORT joins one. An actor
+    lost with its node (a machine that died or left) takes no article down with it: the article it held
+    goes to another actor, and the run ends with the actors left. The driver writes nothing until an
+    article's outcome is in, so a lost node never makes an article done twice.
     """
 
     def __init__(self, spec: WorkerSpec, workers: int = 2, address: str | None = None) -> None:
@@ -112,6 +119,9 @@ class RayEngine:
 
         # the settings travel in the spec; what the environment still carries is where plugins are found
         env = {k: v for k, v in os.environ.items() if k.startswith("FAKE_MT_") or k == "PYTHONPATH"}
+        # Ray prints cluster events (a node marked dead) on stdout, whose one content is the run's JSON
+        # summary: while this engine lives, what is printed goes to stderr
+        self._stdout, sys.stdout = sys.stdout, sys.stderr
         if not ray.is_initialized():
             ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
                      log_to_driver=False, runtime_env={"env_vars": env})
@@ -128,12 +138,39 @@ class RayEngine:
             def pid(self) -> int:
                 return os.getpid()
 
+            def node(self) -> str:
+                return ray.get_runtime_context().get_node_id()
+
         actor_spec = spec.with_threads(1 if not address else None)
         self.actors = [ArticleActor.remote(actor_spec) for _ in range(workers)]  # type: ignore[attr-defined]
-        self.pool = ray.util.ActorPool(self.actors)
+        self.lost = 0  # articles re-sent because their actor was lost
 
     def map(self, items: Iterable[Item]) -> Iterator[Outcome]:
-        yield from self.pool.map_unordered(lambda actor, item: actor.run.remote(*item), list(items))
+        import ray
+        from ray.exceptions import ActorUnavailableError, RayActorError
+
+        todo = deque(items)
+        idle = list(self.actors)
+        running: dict = {}  # ObjectRef -> (actor, item)
+        while todo or running:
+            while todo and idle:
+                actor, item = idle.pop(), todo.popleft()
+                running[actor.run.remote(*item)] = (actor, item)
+            if not running:
+                raise Unavailable(f"every Ray worker was lost; {len(todo)} articles are not done (run again to "
+                                  "finish them)")
+            (ref,), _ = ray.wait(list(running), num_returns=1)
+            actor, item = running.pop(ref)
+            try:
+                outcome = ray.get(ref)
+            except (RayActorError, ActorUnavailableError):
+                log.warning("a Ray worker was lost; %s goes to another", item[1])
+                self.actors.remove(actor)
+                self.lost += 1
+                todo.appendleft(item)
+                continue
+            idle.append(actor)
+            yield outcome
 
     def worker_pids(self) -> list[int]:
         """Process ids of the actors (each a separate worker process of the cluster)."""
@@ -145,4 +182,8 @@ class RayEngine:
         import ray
 
         for a in self.actors:
-            ray.kill(a)
+            try:
+                ray.kill(a)
+            except Exception:  # an actor lost with its node (not yet noticed) cannot be killed again
+                log.debug("actor already gone", exc_info=True)
+        sys.stdout = self._stdout
