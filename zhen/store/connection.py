@@ -22,7 +22,11 @@ POSTGRES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 class Database(Protocol):
     dialect: str
-    path: Path | None
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file (None for a database server)."""
+        ...
 
     def tx(self) -> AbstractContextManager[Tx]: ...
 

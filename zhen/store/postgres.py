@@ -18,6 +18,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -82,7 +83,7 @@ class PostgresTx:
 
 class PostgresDatabase:
     dialect = "postgresql"
-    path = None
+    path: Path | None = None
 
     def __init__(self, url: str) -> None:
         try:

@@ -10,7 +10,7 @@ claiming (`FOR UPDATE SKIP LOCKED`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 Args = Sequence[object] | Mapping[str, object]
@@ -18,11 +18,14 @@ Row = Mapping[str, Any]  # sqlite3.Row or psycopg's dict row: both are read by c
 
 
 class Cursor(Protocol):
-    rowcount: int
+    @property
+    def rowcount(self) -> int: ...
 
     def fetchone(self) -> Any: ...  # noqa: ANN401 - a Row, or None
 
     def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
 
 
 class Tx(Protocol):
