@@ -91,3 +91,24 @@ def llama_server(model: Path, log: Path, n_ctx: int = 2048, timeout: float = 120
             time.sleep(0.5)
     proc.kill()
     raise RuntimeError(f"llama_cpp.server did not start: {log.read_text(errors='replace')[-2000:]}")
+
+
+def finished(c: httpx.Client, job_id: str, seconds: float = 60) -> dict:
+    """Poll a job until it is done or failed (or time runs out); its last state. (A TestClient is an
+    httpx.Client too.)"""
+    deadline = time.time() + seconds
+    while True:
+        job = c.get(f"/v1/jobs/{job_id}").json()
+        if job["status"] in ("done", "failed") or time.time() > deadline:
+            return job
+        time.sleep(0.1)
+
+
+def statuses_when_done(c: httpx.Client, job_ids: list[str], seconds: float = 120) -> list[str]:
+    """Poll every job until all are done (or time runs out); their last statuses."""
+    deadline = time.time() + seconds
+    while True:
+        states = [c.get(f"/v1/jobs/{j}").json()["status"] for j in job_ids]
+        if all(s == "done" for s in states) or time.time() > deadline:
+            return states
+        time.sleep(0.3)

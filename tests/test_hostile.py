@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import PLUGINS
 from fastapi.testclient import TestClient
-from server import Server
+from server import Server, statuses_when_done
 from translate.storage.tmx import tmxfile
 
 from zhen import config
@@ -224,12 +224,7 @@ def test_two_servers_on_one_store_run_every_job_exactly_once(tmp_path):
         time.sleep(0.5)
         a.kill()  # a dies holding a job or two: b must take them over, once
         with b.client() as c:
-            deadline = time.time() + 120
-            while time.time() < deadline:
-                states = [c.get(f"/v1/jobs/{j}").json()["status"] for j in jobs]
-                if all(s == "done" for s in states):
-                    break
-                time.sleep(0.3)
+            states = statuses_when_done(c, jobs)
             assert states == ["done"] * len(jobs), states
     finally:
         a.stop()

@@ -138,11 +138,12 @@ def test_translation_memory_lives_in_the_one_store_and_old_tables_migrate(tmp_pa
 
     from zhen.mt.memory import TranslationMemory
     from zhen.store import MIGRATIONS, Store
+    from zhen.store.sqlite import SqliteTx
 
     db = tmp_path / "old.sqlite"
     con = sqlite3.connect(db)
     for m in MIGRATIONS[:2]:  # a store of version 2, as older servers left it
-        m.apply(con)
+        m.apply(SqliteTx(con))
     con.execute("CREATE TABLE tm (key TEXT PRIMARY KEY, signature TEXT, source TEXT, target TEXT, created REAL)")
     con.execute("INSERT INTO tm VALUES ('k1', 'sig', '你好', 'Hello', 0)")
     con.execute("PRAGMA user_version = 2")

@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 
 from conftest import PLUGINS, article
 from fastapi.testclient import TestClient
-from server import ZHEN
+from server import ZHEN, finished
 
 COMPARED = ("n", "kind", "paragraph", "source", "draft", "qe", "reasons", "flags", "agreement", "alternatives")
 ARTICLE = "002"
@@ -50,11 +49,7 @@ def _batch(tmp_path) -> dict:
 def _job(c: TestClient, text: str) -> dict:
     job = c.post("/v1/jobs", json={"kind": "translate", "input": {"text": text}})
     assert job.status_code == 202, job.text
-    for _ in range(600):
-        state = c.get(f"/v1/jobs/{job.json()['id']}").json()
-        if state["status"] in ("done", "failed"):
-            break
-        time.sleep(0.1)
+    state = finished(c, job.json()["id"])
     assert state["status"] == "done", state
     return c.get(f"/v1/documents/{state['doc_id']}").json()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from server import Server
+from server import Server, finished, statuses_when_done
 
 
 @pytest.mark.slow
@@ -34,12 +34,7 @@ def test_four_servers_on_postgresql_run_every_job_exactly_once_when_one_is_kille
                 time.sleep(0.05)
         servers[1].kill()  # it dies holding a job: another server must take it over, once
         with servers[0].client() as c:
-            deadline = time.time() + 120
-            while time.time() < deadline:
-                states = [c.get(f"/v1/jobs/{j}").json()["status"] for j in jobs]
-                if all(s == "done" for s in states):
-                    break
-                time.sleep(0.3)
+            states = statuses_when_done(c, jobs)
             assert states == ["done"] * len(jobs), states
     finally:
         for s in servers:
@@ -131,11 +126,7 @@ def test_serve_keeps_answering_when_one_of_its_model_servers_is_killed(tmp_path)
             upstreams[1].wait(10)
             r = c.post("/v1/translate", json={"sentences": ["浙江医院成立于1954年。"]})
             assert r.status_code == 200 and "1954" in r.json()["segments"][0]["draft"]  # answered by A
-            for _ in range(600):
-                state = c.get(f"/v1/jobs/{job['id']}").json()
-                if state["status"] in ("done", "failed"):
-                    break
-                time.sleep(0.1)
+            state = finished(c, job["id"])
             assert state["status"] == "done", state
             segs = c.get(f"/v1/documents/{state['doc_id']}").json()["segments"]
             health = c.get("/healthz").json()
@@ -177,11 +168,7 @@ def test_serve_over_two_real_llama_cpp_servers_survives_losing_one(tmp_path):
                     break
                 time.sleep(0.05)
             b.kill()
-            for _ in range(1200):
-                state = c.get(f"/v1/jobs/{job['id']}").json()
-                if state["status"] in ("done", "failed"):
-                    break
-                time.sleep(0.1)
+            state = finished(c, job["id"], 120)
             assert state["status"] == "done", state
             segs = c.get(f"/v1/documents/{state['doc_id']}").json()["segments"]
             health = c.get("/healthz").json()

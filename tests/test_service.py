@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import article
-from server import ZHEN, Server
+from server import ZHEN, Server, finished
 from translate.storage.tmx import tmxfile
 from translate.storage.xliff import xlifffile
 
@@ -25,16 +25,6 @@ def open_server(tmp_path):
     srv = Server(tmp_path, "--no-auth", "--backend", "fake", "--sync-chars", "8000").start()
     yield srv
     srv.stop()
-
-
-def _finished(c: httpx.Client, job_id: str, seconds: float) -> dict:  # TestClient is an httpx.Client too
-    """Poll a job until it is done or failed (or time runs out); returns its last state."""
-    deadline = time.time() + seconds
-    while True:
-        job = c.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in ("done", "failed") or time.time() > deadline:
-            return job
-        time.sleep(0.2)
 
 
 def _zh(prefix: str) -> str:
@@ -134,7 +124,7 @@ def test_large_requests_become_jobs_and_streams_deliver_sentences(api):
     big = "\n".join(f"第{i}段：浙江医院今天举行了第{i}次会议，共有{i * 10}人参加。" for i in range(300))
     r = c.post("/v1/translate", json={"text": big})
     assert r.status_code == 202 and r.headers["location"] == f"/v1/jobs/{r.json()['id']}"
-    job = _finished(c, r.json()["id"], 60)
+    job = finished(c, r.json()["id"], 60)
     assert job["status"] == "done", job
     assert len(c.get(f"/v1/documents/{job['doc_id']}").json()["segments"]) == 300
 
@@ -234,7 +224,7 @@ def test_sigkill_during_a_job_then_restart_finishes_it_exactly_once(tmp_path):
     srv = Server(tmp_path, "--no-auth", "--backend", "fake", env=env, port=srv.port).start()
     try:
         with srv.client() as c:
-            state = _finished(c, job["id"], 60)
+            state = finished(c, job["id"], 60)
             assert state["status"] == "done" and state["attempts"] == 2
             segs = c.get(f"/v1/documents/{state['doc_id']}").json()["segments"]
         assert [s["source"] for s in segs] == sentences
@@ -289,7 +279,7 @@ def test_real_model_server_translates_a_seed_article(tmp_path):
             assert r.status_code in (200, 202), r.text
             doc_id = r.json()["id"] if r.status_code == 200 else None
             if doc_id is None:
-                job = _finished(c, r.json()["id"], 900)
+                job = finished(c, r.json()["id"], 900)
                 assert job["status"] == "done", job
                 doc_id = job["doc_id"]
             doc = c.get(f"/v1/documents/{doc_id}").json()

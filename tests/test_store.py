@@ -113,6 +113,9 @@ def test_a_store_moves_to_postgresql_and_back_with_every_row(tmp_path, postgres)
     r = subprocess.run([ZHEN, "db", "copy", "--from", pg, "--to", f"sqlite:///{back}"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert Store(back).table_counts() == target.table_counts() and Store(back).document(doc) == target.document(doc)
-    migrated = subprocess.run([ZHEN, "db", "migrate", "--db", pg], capture_output=True, text=True)
-    assert migrated.returncode == 0 and json.loads(migrated.stdout) == {
-        "store": pg, "applied": [], "migrations": [m.name for m in MIGRATIONS]}
+    names = [m.name for m in MIGRATIONS]
+    fresh = postgres.new_database()
+    for applied in (names, []):  # a new database gets every migration, then none
+        migrated = subprocess.run([ZHEN, "db", "migrate", "--db", fresh], capture_output=True, text=True)
+        assert migrated.returncode == 0, migrated.stderr
+        assert json.loads(migrated.stdout) == {"store": fresh, "applied": applied, "migrations": names}

@@ -119,9 +119,6 @@ class RayEngine:
 
         # the settings travel in the spec; what the environment still carries is where plugins are found
         env = {k: v for k, v in os.environ.items() if k.startswith("FAKE_MT_") or k == "PYTHONPATH"}
-        # Ray prints cluster events (a node marked dead) on stdout, whose one content is the run's JSON
-        # summary: while this engine lives, what is printed goes to stderr
-        self._stdout, sys.stdout = sys.stdout, sys.stderr
         if not ray.is_initialized():
             ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
                      log_to_driver=False, runtime_env={"env_vars": env})
@@ -138,12 +135,11 @@ class RayEngine:
             def pid(self) -> int:
                 return os.getpid()
 
-            def node(self) -> str:
-                return ray.get_runtime_context().get_node_id()
-
         actor_spec = spec.with_threads(1 if not address else None)
         self.actors = [ArticleActor.remote(actor_spec) for _ in range(workers)]  # type: ignore[attr-defined]
-        self.lost = 0  # articles re-sent because their actor was lost
+        # Ray prints cluster events (a node marked dead) on stdout, whose one content is the run's JSON
+        # summary: while this engine lives, what is printed goes to stderr
+        self._stdout, sys.stdout = sys.stdout, sys.stderr
 
     def map(self, items: Iterable[Item]) -> Iterator[Outcome]:
         import ray
@@ -166,7 +162,6 @@ class RayEngine:
             except (RayActorError, ActorUnavailableError):
                 log.warning("a Ray worker was lost; %s goes to another", item[1])
                 self.actors.remove(actor)
-                self.lost += 1
                 todo.appendleft(item)
                 continue
             idle.append(actor)

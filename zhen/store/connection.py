@@ -61,14 +61,16 @@ def open_database(target: str | Path) -> Database:
 
 
 class Connection:
-    """The database every resource module works on, migrated to the latest named migration on opening."""
+    """The database every resource module works on, migrated to the latest named migration on opening
+    (unless `migrate` is False: `zhen db migrate`, which reports what it applies)."""
 
-    def __init__(self, target: str | Path) -> None:
+    def __init__(self, target: str | Path, migrate: bool = True) -> None:
         self._database = open_database(target)
         self.dialect = self._database.dialect
         self.path = self._database.path  # the SQLite file; None on PostgreSQL
         self.url = str(target) if is_postgres(target) else str(self.path)  # what another process opens
-        self.migrate()
+        if migrate:
+            self.migrate()
 
     def migrate(self) -> list[str]:
         """Apply the migrations this database lacks, each in its own transaction, recorded by name; returns
@@ -92,7 +94,8 @@ class Connection:
     def migrations(self) -> list[str]:
         """The names applied to this database, in the order of `MIGRATIONS`."""
         order = {m.name: i for i, m in enumerate(MIGRATIONS)}
-        names = [r["name"] for r in self._query("SELECT name FROM _migrations")]
+        with self.tx() as db:
+            names = list(applied_names(db))
         return sorted(names, key=lambda n: (order.get(n, len(order)), n))
 
     def tx(self) -> AbstractContextManager[Tx]:
