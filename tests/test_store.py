@@ -119,3 +119,9 @@ def test_a_store_moves_to_postgresql_and_back_with_every_row(tmp_path, postgres)
         migrated = subprocess.run([ZHEN, "db", "migrate", "--db", fresh], capture_output=True, text=True)
         assert migrated.returncode == 0, migrated.stderr
         assert json.loads(migrated.stdout) == {"store": fresh, "applied": applied, "migrations": names}
+
+
+def test_a_nul_in_an_imported_unit_is_dropped_on_both_databases(db_url):
+    store = Store(db_url)
+    assert store.tm_add("", "tsv", [Unit("浙江\x00医院。", "Zhejiang\x00 Hospital.", "tsv")]) == 1
+    assert [(u["source"], u["target"]) for u in store.tm_units("")] == [("浙江医院。", "Zhejiang Hospital.")]

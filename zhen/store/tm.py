@@ -56,11 +56,13 @@ class TranslationUnits(Documents):
         now = time.time()
         rows = []
         for u in units:
-            if not u.source.strip() or not u.target.strip():
+            # a NUL (from a TSV, say) means nothing in a unit, and PostgreSQL's text cannot hold one
+            source, target = u.source.replace("\x00", "").strip(), u.target.replace("\x00", "").strip()
+            if not source or not target:
                 continue
-            k = match_key(u.source)
-            rows.append((owner, memory, u.source.strip(), u.target.strip(), k.text, json.dumps(k.numbers), u.origin,
-                         u.author, now, u.score))
+            k = match_key(source)
+            rows.append((owner, memory, source, target, k.text, json.dumps(k.numbers), u.origin, u.author, now,
+                         u.score))
         with self.tx() as db:
             db.executemany(
                 "INSERT INTO tm_units (owner, memory, source, target, match_key, numbers, origin, author, created, "
