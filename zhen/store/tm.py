@@ -3,7 +3,8 @@ key's glossary. Apart from the model-output cache (`memory.py`), which only reme
 
 Every unit has an owner (a key's id, or '' on a store without keys) and sits in a named memory; a key
 sees its own units and those of memories shared with it, never another key's. Units are found by their
-match key (`zhen.text.matchkey`) exactly, or by fuzzy match through an FTS5 trigram index.
+match key (`zhen.text.matchkey`) exactly, or by fuzzy match through a trigram index (SQLite's FTS5,
+PostgreSQL's pg_trgm).
 """
 
 from __future__ import annotations
