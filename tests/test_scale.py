@@ -138,10 +138,11 @@ def test_serve_keeps_answering_when_one_of_its_model_servers_is_killed(tmp_path)
             u.kill()
     assert [s["source"] for s in segs] == sentences and all(s["draft"] and str(i) in s["draft"]
                                                             for i, s in enumerate(segs))
-    a, b = health["upstreams"]
-    assert a["up"] and not b["up"] and b["failures"] >= 1 and "Error" in b["last_error"]
+    a, b = health["upstreams"]  # (B is back "up" once its back-off runs out: in rotation, to be tried again)
+    assert a["up"] and a["failures"] == 0 and b["failures"] >= 1 and "Error" in b["last_error"]
     assert a["requests"] + b["requests"] >= len(sentences) + 1 and a["requests"] > b["requests"]
-    assert re.search(rf'zhen_upstream_up{{url="{re.escape(urls[1])}"}} 0\.0', metrics)
+    failures = re.search(rf'zhen_upstream_failures{{url="{re.escape(urls[1])}"}} (\d+)', metrics)
+    assert failures and int(failures.group(1)) == b["failures"]
     assert docs["total"] == 2  # the job's document and the one request's: nothing stored twice
 
 
@@ -178,4 +179,4 @@ def test_serve_over_two_real_llama_cpp_servers_survives_losing_one(tmp_path):
             p.kill()
     assert [s["source"] for s in segs] == sentences
     first, second = health["upstreams"]
-    assert first["up"] and first["requests"] >= len(sentences) // 2 and not second["up"] and second["failures"] >= 1
+    assert first["up"] and first["requests"] >= len(sentences) // 2 and second["failures"] >= 1
