@@ -36,7 +36,7 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 sys.path.insert(0, str(TESTS))
 from postgres import Cluster  # noqa: E402
 from ray_cluster import RayCluster  # noqa: E402
-from server import ZHEN, Server, free_port  # noqa: E402
+from server import ZHEN, Server, fake_model_server  # noqa: E402
 
 from zhen import config  # noqa: E402
 
@@ -52,19 +52,6 @@ def _machine_busy() -> tuple[float, float]:
     vals = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = vals[3] + vals[4]
     return sum(vals) - idle, sum(vals)
-
-
-def _fake_model(service_time: float) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, str(TESTS / "plugins" / "fake_openai.py"), str(port), str(service_time)])
-    url = f"http://127.0.0.1:{port}/v1"
-    for _ in range(100):
-        try:
-            httpx.get(f"{url}/models", timeout=1)
-            return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("the stand-in model server did not start")
 
 
 def api_run(pg: Cluster, model_url: str, servers: int, clients: int, seconds: float, zh: list[str]) -> dict:
@@ -156,7 +143,7 @@ def main() -> None:
     zh = (config.shared_data() / "mt" / "flores200-devtest" / "zho_Hans.devtest").read_text(encoding="utf-8").splitlines()
     pg_root = Path(tempfile.mkdtemp(prefix="zhen-pg-"))
     pg = Cluster(pg_root).start()
-    model, model_url = _fake_model(args.service_time)
+    model, model_url = fake_model_server(args.service_time)
     try:
         api = [api_run(pg, model_url, n, args.clients, args.seconds, zh) for n in (1, 2, 4)]
         batch = [] if args.skip_batch else [batch_run(pg, model_url, n, args.articles) for n in (1, 2)]

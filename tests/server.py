@@ -112,3 +112,19 @@ def statuses_when_done(c: httpx.Client, job_ids: list[str], seconds: float = 120
         if all(s == "done" for s in states) or time.time() > deadline:
             return states
         time.sleep(0.3)
+
+
+def fake_model_server(service_time: float) -> tuple[subprocess.Popen, str]:
+    """tests/plugins/fake_openai.py on a free loopback port, answering each request after `service_time`
+    seconds: (process, its /v1 URL), once it answers."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(TESTS / "plugins" / "fake_openai.py"), str(port), str(service_time)])
+    url = f"http://127.0.0.1:{port}/v1"
+    for _ in range(100):
+        try:
+            httpx.get(f"{url}/models", timeout=1)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the stand-in model server did not start")

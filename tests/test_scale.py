@@ -85,33 +85,14 @@ def test_a_keys_limits_hold_across_servers_on_postgresql(tmp_path, postgres):
     assert sorted(codes) == [200] * 6 + [429] * 10  # six a minute, whichever server was asked
 
 
-def _fake_model_server(port: int, delay: float):
-    """tests/plugins/fake_openai.py on `port`, answering each request after `delay` seconds."""
-    import subprocess
-    import sys
-
-    import httpx
-    from server import TESTS
-
-    proc = subprocess.Popen([sys.executable, str(TESTS / "plugins" / "fake_openai.py"), str(port), str(delay)])
-    for _ in range(100):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("fake model server did not start")
-
-
 @pytest.mark.slow
 def test_serve_keeps_answering_when_one_of_its_model_servers_is_killed(tmp_path):
     import re
 
-    from server import free_port
+    from server import fake_model_server
 
-    ports = [free_port(), free_port()]
-    upstreams = [_fake_model_server(p, 0.05) for p in ports]
-    urls = [f"http://127.0.0.1:{p}/v1" for p in ports]
+    (up_a, url_a), (up_b, url_b) = fake_model_server(0.05), fake_model_server(0.05)
+    upstreams, urls = [up_a, up_b], [url_a, url_b]
     srv = Server(tmp_path, "--no-auth", "--openai-url", urls[0], "--openai-url", urls[1]).start()
     sentences = [f"第{i}条：医院收治了{i}名病人。" for i in range(120)]
     try:
