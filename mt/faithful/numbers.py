@@ -23,6 +23,11 @@ _ZH_NUMERAL = re.compile(r"[〇零一二两三四五六七八九十百千万亿]
 _DIGITS = {"〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
            "八": "8", "九": "9"}
 _UNIT = {"万": 10**4, "亿": 10**8, "万亿": 10**12}
+# A unit on its own that means one of it: "逾百囚犯" (over 100 prisoners), "百余人" (100-odd), "过万"
+# (over 10,000), "万吨级" (10,000-ton class). Elsewhere a lone 百/千/万 is a word (百姓, 千万, 万一).
+_LONE_UNIT = re.compile(r"(?:(?<=[逾近上过破超])([百千万])|(?<![\d〇零一二两三四五六七八九十百千万亿])([百千万])"
+                        r"(?=余|多|[吨元人户亩台辆件套])(?!人民))")
+_LONE_VALUE = {"百": 100, "千": 1000, "万": 10**4}
 
 
 def _format_scaled(value: float) -> str:
@@ -90,10 +95,8 @@ def supported(source: str) -> frozenset[str]:
         out.add(m.group(1) + m.group(3))
     if "半数" in source or "一半" in source:
         out.add("50")
-    for m in _ZH_NUMERAL.finditer(source):
-        value = _value(m.group())
-        if value is not None:
-            out.add(str(value))
+    for value in _numeral_values(source):
+        out.add(str(value))
     for m in _SCALED.finditer(source):
         scaled = _scaled(m)
         out |= {f"{scaled / s:.3f}".rstrip("0").rstrip(".") for s in (1, 10**3, 10**6, 10**9) if scaled / s >= 0.1}
@@ -109,11 +112,14 @@ def stated(source: str) -> list[float]:
             out.append(float(n))
         except ValueError:
             continue
-    for m in _ZH_NUMERAL.finditer(source):
-        value = _value(m.group())
-        if value is not None:
-            out.append(float(value))
-    return out
+    return out + [float(v) for v in _numeral_values(source)]
+
+
+def _numeral_values(source: str) -> list[int]:
+    """The values of the source's Chinese numerals (三十 → 30), and of its units that stand alone for one of
+    themselves (`逾百` → 100, `万吨级` → 10,000)."""
+    values = [v for m in _ZH_NUMERAL.finditer(source) if (v := _value(m.group())) is not None]
+    return values + [_LONE_VALUE[m.group(1) or m.group(2)] for m in _LONE_UNIT.finditer(source)]
 
 
 def invented_numbers(source: str, output: str) -> list[str]:
