@@ -73,7 +73,7 @@ def drop_invented_years(source: str, text: str) -> str:
     return _IN_YEAR.sub(repl_in, _DATE_YEAR.sub(repl, text))
 
 
-_ON_DAY = re.compile(rf"(,?)\s+on (?:{_MONTH})\.? (\d{{1,2}})(?:st|nd|rd|th)?\b(,?)")
+_ON_DAY = re.compile(rf"(,?)\s+on (?:{_MONTH})\.? (\d{{1,2}})(?:st|nd|rd|th)?\b(?!\s*(?:and|to|-|–|,\s*\d)\s*\d)(,?)")
 _ON_DAY_FIRST = re.compile(rf"^On (?:{_MONTH})\.? (\d{{1,2}})(?:st|nd|rd|th)?\b,?\s+(\w)")
 _AGE = re.compile(r"\b(\d{1,3})-year-old\s+(?=[a-z])")
 _CENTURY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)[- ]century\s+(?=[a-z])")
