@@ -33,7 +33,7 @@ def document_glossary(sentences: Sequence[str], tagger: Tagger | None) -> Glossa
             g.add(term.source, known, "person", pinned=True)
         elif gazetteer.japanese(term.source) or gazetteer.foreign_noun(term.source):
             continue  # 石井启 is Ishii Kei and 路透 Reuters: the model knows more than pinyin would
-        elif term.pinned or not gazetteer.lookup(term.source):  # 路透 is Reuters, 巴尔干 the Balkans
+        elif term.pinned or not gazetteer.lookup(term.source):  # an unpinned dictionary place (江华) is no person
             g.add(term.source, term.target, "person", pinned=term.pinned)
     for ents in tagged:
         for e in ents:
