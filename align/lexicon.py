@@ -1,4 +1,4 @@
-"""A second, lexical view of a long document, learned from the document itself.
+"""Lexical views of a document: one from a bilingual dictionary, one learned from the document itself.
 
 Sentence embeddings blur short sentences and formulaic ones ("驴六万一千匹。" / "And threescore and
 one thousand asses,"): whether such a sentence joins the bead before or after it is nearly a coin
@@ -7,6 +7,13 @@ toss for the embedder. Names, numbers and content words are not: a document that
 dictionary, we learn word associations (Dice coefficient over the confident 1-1 beads of a first
 alignment) between Chinese characters/character bigrams and English words, map every Chinese
 sentence to the English words it predicts, and compare that bag with the English sentence's words.
+
+Short documents (a literary chapter of 150 sentences) have too few confident beads to learn from, and
+a literary translator's English shares little wording with an embedder's idea of a translation. There
+CC-CEDICT (`dictionary_vectors`) gives the lexical evidence from the start, as Champollion does for
+Chinese: each Chinese sentence is cut into dictionary words (longest match first) and predicts the
+stems of their English glosses, and a pair of Chinese characters whose pinyin is an English word of
+the document (王琦瑶's 琦瑶 → "Qiyao") predicts that word.
 
 Bags add up, so a many-sentence bead's vector is exact (the sum of its sentences' bags). Vocabulary
 sizes vary, so bags are projected to a fixed dimension with a seeded Gaussian matrix (dot products
@@ -19,7 +26,9 @@ import re
 
 import numpy as np
 import scipy.sparse as sp
+from pypinyin import lazy_pinyin
 
+from zhen.dictionary import cedict
 from zhen.text.cleanup import is_cjk
 
 # Projected dimension. Projection noise in a cosine is about 1/sqrt(DIM): at 512 the Bible's F1 still
@@ -40,15 +49,68 @@ def en_units(sentence: str) -> set[str]:
     return set(_WORD.findall(sentence.lower()))
 
 
-def _incidence(units: list[set[str]]) -> sp.csr_matrix:
-    """Sentence × unit 0/1 matrix. Units are visited sorted: set order changes with Python's string
-    hashing from run to run, and the column order decides which projection row a word gets."""
+def _dictionary_words(sentence: str, glosses: dict[str, list[str]]) -> set[str]:
+    """Stems the sentence's dictionary words translate to, longest word first at each position."""
+    out: set[str] = set()
+    i = 0
+    while i < len(sentence):
+        for k in range(min(cedict.MAX_WORD, len(sentence) - i), 0, -1):
+            gloss = glosses.get(sentence[i : i + k])
+            if gloss:
+                out.update(gloss)
+                i += k
+                break
+        else:
+            i += 1
+    return out
+
+
+def _pinyin_words(sentence: str, english: set[str]) -> set[str]:
+    """English words of the document that two or three neighbouring Han characters spell in pinyin."""
+    syllables = lazy_pinyin("".join(c for c in sentence if is_cjk(c)))
+    found = {"".join(syllables[i : i + k]) for k in (2, 3) for i in range(len(syllables) - k + 1)}
+    return {"py:" + w for w in found & english}
+
+
+def dictionary_vectors(zh: list[str], en: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Projected idf-weighted bags over the document's English stems: each Chinese sentence's through the
+    dictionary (and pinyin for names), each English sentence's as written. A sentence with no word in common
+    with the other side's vocabulary gets a zero vector, which the aligner takes as no evidence."""
+    glosses = cedict.glosses()
+    words = [_WORD.findall(s.lower()) for s in en]
+    english = {w for ws in words for w in ws}
+    bags_e = [set(cedict.content_stems(s)) | {"py:" + w for w in ws} for s, ws in zip(en, words)]
+    bags_z = [_dictionary_words(s, glosses) | _pinyin_words(s, english) for s in zh]
     vocab: dict[str, int] = {}
+    for bag in bags_e:
+        for u in sorted(bag):
+            vocab.setdefault(u, len(vocab))
+    xe, xz = _incidence(bags_e, vocab), _incidence(bags_z, vocab)
+    df = np.asarray(xe.sum(0)).ravel()
+    weights = sp.diags(np.log((len(en) + 1) / (df + 1)).astype(np.float32))
+    proj = _projection(len(vocab))
+    return np.asarray((xz @ weights) @ proj), np.asarray((xe @ weights) @ proj)
+
+
+def _projection(n: int) -> np.ndarray:
+    """A seeded Gaussian map from n vocabulary entries to DIM (dot products kept in expectation)."""
+    rng = np.random.default_rng(0)
+    return (rng.standard_normal((n, DIM)) / np.sqrt(DIM)).astype(np.float32)
+
+
+def _incidence(units: list[set[str]], vocab: dict[str, int] | None = None) -> sp.csr_matrix:
+    """Sentence × unit 0/1 matrix, over `vocab` when given (units outside it are left out), else over the
+    units seen. Units are visited sorted: set order changes with Python's string hashing from run to run,
+    and the column order decides which projection row a word gets."""
+    fixed = vocab is not None
+    vocab = {} if vocab is None else vocab
     rows, cols = [], []
     for r, us in enumerate(units):
         for u in sorted(us):
-            rows.append(r)
-            cols.append(vocab.setdefault(u, len(vocab)))
+            c = vocab.get(u) if fixed else vocab.setdefault(u, len(vocab))
+            if c is not None:
+                rows.append(r)
+                cols.append(c)
     return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(units), len(vocab)))
 
 
@@ -60,8 +122,7 @@ class Lexicon:
         self.xe = _incidence([en_units(s) for s in en])
         df = np.asarray(self.xe.sum(0)).ravel()
         self.idf = np.log((len(en) + 1) / (df + 1)).astype(np.float32)  # "and", "the" weigh little
-        rng = np.random.default_rng(0)
-        self.proj = (rng.standard_normal((self.xe.shape[1], DIM)) / np.sqrt(DIM)).astype(np.float32)
+        self.proj = _projection(self.xe.shape[1])
 
     def associations(self, pairs: list[tuple[int, int]]) -> sp.csr_matrix:
         """Dice(zh unit, en word) over the sentence pairs, the TOP strongest per unit."""

@@ -12,7 +12,7 @@ from zhen import config
 from zhen.align.aligner import align, span_sums
 from zhen.align.beads import Bead, format_beads
 from zhen.align.embed import create, from_spec
-from zhen.align.lexicon import Lexicon
+from zhen.align.lexicon import Lexicon, _pinyin_words, dictionary_vectors
 from zhen.align.score import gold_units, merge_within_units, parse_beads, score
 from zhen.align.synthetic import chapters, make_doc, realistic_doc, unmatched_errors
 from zhen.text.document import parse_article
@@ -101,38 +101,44 @@ def test_split_sentences_join_their_neighbours_bead(embedder):
     assert 0 < spans < exact_all / 2
 
 
-def test_untranslated_sentences_stay_unmatched_instead_of_joining_a_merge(embedder, monkeypatch):
-    """Documents with merges on both sides and sentences left untranslated (5% a side): each member of
-    a merge must itself read like a translation of the other side, so more beads come out right than
-    when merges are judged by their joint vector alone (an untranslated sentence kept out of a merge,
-    a merge no longer lost to a neighbour's weak pair), and neither kind loses any."""
-    from zhen.align import aligner
-
+def test_untranslated_sentences_stay_unmatched_instead_of_joining_a_merge(embedder):
+    """Documents with merges on both sides and sentences left untranslated (5% a side): an untranslated
+    sentence stays out of its neighbours' merges, and the merges come out whole."""
     zh, en = _flores(240, 600)
     docs = [make_doc(zh[k : k + 40], en[k : k + 40], random.Random(k)) for k in range(0, 240, 40)]
+    hits: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    for d in docs:
+        keys = {b.key() for b in align(d.zh, d.en, embedder)}
+        for g in d.gold:
+            kind = "unmatched" if not g.zh or not g.en else "merge" if len(g.zh) + len(g.en) > 2 else "1-1"
+            hits[kind] += g.key() in keys
+            totals[kind] += 1
+    assert totals["unmatched"] >= 15 and totals["merge"] >= 30
+    # measured: 22 of 23 untranslated sentences and 39 of 41 merges
+    assert hits["unmatched"] >= 0.8 * totals["unmatched"] and hits["merge"] >= 0.85 * totals["merge"], (hits, totals)
 
-    def right(kind_of) -> tuple[int, int]:
-        hit = total = 0
-        for d in docs:
-            keys = {b.key() for b in align(d.zh, d.en, embedder)}
-            gold = [g for g in d.gold if kind_of(g)]
-            hit += sum(g.key() in keys for g in gold)
-            total += len(gold)
-        return hit, total
 
-    def unmatched(g: Bead) -> bool:
-        return not g.zh or not g.en
+def test_each_member_of_a_merge_must_read_like_a_translation(embedder, monkeypatch):
+    """The Bible's first four chapters of 200 verses (formulaic neighbours: "And Jared lived …"): judged
+    by a merge's joint vector alone, neighbouring verses merge into one bead; each member must also read
+    like (a share of) a translation of the other side. Verse-merged F1, as Bertalign scores the Bible."""
+    from zhen.align import aligner
 
-    def merge(g: Bead) -> bool:
-        return len(g.zh) + len(g.en) > 2
+    b = config.shared_data() / "align" / "bible-zh-en"
+    zh = (b / "zh" / "001").read_text(encoding="utf-8").splitlines()
+    en = (b / "en" / "001").read_text(encoding="utf-8").splitlines()
+    docs = chapters(zh, en, parse_beads((b / "gold" / "001.align").read_text(encoding="utf-8")))[:4]
 
-    drops, merges = right(unmatched), right(merge)
+    def mean_f1() -> float:
+        return sum(score([d.gold], [merge_within_units(align(d.zh, d.en, embedder), *gold_units(d.gold))])["f1_strict"]
+                   for d in docs) / len(docs)
+
+    with_doubt = mean_f1()
     monkeypatch.setattr(aligner, "MEMBER_WEIGHT", 0.0)
-    drops_joint, merges_joint = right(unmatched), right(merge)
-    assert drops[1] >= 15 and merges[1] >= 30
-    assert drops[0] >= drops_joint[0] and merges[0] >= merges_joint[0], (drops, merges, drops_joint, merges_joint)
-    assert drops[0] + merges[0] > drops_joint[0] + merges_joint[0], (drops, merges, drops_joint, merges_joint)
-    assert drops[0] >= 0.6 * drops[1], drops
+    joint_only = mean_f1()
+    # measured: 0.964 against 0.949
+    assert with_doubt >= 0.955 and with_doubt >= joint_only + 0.008, (with_doubt, joint_only)
 
 
 def test_split_pieces_left_unmatched_join_their_bead(embedder, monkeypatch):
@@ -241,6 +247,39 @@ def test_lexicon_learns_names_from_the_document():
     uz, ue = span_sums(vz, 1)[1], span_sums(ve, 1)[1]
     best = (uz[150:] @ ue[150:].T).argmax(axis=1)
     assert all(en[150 + b] == en[150 + k] for k, b in enumerate(best))
+
+
+def test_the_dictionary_reads_chinese_sentences_as_english_words():
+    """CC-CEDICT's glosses, stemmed like the English, and pinyin for names the dictionary lacks: each
+    Chinese sentence's bag is nearest its own translation, though no word is shared on the surface."""
+    from zhen.dictionary import cedict
+
+    assert "appl" in cedict.glosses()["苹果"] and "appl" in cedict.glosses()["蘋果"]  # traditional too
+    assert cedict.content_stems("The translators translated it.") == ["translat", "translat"]
+    zh = ["王琦瑶今天吃了三个苹果。", "医院的医生在下雨的晚上回家了。", "这本书很贵，可是她还是买了。",
+          "孩子们在河边唱歌。", "严家师母喜欢夹竹桃的花。"]
+    en = ["Wang Qiyao ate three apples today.", "The hospital's doctor went home on a rainy evening.",
+          "The book was expensive, but she bought it anyway.", "The children sang by the river.",
+          "Madame Yan loved the oleander's flowers."]
+    vz, ve = dictionary_vectors(zh, en)
+    uz, ue = span_sums(vz, 1)[1], span_sums(ve, 1)[1]
+    assert list((uz @ ue.T).argmax(axis=1)) == list(range(5))
+    assert _pinyin_words("王琦瑶笑了。", {"qiyao", "smiled"}) == {"py:qiyao"}  # a name no dictionary has
+
+
+def test_the_dictionary_channel_helps_a_free_literary_translation(embedder, monkeypatch):
+    """mac-dev 016, a chapter the embedder reads least well (F1 below 0.80 without the channel): the
+    dictionary's evidence lifts it."""
+    from zhen.align import aligner
+
+    root = config.shared_data() / "align" / "mac-dev"
+    zh = (root / "zh" / "016").read_text(encoding="utf-8").splitlines()
+    en = (root / "en" / "016").read_text(encoding="utf-8").splitlines()
+    gold = parse_beads((root / "gold" / "016.align").read_text(encoding="utf-8"))
+    with_dictionary = score([gold], [align(zh, en, embedder)])["f1_strict"]
+    monkeypatch.setattr(aligner, "DICTIONARY_VIEW", False)
+    without = score([gold], [align(zh, en, embedder)])["f1_strict"]
+    assert with_dictionary >= without + 0.02, (with_dictionary, without)
 
 
 def test_span_sums_are_exact_sums():
@@ -404,18 +443,18 @@ def test_sentence_transformers_backend_on_a_tiny_model(tmp_path):
 
 
 def test_translators_split_pieces_are_judged_as_pieces(embedder, monkeypatch):
-    """A literary chapter (mac-dev 013: Red Sorghum in Goldblatt's translation, 41 of its 178 gold beads
-    give one Chinese sentence two to five English ones): a split piece is expected to read like its share
+    """A literary chapter (mac-dev 019: The Song of Everlasting Sorrow in translation, 88 of its gold beads
+    give one Chinese sentence two to six English ones): a split piece is expected to read like its share
     of a translation, so the pieces join their sentence's bead. Judged as whole translations (the model
     before), short pieces read like neighbours and are left unmatched."""
     from zhen.align import aligner
 
     root = config.shared_data() / "align" / "mac-dev"
-    zh = (root / "zh" / "013").read_text(encoding="utf-8").splitlines()
-    en = (root / "en" / "013").read_text(encoding="utf-8").splitlines()
-    gold = parse_beads((root / "gold" / "013.align").read_text(encoding="utf-8"))
+    zh = (root / "zh" / "019").read_text(encoding="utf-8").splitlines()
+    en = (root / "en" / "019").read_text(encoding="utf-8").splitlines()
+    gold = parse_beads((root / "gold" / "019.align").read_text(encoding="utf-8"))
     splits = [g.key() for g in gold if len(g.zh) == 1 and len(g.en) >= 2]
-    assert len(splits) >= 40 and max(len(g.en) for g in gold) >= 5
+    assert len(splits) >= 80 and max(len(g.en) for g in gold) >= 5
 
     def result() -> tuple[int, int, float]:
         beads = align(zh, en, embedder)
@@ -428,9 +467,9 @@ def test_translators_split_pieces_are_judged_as_pieces(embedder, monkeypatch):
     as_wholes = result()
     gold_unmatched = sum(not (g.zh and g.en) for g in gold)
     assert as_pieces[1] <= 2 * gold_unmatched + 2, (as_pieces, gold_unmatched)
-    # measured: 35 of the 41 one-to-many gold beads against 31, 3 unmatched sentences against 7, F1 0.877 against 0.852
-    assert as_pieces[0] >= as_wholes[0] + 3 and as_pieces[1] < as_wholes[1], (as_pieces, as_wholes)
-    assert as_pieces[2] >= 0.86 and as_pieces[2] > as_wholes[2] + 0.015, (as_pieces, as_wholes)
+    # measured: 77 of the 88 one-to-many gold beads against 62, 2 unmatched sentences against 42, F1 0.861 against 0.743
+    assert as_pieces[0] >= as_wholes[0] + 10 and as_pieces[1] + 20 < as_wholes[1], (as_pieces, as_wholes)
+    assert as_pieces[2] >= 0.84 and as_pieces[2] > as_wholes[2] + 0.08, (as_pieces, as_wholes)
 
 
 def test_embedding_presets_are_named_like_any_model(tmp_path):

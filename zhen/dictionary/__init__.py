@@ -1,0 +1,1 @@
+"""Bilingual dictionary data zhen ships with (CC-CEDICT), read once and indexed for its engines."""
