@@ -498,8 +498,9 @@ def _dictionary_view(zh: list[str], en: list[str], anchors: list[tuple[int, int]
     embedding; none when it does not tell the anchors from their neighbours (a dictionary that misses a
     document's vocabulary, a pair of languages it does not cover)."""
     vz, ve = dictionary_vectors(zh, en)
-    cal = _calibrate(_unit(vz), _unit(ve), anchors, lz, le)
-    return [(span_sums(vz, MAX_SPAN), span_sums(ve, MAX_SPAN), cal)] if cal.separated and len(anchors) >= 3 else []
+    sz, se = span_sums(vz, MAX_SPAN), span_sums(ve, MAX_SPAN)
+    cal = _calibrate(sz[1], se[1], anchors, lz, le)  # spans of one sentence: the unit vectors
+    return [(sz, se, cal)] if cal.separated and len(anchors) >= 3 else []
 
 
 def _lexical_view(zh: list[str], en: list[str], path: list[tuple[int, int, int, int]], doc: _Doc,

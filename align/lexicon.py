@@ -82,14 +82,17 @@ def dictionary_vectors(zh: list[str], en: list[str]) -> tuple[np.ndarray, np.nda
     bags_e = [set(cedict.content_stems(s)) | {"py:" + w for w in ws} for s, ws in zip(en, words)]
     bags_z = [_dictionary_words(s, glosses) | _pinyin_words(s, english) for s in zh]
     vocab: dict[str, int] = {}
-    for bag in bags_e:
-        for u in sorted(bag):
-            vocab.setdefault(u, len(vocab))
-    xe, xz = _incidence(bags_e, vocab), _incidence(bags_z, vocab)
-    df = np.asarray(xe.sum(0)).ravel()
-    weights = sp.diags(np.log((len(en) + 1) / (df + 1)).astype(np.float32))
+    xe = _incidence(bags_e, vocab)
+    xz = _incidence(bags_z, vocab, grow=False)  # Chinese predictions no English sentence has weigh nothing
+    weights = sp.diags(_idf(xe))
     proj = _projection(len(vocab))
     return np.asarray((xz @ weights) @ proj), np.asarray((xe @ weights) @ proj)
+
+
+def _idf(x: sp.csr_matrix) -> np.ndarray:
+    """Inverse document frequency of each column of a sentence × unit matrix: "and", "the" weigh little."""
+    df = np.asarray(x.sum(0)).ravel()
+    return np.log((x.shape[0] + 1) / (df + 1)).astype(np.float32)
 
 
 def _projection(n: int) -> np.ndarray:
@@ -98,16 +101,14 @@ def _projection(n: int) -> np.ndarray:
     return (rng.standard_normal((n, DIM)) / np.sqrt(DIM)).astype(np.float32)
 
 
-def _incidence(units: list[set[str]], vocab: dict[str, int] | None = None) -> sp.csr_matrix:
-    """Sentence × unit 0/1 matrix, over `vocab` when given (units outside it are left out), else over the
-    units seen. Units are visited sorted: set order changes with Python's string hashing from run to run,
-    and the column order decides which projection row a word gets."""
-    fixed = vocab is not None
-    vocab = {} if vocab is None else vocab
+def _incidence(units: list[set[str]], vocab: dict[str, int], grow: bool = True) -> sp.csr_matrix:
+    """Sentence × unit 0/1 matrix over `vocab` (unit → column), which new units join when `grow`, and are
+    left out of otherwise. Units are visited sorted: set order changes with Python's string hashing from
+    run to run, and the column order decides which projection row a word gets."""
     rows, cols = [], []
     for r, us in enumerate(units):
         for u in sorted(us):
-            c = vocab.get(u) if fixed else vocab.setdefault(u, len(vocab))
+            c = vocab.setdefault(u, len(vocab)) if grow else vocab.get(u)
             if c is not None:
                 rows.append(r)
                 cols.append(c)
@@ -118,10 +119,9 @@ class Lexicon:
     """Sentence bags of one document: Chinese ones predicted through learned associations."""
 
     def __init__(self, zh: list[str], en: list[str]) -> None:
-        self.xz = _incidence([zh_units(s) for s in zh])
-        self.xe = _incidence([en_units(s) for s in en])
-        df = np.asarray(self.xe.sum(0)).ravel()
-        self.idf = np.log((len(en) + 1) / (df + 1)).astype(np.float32)  # "and", "the" weigh little
+        self.xz = _incidence([zh_units(s) for s in zh], {})
+        self.xe = _incidence([en_units(s) for s in en], {})
+        self.idf = _idf(self.xe)
         self.proj = _projection(self.xe.shape[1])
 
     def associations(self, pairs: list[tuple[int, int]]) -> sp.csr_matrix:

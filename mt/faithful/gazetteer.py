@@ -47,7 +47,7 @@ def _index() -> Index:
     name, the common words of two or three characters, and how often each character stands in Chinese
     given names and in transliterated foreign names (`name_odds`), and the Japanese surnames of two or three
     characters (`japanese`). Kept in the cache folder by `cedict.derived` (~0.1 s to read back)."""
-    return cedict.derived("gazetteer", INDEX_FORMAT, lambda items: _build_index(items), _encode, _decode)
+    return cedict.derived("gazetteer", INDEX_FORMAT, _build_index, _encode, _decode)
 
 
 def _encode(index: Index) -> dict[str, Any]:
