@@ -344,10 +344,28 @@ def test_bylines_credits_and_lists_of_people_are_found_and_pinned():
 def test_chinese_names_and_transliterations_are_told_apart_by_the_dictionary():
     """`name_odds` learns from CC-CEDICT alone: its Chinese people's given names against its transliterated
     names. Measured here on names of neither kind's entries' making."""
-    chinese = ["谭卫", "何章鸿", "沈怡", "朱婷", "张常宁", "杨士坤", "徐志强", "丁钢强", "林小宅", "傅明"]
-    foreign = ["唐诺利", "史密斯", "安德森", "戴维斯", "詹姆斯", "罗伯特", "卡特", "柯林斯", "华莱士", "莫里森"]
+    chinese = ["谭卫", "何章鸿", "沈怡", "朱婷", "张常宁", "杨士坤", "徐志强", "丁钢强", "林小宅", "傅明",
+               # given names whose characters also spell transliterations (斐 in 斐济 Fiji): the surname decides
+               "陈斐斐", "耿丹丹", "贾樟柯"]
+    foreign = ["唐诺利", "史密斯", "安德森", "戴维斯", "詹姆斯", "罗伯特", "卡特", "柯林斯", "华莱士", "莫里森",
+               # transliterations whose first character is also a surname
+               "罗姆尼", "高斯林", "巴赫曼", "蓬佩奥"]
     assert all(gazetteer.name_odds(n) > 0 for n in chinese), [(n, gazetteer.name_odds(n)) for n in chinese]
     assert all(gazetteer.name_odds(n) < 0 for n in foreign), [(n, gazetteer.name_odds(n)) for n in foreign]
+
+
+def test_people_joined_to_a_person_and_after_a_role_are_pinned():
+    """The person beside a person is a person (`王小明和白雪`), even one whose name is a dictionary word (白雪,
+    snow); a transliteration there is not (罗姆尼 Romney). A role before a name works as a title (`村民王林`),
+    but a conjunction after it is no surname (`村民和游客`, though 和 is one)."""
+    def pinned(text: str) -> list[tuple[str, bool]]:
+        return [(t.source, t.pinned) for t in names.find_names(text, [], gazetteer.is_word, gazetteer.name_odds)]
+
+    assert pinned("主持人王小明和白雪一起主持晚会。") == [("王小明", True), ("白雪", True)]
+    assert pinned("主持人王小明说，比赛中白雪与王小明之间的较量。") == [("王小明", True), ("白雪", True)]
+    assert pinned("外交部长王毅与罗姆尼会谈。") == [("王毅", True)]
+    assert pinned("村民王林说，今年丰收了。") == [("王林", True)]
+    assert pinned("村民和游客都说好。") == []
 
 
 def test_given_names_are_one_word_with_the_pinyin_apostrophe_and_repaired_when_split():

@@ -34,7 +34,7 @@ _NAME_WORD = re.compile(r"[A-Z][A-Za-z'’.-]*|of|the|and|for")
 _PERSON = re.compile(r"^([A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*)+) \((?:c\. ?)?\d{3,4}\s*[-–]")
 
 
-INDEX_FORMAT = 3  # bump when `_build_index` changes what it keeps: the cached index is rebuilt
+INDEX_FORMAT = 4  # bump when `_build_index` changes what it keeps: the cached index is rebuilt
 
 
 Index = tuple[dict[str, str], dict[str, str], frozenset[str], dict[str, dict[str, int]], frozenset[str]]
@@ -64,7 +64,8 @@ def _build_index(items: Iterable[dict[str, Any]]) -> Index:
     names: dict[str, str] = {}
     people: dict[str, str] = {}
     words: set[str] = set()
-    chars: dict[str, Counter[str]] = {"chinese": Counter(), "foreign": Counter()}
+    chars: dict[str, Counter[str]] = {"chinese": Counter(), "foreign": Counter(), "surname": Counter(),
+                                      "foreign_first": Counter()}
     japanese: set[str] = set()
     for entry in items:
         if not entry["definitions"]:
@@ -111,24 +112,36 @@ def _count_name_chars(entry: dict, chars: dict[str, Counter[str]]) -> None:
     surname = surname_of(simplified)
     if person and letters == reading and len(simplified) <= 4 and surname in SURNAMES + "".join(COMPOUND_SURNAMES):
         chars["chinese"].update(simplified[len(surname) :])
+        chars["surname"][surname] += 1
     elif letters and letters != reading and english[:1].isupper() and (
             "(name)" in every or (person and simplified[0] not in SURNAMES)):
         chars["foreign"].update(simplified)
+        chars["foreign_first"][simplified[0]] += 1
 
 
 def name_odds(name: str) -> float:
-    """Log-odds that `name`'s given name is a Chinese one rather than part of a transliteration (史密斯
-    Smith, 唐诺利 Donnelly): each character's frequency in the dictionary's Chinese given names against
-    its frequency in its transliterated names, add-½ smoothed. Transliterations draw on a small set of
-    phonetic characters (斯, 尔, 克, 特, 娜 …), so they score far below zero; 0 when nothing is known."""
+    """Log-odds that `name` is a Chinese name rather than a transliteration (史密斯 Smith, 唐诺利 Donnelly),
+    from two pieces of evidence, each add-½ smoothed: how often its first character stands as the surname of
+    the dictionary's Chinese people against how often it starts a transliterated name (陈 almost never does,
+    马 often: 马克 Mark), and how often each given-name character stands in Chinese given names against
+    its frequency in transliterations, which draw on a small set of phonetic characters (斯, 尔, 克, 特,
+    娜 …). Transliterations score far below zero; 0 when nothing is known."""
     counts = _index()[3]
     cn, fo = counts.get("chinese", {}), counts.get("foreign", {})
     if not cn or not fo:
         return 0.0
-    vocab = len(set(cn) | set(fo)) + 1
-    n_cn, n_fo = sum(cn.values()) + 0.5 * vocab, sum(fo.values()) + 0.5 * vocab
-    given = name[len(surname_of(name)) :]
-    return sum(math.log((cn.get(ch, 0) + 0.5) / n_cn) - math.log((fo.get(ch, 0) + 0.5) / n_fo) for ch in given)
+    surname = surname_of(name)
+    return (_log_odds(name[len(surname) :], cn, fo)
+            + _log_odds([surname], counts.get("surname", {}), counts.get("foreign_first", {})))
+
+
+def _log_odds(units: Iterable[str], yes: dict[str, int], no: dict[str, int]) -> float:
+    """Sum over `units` of log P(unit | yes) − log P(unit | no), each add-½ smoothed over both vocabularies."""
+    if not yes or not no:
+        return 0.0
+    vocab = len(set(yes) | set(no)) + 1
+    n_yes, n_no = sum(yes.values()) + 0.5 * vocab, sum(no.values()) + 0.5 * vocab
+    return sum(math.log((yes.get(u, 0) + 0.5) / n_yes) - math.log((no.get(u, 0) + 0.5) / n_no) for u in units)
 
 
 def pinyin_name(text: str) -> str:

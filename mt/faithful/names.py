@@ -38,7 +38,10 @@ TITLE_WORDS = sorted({
     "理事长", "副理事长", "主任委员", "主委", "队长", "主教练", "教练", "主编", "总编辑", "研究员",
     "副研究员", "馆长", "站长", "行长", "副行长", "社长", "台长", "检察长", "庭长",
     "厂长", "总理", "副总理", "大使", "发言人", "总干事", "主持人", "负责人", "创始人", "医生",
-    "老师", "法官", "律师", "导演", "演员", "歌手", "运动员", "选手"
+    "老师", "法官", "律师", "导演", "演员", "歌手", "运动员", "选手",
+    # what a person is, written before the name as news writes titles (`大满贯得主王林`, `村民王林`); not
+    # the words that also qualify a thing (农民丰收节, 学生会, 裁判文书网)
+    "得主", "冠军", "亚军", "名将", "队友", "搭档", "主播", "网友", "市民", "村民", "居民"
 }, key=lambda w: (-len(w), w))
 TITLES = "|".join(TITLE_WORDS)
 _ROLES = "记者|通讯员|实习生|摄影|摄像|编辑|责编|审核|校对|供稿"  # words, never a surname
@@ -99,7 +102,8 @@ _AFTER_TITLE = re.compile(rf"(?<![\u4e00-\u9fff])([{SURNAMES}][\u4e00-\u9fff]{{1
 _SURNAME_READING = {"卜": "bu", "单": "shan", "曾": "zeng", "仇": "qiu", "查": "zha", "解": "xie", "区": "ou",
                     "朴": "piao", "乐": "yue", "覃": "qin", "盖": "ge", "尉": "yu", "缪": "miao", "翟": "zhai"}
 _NOT_NAME = set("院委会省市区县局部处科校厅中大")
-_HONORIFIC = re.compile("先生|小姐|女士|太太|夫人|师傅|大夫|老板|阿姨|某")  # 刘先生 is Mr. Liu, 王某 an unnamed Wang
+# 刘先生 is Mr. Liu, 王某 an unnamed Wang, 宋氏 the Song family
+_HONORIFIC = re.compile("先生|小姐|女士|太太|夫人|师傅|大夫|老板|阿姨|某|氏")
 _NOT_GIVEN = set("院委会省市区县局部处科校厅")  # 中 and 大 are common in given names (李大民)
 # Characters that end transliterated foreign names (史密斯 Smith, 安德森 Anderson, 米勒 Miller) and rarely
 # end a Chinese given name; 克 or 恩 inside one (李克强, 周恩来) is common, so only the last is judged.
@@ -171,6 +175,39 @@ def _reads_as_words(text: str, name: str, is_word: Callable[[str], bool]) -> boo
     return any(is_word(name[2] + text[i + 3 : i + 3 + k]) for i in _positions(text, name) for k in (1, 2))
 
 
+_AND = "和与及同、"  # what joins two people: `王小明和白雪`, `白雪与王小明之间`, `张三、李四`
+
+
+def _partners(text: str, name: str, is_word: Callable[[str], bool]) -> list[tuple[str, int]]:
+    """Names joined to `name` by 和, 与, 及, 同 or 、 (`王小明和白雪`): the person beside a person is a
+    person. Before the conjunction the three-character reading wins when it is a name and a non-Han
+    character or the line's start stands before it (`，王小明和`), else the two-character one; after it,
+    `_pick` chooses by what follows."""
+    out = []
+    for i in _positions(text, name):
+        before = i - 1
+        if before >= 1 and text[before] in _AND:
+            for n in (3, 2):
+                start = before - n
+                if start < 0:
+                    continue
+                cand = text[start:before]
+                edge = start == 0 or not "\u4e00" <= text[start - 1] <= "\u9fff"
+                if is_person_name(cand) and cand[0] not in _AND and (n == 2 or edge):
+                    out.append((cand, start))
+                    break
+        after = i + len(name)
+        if after < len(text) and text[after] in _AND:
+            window = text[after + 1 : after + 4]
+            marked = _pick(text, after + 1, window)  # a verb or punctuation marks where it ends
+            picked = marked or _pick(text, after + 1, window, is_word)
+            # a dictionary word ended only by the next word is that word (`顾建英、全体医院领导`: all)
+            if (picked and is_person_name(picked) and picked[0] not in _AND
+                    and (picked == marked or not is_word(picked))):
+                out.append((picked, after + 1))
+    return out
+
+
 def _positions(text: str, sub: str) -> list[int]:
     return [m.start() for m in re.finditer(re.escape(sub), text)]
 
@@ -179,10 +216,11 @@ def find_names(text: str, tagged: Iterable[str] = (), is_word: Callable[[str], b
                chinese: Callable[[str], float] = lambda n: 0.0) -> list[Term]:
     """Person names in `text` with their pinyin, in order of appearance.
 
-    `tagged` are the names the entity tagger found; title patterns, bylines and credits, and lists of people
-    before a group noun (`李宇春、毛不易等音乐人`) add the ones it missed. A name is `pinned` when it is
-    certainly a Chinese one: beside a title, in a byline or such a list, or a tagged name whose characters
-    `chinese` scores as a Chinese given name rather than a transliteration (the tagger also tags
+    `tagged` are the names the entity tagger found; title patterns, bylines and credits, lists of people
+    before a group noun (`李宇春、毛不易等音乐人`) and people joined to a found person (`王小明和白雪`) add
+    the ones it missed. A name is `pinned` when it is certainly a Chinese one: beside a title, in a byline or
+    such a list, joined to a pinned person, or a tagged name whose characters `chinese` scores as a Chinese
+    name rather than a transliteration (the tagger also tags
     `唐诺利` Donnelly, whose pinyin would be wrong; `gazetteer.name_odds` tells them apart). Of a candidate and the
     same plus one character, the one the text writes more often wins: `吴皓` over `吴皓提` (a verb glued
     on; on a tie the extra character decides), `喻树迅` over `喻树` (a name cut short). `is_word` (a
@@ -202,6 +240,8 @@ def find_names(text: str, tagged: Iterable[str] = (), is_word: Callable[[str], b
     for pattern in (_BEFORE_TITLE, _AFTER_TITLE):
         for m in pattern.finditer(text):
             picked = _pick(text, m.start(1), m.group(1), is_word)
+            if picked and picked[0] in _AND:  # 和 is a surname, but after a title it joins (`村民和游客`)
+                continue
             # a common word after a title is the title's object (`总理肖像`, the premier's portrait) unless
             # the tagger, too, read it as a person
             if (picked and is_person_name(picked) and not _reads_as_words(text, picked, is_word)
@@ -222,6 +262,19 @@ def find_names(text: str, tagged: Iterable[str] = (), is_word: Callable[[str], b
                 found.setdefault(p, start + text[start:].index(p))
                 sure.add(p)
                 exact.add(p)
+
+    # people joined to a person (`王小明和白雪`), until no new one is found; a dictionary word stands as a
+    # name here (白雪 "snow"), but the transliteration odds and the dictionary's proper nouns still rule
+    grown = set(sure)
+    while grown:
+        new: set[str] = set()
+        for name in grown:
+            for partner, start in _partners(text, name, is_word):
+                if partner not in sure and chinese(partner) > 0 and not _reads_as_words(text, partner, is_word):
+                    found.setdefault(partner, start)
+                    new.add(partner)
+        sure |= new
+        grown = new
 
     def shorter_wins(long: str) -> bool:
         """Of `吴皓` and `吴皓提`: the exact one, else the one written more often, and on a tie the shorter when
