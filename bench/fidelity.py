@@ -17,6 +17,8 @@ product: the `Pipeline` (entities rendered and enforced, numbers normalised and 
 - `--terms-only`: no model; for each set, the share of reference names the product's own terms pin with the
   reference's pinyin (`pinned`), hold unpinned (`tagger_only`) or lack (`not_found`). A name pinned right is
   written right (the enforcer sees to it), so this bounds recall from below in seconds, not an hour.
+  Also how `gazetteer.name_odds` sorts the tagger's people (`classifier`): the Chinese names (the reference
+  writes their pinyin) above 0, and the others with their odds, to read for transliterations.
 - `--split`: measure generalisation honestly: the rules are tuned on WMT19[0:1000] (`wmt19_tune`, left out
   with --skip-tune) and reported on WMT19[1000:2000] (`wmt19_report`) and TICO-19, never tuned on.
 
@@ -34,6 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import sacrebleu
 
@@ -41,6 +44,7 @@ from bench.mt import naive_translate
 from zhen import config
 from zhen.app import factory, fidelity
 from zhen.models import presets
+from zhen.mt.faithful import gazetteer, names
 from zhen.mt.glossary import Glossary
 from zhen.mt.pipeline import Pipeline, normalise_lines
 from zhen.text.decode import read_text
@@ -138,11 +142,33 @@ def _terms_coverage(zh: list[str], en: list[str], glossary: Glossary) -> dict:
             **{k: v for k, v in _misses(zh, en, [], [], glossary).items() if k == "pinned_not_in_reference"}}
 
 
+def _classifier(zh: list[str], en: list[str], tagger: Any) -> dict:
+    """How `gazetteer.name_odds` sorts the names the tagger tags as people (`--terms-only`): a tagged name
+    whose pinyin the reference writes is Chinese; one the reference never writes in pinyin and the
+    dictionary does not know (Reuters, Kim Jong-un, Japanese names are decided before the odds) is
+    listed with its odds for a person to read (a transliteration, or a name the reference dropped)."""
+    if tagger is None:
+        return {}
+    lines = normalise_lines(zh)
+    seen: dict[str, int] = {}
+    for r, ents in zip(en, tagger.entities(lines)):
+        for e in ents:
+            if e.kind == "person" and names.is_person_name(e.text):
+                seen[e.text] = seen.get(e.text, 0) + fidelity.name_found(names.to_pinyin(e.text), r)
+    known = {n for n in seen if gazetteer.lookup(n) or gazetteer.japanese(n)}
+    chinese = [n for n in seen if seen[n] and n not in known]
+    other = sorted((n for n in seen if not seen[n] and n not in known), key=gazetteer.name_odds)
+    return {"chinese": len(chinese), "chinese_above_0": sum(gazetteer.name_odds(n) > 0 for n in chinese),
+            "chinese_below_0": [n for n in chinese if gazetteer.name_odds(n) <= 0],
+            "no_pinyin_in_reference": {n: round(gazetteer.name_odds(n), 2) for n in other}}
+
+
 def _parallel(label: str, zh: list[str], en: list[str], paths: dict[str, Translate], save: Path | None,
-              terms: Callable[[list[str]], Glossary] | None = None) -> dict:
+              terms: Callable[[list[str]], Glossary] | None = None, tagger: Any = None) -> dict:
     out: dict[str, dict] = {"lines": len(zh)}
     if not paths and terms is not None:
         out["terms"] = _terms_coverage(zh, en, terms(zh))
+        out["classifier"] = _classifier(zh, en, tagger)
     names = [fidelity.reference_names(s, r) for s, r in zip(zh, en)]
     for name, translate in paths.items():
         t0 = time.perf_counter()
@@ -210,11 +236,12 @@ def main() -> None:
         parts = {f"wmt19[{args.wmt_offset}:{args.wmt_offset + args.wmt_n}]": (args.wmt_offset,
                                                                                args.wmt_offset + args.wmt_n)}
     for label, (lo, hi) in parts.items():
-        report[label] = _parallel(label.split("[")[0], wmt_zh[lo:hi], wmt_en[lo:hi], paths, args.save, terms)
+        report[label] = _parallel(label.split("[")[0], wmt_zh[lo:hi], wmt_en[lo:hi], paths, args.save, terms,
+                                  pipe.tagger)
     if not args.skip_tico:
         zh = (mt / "tico19-test-zh-en" / "tico19-test.zh").read_text(encoding="utf-8").splitlines()[:: args.tico_step]
         en = (mt / "tico19-test-zh-en" / "tico19-test.en").read_text(encoding="utf-8").splitlines()[:: args.tico_step]
-        report[f"tico19[::{args.tico_step}]"] = _parallel("tico19", zh, en, paths, args.save, terms)
+        report[f"tico19[::{args.tico_step}]"] = _parallel("tico19", zh, en, paths, args.save, terms, pipe.tagger)
     print(json.dumps(report, indent=2, ensure_ascii=False))
 
 
