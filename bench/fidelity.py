@@ -155,12 +155,12 @@ def _classifier(zh: list[str], en: list[str], tagger: Any) -> dict:
         for e in ents:
             if e.kind == "person" and names.is_person_name(e.text):
                 seen[e.text] = seen.get(e.text, 0) + fidelity.name_found(names.to_pinyin(e.text), r)
-    known = {n for n in seen if gazetteer.lookup(n) or gazetteer.japanese(n)}
-    chinese = [n for n in seen if seen[n] and n not in known]
-    other = sorted((n for n in seen if not seen[n] and n not in known), key=gazetteer.name_odds)
-    return {"chinese": len(chinese), "chinese_above_0": sum(gazetteer.name_odds(n) > 0 for n in chinese),
-            "chinese_below_0": [n for n in chinese if gazetteer.name_odds(n) <= 0],
-            "no_pinyin_in_reference": {n: round(gazetteer.name_odds(n), 2) for n in other}}
+    odds = {n: gazetteer.name_odds(n) for n in seen if not (gazetteer.lookup(n) or gazetteer.japanese(n))}
+    chinese = [n for n in odds if seen[n]]
+    other = sorted((n for n in odds if not seen[n]), key=odds.__getitem__)
+    return {"chinese": len(chinese), "chinese_above_0": sum(odds[n] > 0 for n in chinese),
+            "chinese_below_0": [n for n in chinese if odds[n] <= 0],
+            "no_pinyin_in_reference": {n: round(odds[n], 2) for n in other}}
 
 
 def _parallel(label: str, zh: list[str], en: list[str], paths: dict[str, Translate], save: Path | None,

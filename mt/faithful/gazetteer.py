@@ -127,11 +127,8 @@ def name_odds(name: str) -> float:
     its frequency in transliterations, which draw on a small set of phonetic characters (斯, 尔, 克, 特,
     娜 …). Transliterations score far below zero; 0 when nothing is known."""
     counts = _index()[3]
-    cn, fo = counts.get("chinese", {}), counts.get("foreign", {})
-    if not cn or not fo:
-        return 0.0
     surname = surname_of(name)
-    return (_log_odds(name[len(surname) :], cn, fo)
+    return (_log_odds(name[len(surname) :], counts.get("chinese", {}), counts.get("foreign", {}))
             + _log_odds([surname], counts.get("surname", {}), counts.get("foreign_first", {})))
 
 

@@ -182,7 +182,11 @@ def _partners(text: str, name: str, is_word: Callable[[str], bool]) -> list[tupl
     """Names joined to `name` by 和, 与, 及, 同 or 、 (`王小明和白雪`): the person beside a person is a
     person. Before the conjunction the three-character reading wins when it is a name and a non-Han
     character or the line's start stands before it (`，王小明和`), else the two-character one; after it,
-    `_pick` chooses by what follows."""
+    `_pick` chooses by what follows. A reading that starts with the conjunction itself is none (和 is a
+    surname too)."""
+    def joinable(cand: str) -> bool:
+        return is_person_name(cand) and cand[0] not in _AND
+
     out = []
     for i in _positions(text, name):
         before = i - 1
@@ -193,7 +197,7 @@ def _partners(text: str, name: str, is_word: Callable[[str], bool]) -> list[tupl
                     continue
                 cand = text[start:before]
                 edge = start == 0 or not "\u4e00" <= text[start - 1] <= "\u9fff"
-                if is_person_name(cand) and cand[0] not in _AND and (n == 2 or edge):
+                if joinable(cand) and (n == 2 or edge):
                     out.append((cand, start))
                     break
         after = i + len(name)
@@ -202,8 +206,7 @@ def _partners(text: str, name: str, is_word: Callable[[str], bool]) -> list[tupl
             marked = _pick(text, after + 1, window)  # a verb or punctuation marks where it ends
             picked = marked or _pick(text, after + 1, window, is_word)
             # a dictionary word ended only by the next word is that word (`顾建英、全体医院领导`: all)
-            if (picked and is_person_name(picked) and picked[0] not in _AND
-                    and (picked == marked or not is_word(picked))):
+            if picked and joinable(picked) and (picked == marked or not is_word(picked)):
                 out.append((picked, after + 1))
     return out
 
