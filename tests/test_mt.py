@@ -121,6 +121,30 @@ def test_seed_articles_keep_every_number(prefix, translator):
 
 
 @pytest.mark.model
+def test_a_llama_cpp_built_with_amx_loads_without_its_tile_buffers(tmp_path, monkeypatch):
+    """On a CPU whose AMX tiles fault, a native llama.cpp build crashed the process on its first decode
+    (SIGSEGV in ggml_backend_amx_mul_mat). Builds that report AMX load without the extra buffer types, and
+    the library's defaults are left as they were; other builds keep them."""
+    import llama_cpp
+    from tiny_models import build_tiny_gguf
+
+    from zhen.models import presets
+    from zhen.mt.backends.llamacpp import load_llama
+
+    tiny = str(build_tiny_gguf(tmp_path / "tiny.gguf", presets.get(presets.DEFAULT_TRANSLATOR).path(config.models_dir())))
+    defaults = llama_cpp.llama_cpp.llama_model_default_params
+    info = llama_cpp.llama_print_system_info().replace(b"AMX_INT8 = 1 | ", b"")
+    monkeypatch.setattr(llama_cpp, "llama_print_system_info", lambda: info + b"AMX_INT8 = 1 | ")
+    llm = load_llama(tiny, 1)
+    assert llm.model_params.use_extra_bufts is False
+    assert llama_cpp.llama_cpp.llama_model_default_params is defaults
+    assert llama_cpp.llama_cpp.llama_model_default_params().use_extra_bufts is True
+    assert llm.create_completion("Hello", max_tokens=2)["usage"]["completion_tokens"] >= 1
+    monkeypatch.setattr(llama_cpp, "llama_print_system_info", lambda: info)
+    assert load_llama(tiny, 1).model_params.use_extra_bufts is True
+
+
+@pytest.mark.model
 def test_presplit_keeps_line_count(translator, tmp_path):
     from zhen.app.translate import translate_presplit
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -40,6 +41,37 @@ def _ban_mask_cached(llm, model_path: str) -> np.ndarray:  # noqa: ANN001 - llam
     return mask
 
 
+_LOADING = threading.Lock()
+
+
+def load_llama(model_path: str, n_threads: int) -> llama_cpp.Llama:
+    """The GGUF model, loaded so that its first decode cannot crash the process on a CPU with AMX.
+
+    pip builds llama.cpp for the machine's own CPU (`-march=native`). Where that CPU advertises AMX, the
+    build moves quantized weights into AMX tile buffers, and on some virtual machines the tile
+    instructions then fault: SIGSEGV in `ggml_backend_amx_mul_mat` on the first decode, which takes the
+    server down with it (seen on this project's CI machines). Such builds load the weights without
+    llama.cpp's extra buffer types (AMX tiles and repacked layouts): slower prompt processing, a process
+    that lives. `Llama` exposes no such switch, so the defaults it asks the library for are amended for
+    the length of the load, under a lock."""
+    if b"AMX_INT8 = 1" not in llama_cpp.llama_print_system_info():
+        return llama_cpp.Llama(model_path, n_ctx=256, n_threads=n_threads, verbose=False)
+    low = llama_cpp.llama_cpp
+    with _LOADING:
+        default = low.llama_model_default_params
+
+        def without_extra_buffers() -> llama_cpp.llama_model_params:
+            params = default()
+            params.use_extra_bufts = False
+            return params
+
+        low.llama_model_default_params = without_extra_buffers
+        try:
+            return llama_cpp.Llama(model_path, n_ctx=256, n_threads=n_threads, verbose=False)
+        finally:
+            low.llama_model_default_params = default
+
+
 @register("llamacpp")
 class LlamaCppTranslator(Translator):
     """Greedy, deterministic translation of a GGUF chat model through `BatchEngine`."""
@@ -50,7 +82,7 @@ class LlamaCppTranslator(Translator):
         if not Path(model_path).is_file():
             raise ModelNotInstalled(f"GGUF model not found: {model_path}")
         threads = n_threads or max(1, os.cpu_count() or 1)
-        self.llm = llama_cpp.Llama(model_path, n_ctx=256, n_threads=threads, verbose=False)
+        self.llm = load_llama(model_path, threads)
         self.family, self.few_shot, self.max_tokens = family, few_shot, max_tokens
         self.name = name or Path(model_path).stem
         ban = _ban_mask_cached(self.llm, model_path) if ban_cjk else None
