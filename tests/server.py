@@ -74,10 +74,14 @@ class Server:
 
 def llama_server(model: Path, log: Path, n_ctx: int = 2048, timeout: float = 120) -> tuple[subprocess.Popen, str]:
     """llama-cpp-python's own OpenAI-compatible server (`python -m llama_cpp.server`) serving the GGUF
-    `model` on a free loopback port: (process, its /v1 URL), once it answers."""
+    `model` on a free loopback port: (process, its /v1 URL), once it answers. It runs under zhen's
+    `amx_guard`, as zhen's own backend does: a native build on a CPU whose AMX tiles fault would crash on
+    its first decode."""
     port = free_port()
     out = open(log, "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+    launch = ("import runpy\nfrom zhen.mt.backends.llamacpp import amx_guard\n"
+              "with amx_guard():\n    runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)")
+    proc = subprocess.Popen([sys.executable, "-c", launch, "--model", str(model), "--host", "127.0.0.1",
                              "--port", str(port), "--n_ctx", str(n_ctx)], stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + timeout

@@ -7,7 +7,7 @@ import io
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,18 +44,20 @@ def _ban_mask_cached(llm, model_path: str) -> np.ndarray:  # noqa: ANN001 - llam
 _LOADING = threading.Lock()
 
 
-def load_llama(model_path: str, n_threads: int) -> llama_cpp.Llama:
-    """The GGUF model, loaded so that its first decode cannot crash the process on a CPU with AMX.
+@contextlib.contextmanager
+def amx_guard() -> Iterator[None]:
+    """For the length of the block, GGUF models load so that their first decode cannot crash the process.
 
     pip builds llama.cpp for the machine's own CPU (`-march=native`). Where that CPU advertises AMX, the
     build moves quantized weights into AMX tile buffers, and on some virtual machines the tile
     instructions then fault: SIGSEGV in `ggml_backend_amx_mul_mat` on the first decode, which takes the
     server down with it (seen on this project's CI machines). Such builds load the weights without
     llama.cpp's extra buffer types (AMX tiles and repacked layouts): slower prompt processing, a process
-    that lives. `Llama` exposes no such switch, so the defaults it asks the library for are amended for
-    the length of the load, under a lock."""
+    that lives. `Llama` exposes no such switch, so the defaults it asks the library for are amended, under
+    a lock, and restored after."""
     if b"AMX_INT8 = 1" not in llama_cpp.llama_print_system_info():
-        return llama_cpp.Llama(model_path, n_ctx=256, n_threads=n_threads, verbose=False)
+        yield
+        return
     low = llama_cpp.llama_cpp
     with _LOADING:
         default = low.llama_model_default_params
@@ -67,9 +69,15 @@ def load_llama(model_path: str, n_threads: int) -> llama_cpp.Llama:
 
         low.llama_model_default_params = without_extra_buffers
         try:
-            return llama_cpp.Llama(model_path, n_ctx=256, n_threads=n_threads, verbose=False)
+            yield
         finally:
             low.llama_model_default_params = default
+
+
+def load_llama(model_path: str, n_threads: int) -> llama_cpp.Llama:
+    """The GGUF model under `amx_guard`."""
+    with amx_guard():
+        return llama_cpp.Llama(model_path, n_ctx=256, n_threads=n_threads, verbose=False)
 
 
 @register("llamacpp")
