@@ -7,10 +7,16 @@ best:    with --best N, the same pipeline asking for N candidates per request (g
          chosen by the checks and MBR. The curve (chrF against the number of candidates k) replays the
          recorded candidates' first k through the whole pipeline, so each point is what best mode with k
          candidates would write; for each point, the Spearman correlation of the sentences' candidate
-         agreement with their sentence chrF. QE's Spearman with sentence chrF: for the default drafts (the
-         scores the review page shows), and for best without and with agreement.
+         agreement with their sentence chrF.
 
-Usage: python -m bench.mt [--data flores|wmt19] [--n 50] [--offset 0] [--runs 1] [--best N] [--skip-naive] [--save DIR]
+QE's Spearman with sentence chrF, per feature set: for the naive drafts (log-probabilities by forced
+decoding, as `zhen qe` scores any given translation), for the default drafts (log-probabilities from
+generation: the scores the review page shows), each with log-probability + length and with the source-draft
+embedding similarity added; for best, without and with agreement. QE's weights are fitted on FLORES[0:200]
+only (`bench.fit_qe`), so on WMT19, TICO-19 and FLORES past line 200 these are held-out figures.
+
+Usage: python -m bench.mt [--data flores|wmt19|tico19] [--n 50] [--offset 0] [--step 1] [--runs 1] [--best N]
+       [--skip-naive] [--save DIR]
        (--save keeps naive.txt / product.txt / best.txt for `zhen eval`)
 """
 
@@ -29,16 +35,18 @@ from scipy.stats import spearmanr
 
 from zhen import config
 from zhen.app import factory
+from zhen.app.quality import embedding_similarity
 from zhen.models import presets
 from zhen.mt.base import Request, Translator
 from zhen.mt.glossary import base
 from zhen.mt.memory import key
 from zhen.mt.pipeline import Draft, Pipeline, normalise_lines
-from zhen.mt.quality.qe import QualityEstimator
+from zhen.mt.quality.qe import QualityEstimator, Similarity
 
 SYSTEM = "You are a professional Chinese-to-English translator. Translate the user's text into English. Output only the translation."
 DATA = {"flores": ("flores200-devtest", "zho_Hans.devtest", "eng_Latn.devtest"),
-        "wmt19": ("wmt19-newstest-zh-en", "newstest2019.zh", "newstest2019.en")}
+        "wmt19": ("wmt19-newstest-zh-en", "newstest2019.zh", "newstest2019.en"),
+        "tico19": ("tico19-test-zh-en", "tico19-test.zh", "tico19-test.en")}
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -79,15 +87,32 @@ class Replay(Translator):
         return self.inner.signature()
 
 
+def _spearman_with_chrf(scores: Sequence[float], drafts: Sequence[str], refs: Sequence[str]) -> float:
+    chrf = [sacrebleu.sentence_chrf(h, [r]).score for h, r in zip(drafts, refs)]
+    return round(float(spearmanr(scores, chrf).statistic), 3)
+
+
 def _qe_spearman(drafts: list[Draft], refs: list[str]) -> dict[str, float]:
-    """How well QE ranks the drafts (Spearman with sentence chrF): without and with their agreement."""
+    """How well QE ranks best mode's drafts (Spearman with sentence chrF): without and with their agreement."""
     qe = QualityEstimator(None, None, base())
     src, hyp, lps = [d.source for d in drafts], [d.draft for d in drafts], [d.logprob for d in drafts]
-    chrf = [sacrebleu.sentence_chrf(h, [r]).score for h, r in zip(hyp, refs)]
     plain = [e.score for e in qe.estimate(src, hyp, lps)]
     agreed = [e.score for e in qe.estimate(src, hyp, lps, agreements=[d.agreement for d in drafts])]
-    return {"logprob+length": round(float(spearmanr(plain, chrf).statistic), 3),
-            "with agreement": round(float(spearmanr(agreed, chrf).statistic), 3)}
+    return {"logprob+length": _spearman_with_chrf(plain, hyp, refs),
+            "with agreement": _spearman_with_chrf(agreed, hyp, refs)}
+
+
+def qe_spearman_by_features(translator: Translator, similarity: Similarity, sources: list[str], drafts: list[str],
+                            refs: list[str], logprobs: Sequence[float | None] | None = None) -> dict[str, float]:
+    """How well QE ranks one system's drafts, with log-probability + length and with the embedding
+    similarity added. Log-probabilities not given (a naive draft's) come from forced decoding, once."""
+    if logprobs is None:
+        logprobs = [f.get("logprob") for f in QualityEstimator(translator, None, base()).features(sources, drafts)]
+    out = {}
+    for name, sim in (("logprob+length", None), ("logprob+similarity+length", similarity)):
+        scores = [e.score for e in QualityEstimator(translator, sim, base()).estimate(sources, drafts, logprobs)]
+        out[name] = _spearman_with_chrf(scores, drafts, refs)
+    return out
 
 
 def _score(name: str, outs: list[str], refs: list[str], seconds: float, tokens: int) -> dict:
@@ -104,7 +129,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=50)
     ap.add_argument("--offset", type=int, default=0)
-    ap.add_argument("--data", choices=sorted(DATA), default="flores", help="FLORES devtest or WMT19 newstest")
+    ap.add_argument("--data", choices=sorted(DATA), default="flores", help="FLORES devtest, WMT19 newstest or TICO-19 test")
+    ap.add_argument("--step", type=int, default=1, help="every k-th line from --offset (TICO-19 runs document by document)")
     ap.add_argument("--best", type=int, default=0, help="also best mode with this many candidates, and its curve")
     ap.add_argument("--skip-naive", action="store_true", help="leave out the naive path (it is the slowest)")
     ap.add_argument("--runs", type=int, default=1, help="naive and default this many times, alternating (medians)")
@@ -112,13 +138,13 @@ def main() -> None:
     args = ap.parse_args()
     folder, zh_name, en_name = DATA[args.data]
     d = config.shared_data() / "mt" / folder
-    zh = (d / zh_name).read_text(encoding="utf-8").splitlines()[args.offset : args.offset + args.n]
-    en = (d / en_name).read_text(encoding="utf-8").splitlines()[args.offset : args.offset + args.n]
+    zh = (d / zh_name).read_text(encoding="utf-8").splitlines()[args.offset :: args.step][: args.n]
+    en = (d / en_name).read_text(encoding="utf-8").splitlines()[args.offset :: args.step][: args.n]
 
     translator = factory.translator()
     llm = translator.llm  # the same weights serve the naive path
     report: dict[str, Any] = {"benchmark": "mt", "model": presets.DEFAULT_TRANSLATOR,
-                              "data": f"{folder}[{args.offset}:{args.offset + args.n}]"}
+                              "data": f"{folder}[{args.offset}::{args.step}][:{len(zh)}]"}
     saved: dict[str, list[str]] = {}
     def tokens(lines: list[str]) -> int:
         return sum(len(llm.tokenize(o.encode(), add_bos=False)) for o in lines)
@@ -135,12 +161,16 @@ def main() -> None:
         t0 = time.perf_counter()
         drafts = Pipeline(translator, memory=None, tagger=factory.tagger()).translate(normalise_lines(zh))
         prod_s.append(time.perf_counter() - t0)
+    similarity = embedding_similarity(factory.embedder())
     if naive_s:
         report["naive"] = _score("naive", saved["naive"], en, statistics.median(naive_s), ntok)
+        report["naive"]["qe_spearman_vs_sentence_chrf"] = qe_spearman_by_features(
+            translator, similarity, normalise_lines(zh), saved["naive"], en)
     saved["product"] = [x.draft for x in drafts]
     report["product"] = prod_res = _score("product", saved["product"], en, statistics.median(prod_s),
                                           tokens(saved["product"]))
-    prod_res["qe_spearman_vs_sentence_chrf"] = _qe_spearman(drafts, en)["logprob+length"]
+    prod_res["qe_spearman_vs_sentence_chrf"] = qe_spearman_by_features(
+        translator, similarity, [x.source for x in drafts], saved["product"], en, [x.logprob for x in drafts])
     if args.runs > 1:
         prod_res["runs_s"] = [round(t, 2) for t in prod_s]
     if naive_s:
