@@ -51,10 +51,11 @@ def amx_guard() -> Iterator[None]:
     pip builds llama.cpp for the machine's own CPU (`-march=native`). Where that CPU advertises AMX, the
     build moves quantized weights into AMX tile buffers, and on some virtual machines the tile
     instructions then fault: SIGSEGV in `ggml_backend_amx_mul_mat` on the first decode, which takes the
-    server down with it (seen on one of this project's machines). Such builds load the weights without
-    llama.cpp's extra buffer types (AMX tiles and repacked layouts): slower prompt processing, a process
-    that lives. `Llama` exposes no such switch, so the defaults it asks the library for are amended, under
-    a lock, and restored after."""
+    server down with it (seen on one of this project's machines). README command 1 therefore builds with
+    `-mno-amx-int8`; a build that has AMX anyway (a cached wheel, a user's own) loads the weights without
+    llama.cpp's extra buffer types (AMX tiles and repacked layouts): other numerics and, presumably,
+    slower prompt processing (not measured), but a process that lives. `Llama` exposes no such switch,
+    so the defaults it asks the library for are amended, under a lock, and restored after."""
     if b"AMX_INT8 = 1" not in llama_cpp.llama_print_system_info():
         yield
         return
