@@ -140,6 +140,7 @@ def main() -> None:
     d = config.shared_data() / "mt" / folder
     zh = (d / zh_name).read_text(encoding="utf-8").splitlines()[args.offset :: args.step][: args.n]
     en = (d / en_name).read_text(encoding="utf-8").splitlines()[args.offset :: args.step][: args.n]
+    sources = normalise_lines(zh)  # cleaned as article sentences are: what the pipeline and QE read
 
     translator = factory.translator()
     llm = translator.llm  # the same weights serve the naive path
@@ -159,13 +160,13 @@ def main() -> None:
             saved["naive"], ntok = naive_translate(llm, zh)
             naive_s.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        drafts = Pipeline(translator, memory=None, tagger=factory.tagger()).translate(normalise_lines(zh))
+        drafts = Pipeline(translator, memory=None, tagger=factory.tagger()).translate(sources)
         prod_s.append(time.perf_counter() - t0)
     similarity = embedding_similarity(factory.embedder())
     if naive_s:
         report["naive"] = _score("naive", saved["naive"], en, statistics.median(naive_s), ntok)
         report["naive"]["qe_spearman_vs_sentence_chrf"] = qe_spearman_by_features(
-            translator, similarity, normalise_lines(zh), saved["naive"], en)
+            translator, similarity, sources, saved["naive"], en)
     saved["product"] = [x.draft for x in drafts]
     report["product"] = prod_res = _score("product", saved["product"], en, statistics.median(prod_s),
                                           tokens(saved["product"]))
@@ -182,7 +183,7 @@ def main() -> None:
     if args.best > 1:
         replay = Replay(translator)
         t0 = time.perf_counter()
-        best = Pipeline(replay, memory=None, candidates=args.best, tagger=factory.tagger()).translate(normalise_lines(zh))
+        best = Pipeline(replay, memory=None, candidates=args.best, tagger=factory.tagger()).translate(sources)
         dt = time.perf_counter() - t0
         saved["best"] = [x.draft for x in best]
         report["best"] = _score(f"best ({args.best} candidates)", saved["best"], en, dt, tokens(saved["best"]))
@@ -190,7 +191,7 @@ def main() -> None:
         report["best"]["qe_spearman_vs_sentence_chrf"] = _qe_spearman(best, en)
         report["best_curve"] = []
         for k in sorted({1, 2, 4, args.best} & set(range(1, args.best + 1))):
-            ds = Pipeline(replay, memory=None, candidates=k, tagger=factory.tagger()).translate(normalise_lines(zh))
+            ds = Pipeline(replay, memory=None, candidates=k, tagger=factory.tagger()).translate(sources)
             point: dict[str, Any] = {"candidates": k,
                                      "chrf": round(sacrebleu.corpus_chrf([d.draft for d in ds], [en]).score, 2)}
             pairs = [(d.agreement, sacrebleu.sentence_chrf(d.draft, [r]).score) for d, r in zip(ds, en)
