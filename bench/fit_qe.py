@@ -12,8 +12,12 @@ agreement with its other candidates, for a single --hyp of best-quality drafts) 
 `--only-with agreement --write` then adds just the models using it to the weights already written,
 leaving the others as they were fitted.
 
+With `--heldout SRC:REF:HYP` (repeatable: another set's sources, references and one system's
+translations) each fitted model is tested there: the Spearman of its estimate with sentence chrF,
+features by forced decoding as `zhen qe` computes them. Sources are cleaned as article sentences are.
+
 Usage: python -m bench.fit_qe --src SRC --ref REF --hyp FILE [--hyp FILE ...] [--alternative FILE]
-       [--agreement FILE] [--only-with FEATURE] [--write]
+       [--agreement FILE] [--only-with FEATURE] [--heldout SRC:REF:HYP ...] [--write]
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from zhen.app import factory
 from zhen.app.quality import embedding_similarity
 from zhen.eval.files import read_lines
 from zhen.eval.metrics import sentence_scores
+from zhen.mt.glossary import base
+from zhen.mt.pipeline import normalise_lines
 from zhen.mt.quality.qe import FEATURES, QualityEstimator
 
 OUT = Path(__file__).resolve().parent.parent / "mt" / "data" / "qe_weights.json"
@@ -47,6 +53,31 @@ def fit(rows: list[dict[str, float]], target: np.ndarray, names: tuple[str, ...]
             "train_spearman": round(float(spearmanr(pred, target).statistic), 4)}
 
 
+def spearman_by_model(models: dict[str, dict], sources: list[str], drafts: list[str], refs: list[str],
+                      feats: list[dict[str, float]], length_ratio: float) -> dict[str, float]:
+    """Each model's Spearman with sentence chrF over drafts whose features are given, scored as QE scores
+    them (the checks' caps included); models needing a feature the drafts lack are left out."""
+    target = sentence_scores(drafts, refs)
+    out = {}
+    for name, model in models.items():
+        if all(k in f for f, d in zip(feats, drafts) if d.strip() for k in model["coef"]):
+            qe = QualityEstimator(glossary=base(), weights={"length_ratio": length_ratio, "models": {name: model}})
+            scores = [e.score for e in qe.judge(sources, drafts, feats)]
+            out[name] = round(float(spearmanr(scores, target).statistic), 4)
+    return out
+
+
+def heldout_spearman(qe: QualityEstimator, spec: str) -> dict[str, float]:
+    """Each fitted model's Spearman with sentence chrF on a held-out SRC:REF:HYP (blank drafts left out)."""
+    src_path, ref_path, hyp_path = spec.split(":")
+    src, ref = normalise_lines(read_lines(src_path)), read_lines(ref_path)
+    hyps = read_lines(hyp_path)[: len(src)]
+    keep = [i for i, h in enumerate(hyps) if h.strip()]
+    sources, drafts = [src[i] for i in keep], [hyps[i] for i in keep]
+    return spearman_by_model(qe.weights["models"], sources, drafts, [ref[i] for i in keep],
+                             qe.features(sources, drafts), qe.weights["length_ratio"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--src", required=True)
@@ -55,11 +86,13 @@ def main() -> None:
     ap.add_argument("--alternative", help="another system's translations of --src (consensus feature)")
     ap.add_argument("--agreement", help="per-line agreement of the (single) --hyp's best-quality drafts")
     ap.add_argument("--only-with", help="fit only the models using this feature, and merge them into the weights")
+    ap.add_argument("--heldout", action="append", default=[], metavar="SRC:REF:HYP",
+                    help="test each fitted model on another set's translations (Spearman with sentence chrF)")
     ap.add_argument("--write", action="store_true", help=f"write {OUT}")
     args = ap.parse_args()
     if args.agreement and len(args.hyp) != 1:
         ap.error("--agreement goes with exactly one --hyp")
-    src, ref = read_lines(args.src), read_lines(args.ref)
+    src, ref = normalise_lines(read_lines(args.src)), read_lines(args.ref)
     alts = read_lines(args.alternative)[: len(src)] if args.alternative else None
     agreements = [float(x) if x.strip() else None for x in read_lines(args.agreement)] if args.agreement else None
     ratio = float(np.median([len(e) / max(1, len(z)) for z, e in zip(src, ref)]))
@@ -90,6 +123,8 @@ def main() -> None:
     else:
         weights["trained_on"] = trained_on
     print(json.dumps(weights, indent=1))
+    for spec in args.heldout:
+        print(json.dumps({"heldout": spec, "spearman_vs_sentence_chrf": heldout_spearman(qe, spec)}))
     if args.write:
         OUT.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
 

@@ -9,10 +9,11 @@ best:    with --best N, the same pipeline asking for N candidates per request (g
          candidates would write; for each point, the Spearman correlation of the sentences' candidate
          agreement with their sentence chrF.
 
-QE's Spearman with sentence chrF, per feature set: for the naive drafts (log-probabilities by forced
-decoding, as `zhen qe` scores any given translation), for the default drafts (log-probabilities from
-generation: the scores the review page shows), each with log-probability + length and with the source-draft
-embedding similarity added; for best, without and with agreement. QE's weights are fitted on FLORES[0:200]
+QE's Spearman with sentence chrF, per feature set (log-probability + length, with the mean of the least
+likely tokens, with the source-draft embedding similarity): for the naive drafts (everything by forced
+decoding, as `zhen qe` scores any given translation), for the default drafts (the mean log-probability
+from generation, as the review page shows it; the least likely tokens by forced decoding, as `full` QE
+adds them); for best, without and with agreement. QE's weights are fitted on FLORES[0:200]
 only (`bench.fit_qe`), so on WMT19, TICO-19 and FLORES past line 200 these are held-out figures.
 
 Usage: python -m bench.mt [--data flores|wmt19|tico19] [--n 50] [--offset 0] [--step 1] [--runs 1] [--best N]
@@ -33,6 +34,7 @@ from typing import Any
 import sacrebleu
 from scipy.stats import spearmanr
 
+from bench.fit_qe import spearman_by_model
 from zhen import config
 from zhen.app import factory
 from zhen.app.quality import embedding_similarity
@@ -41,7 +43,7 @@ from zhen.mt.base import Request, Translator
 from zhen.mt.glossary import base
 from zhen.mt.memory import key
 from zhen.mt.pipeline import Draft, Pipeline, normalise_lines
-from zhen.mt.quality.qe import QualityEstimator, Similarity
+from zhen.mt.quality.qe import QualityEstimator, Similarity, default_weights
 
 SYSTEM = "You are a professional Chinese-to-English translator. Translate the user's text into English. Output only the translation."
 DATA = {"flores": ("flores200-devtest", "zho_Hans.devtest", "eng_Latn.devtest"),
@@ -102,17 +104,19 @@ def _qe_spearman(drafts: list[Draft], refs: list[str]) -> dict[str, float]:
             "with agreement": _spearman_with_chrf(agreed, hyp, refs)}
 
 
+QE_SETS = ("logprob+length", "logprob+similarity+length", "logprob+lowest+length", "logprob+lowest+similarity+length")
+
+
 def qe_spearman_by_features(translator: Translator, similarity: Similarity, sources: list[str], drafts: list[str],
                             refs: list[str], logprobs: Sequence[float | None] | None = None) -> dict[str, float]:
-    """How well QE ranks one system's drafts, with log-probability + length and with the embedding
-    similarity added. Log-probabilities not given (a naive draft's) come from forced decoding, once."""
-    if logprobs is None:
-        logprobs = [f.get("logprob") for f in QualityEstimator(translator, None, base()).features(sources, drafts)]
-    out = {}
-    for name, sim in (("logprob+length", None), ("logprob+similarity+length", similarity)):
-        scores = [e.score for e in QualityEstimator(translator, sim, base()).estimate(sources, drafts, logprobs)]
-        out[name] = _spearman_with_chrf(scores, drafts, refs)
-    return out
+    """How well QE ranks one system's drafts with each feature set of QE_SETS. Forced decoding gives the
+    per-token values once: the `lowest` feature, and the mean where `logprobs` (generation's) are not given.
+    So for product drafts the sets without `lowest` are what the default (fast) QE computes, and those
+    with it what `full` QE computes."""
+    weights = default_weights()
+    feats = QualityEstimator(translator, similarity, base(), weights).features(sources, drafts, logprobs)
+    models = {k: m for k, m in weights["models"].items() if k in QE_SETS}
+    return spearman_by_model(models, sources, drafts, refs, feats, weights["length_ratio"])
 
 
 def _score(name: str, outs: list[str], refs: list[str], seconds: float, tokens: int) -> dict:

@@ -171,3 +171,39 @@ def test_qe_uses_best_quality_agreement_and_falls_back_to_the_largest_fitted_mod
     weights["models"] = {k: v for k, v in weights["models"].items() if "agreement" not in k}
     without = QualityEstimator(weights=weights).estimate(src[:1], hyp[:1], [-0.3], agreements=[0.9])[0]
     assert without.score == plain.score  # logprob+length, not length alone
+
+
+class _Scorer(Translator):
+    """Forced decoding from a table: each candidate's per-token log-probabilities."""
+
+    name = "scorer"
+
+    def __init__(self, tokens: dict[str, list[float]]):
+        self.tokens, self.calls = tokens, 0
+
+    def translate(self, requests):
+        raise AssertionError("QE only scores")
+
+    def score(self, requests, candidates):
+        self.calls += 1
+        return [self.tokens[c] for c in candidates]
+
+
+def test_full_qe_reads_where_the_doubt_sits_beside_the_mean():
+    """Two drafts the model finds equally likely on average: the one whose doubt is spread over every token
+    (a loose or garbled rendering) scores lower than the one whose doubt sits in a few tokens (a rare
+    term carried over), as the weights fitted on FLORES say. Only forced decoding gives per-token values,
+    so only `full` QE has the feature; without it the mean-only model is used."""
+    src = ["患者接受了经皮冠状动脉介入治疗。"] * 2
+    spread = "The patient received a treatment through the skin for the heart arteries."
+    spiked = "The patient underwent a percutaneous coronary intervention at the clinic."  # same length
+    assert len(spread) == len(spiked)
+    tokens = {spread: [-0.4] * 10, spiked: [-0.05] * 7 + [-3.4, -0.2, -0.05]}
+    assert abs(sum(tokens[spread]) / 10 - sum(tokens[spiked]) / 10) < 1e-9
+    scorer = _Scorer(tokens)
+    a, b = QualityEstimator(scorer).estimate(src, [spread, spiked])
+    assert scorer.calls == 1 and a.features["logprob"] == b.features["logprob"]
+    assert b.features["lowest"] < a.features["lowest"] and b.score > a.score
+    fast = QualityEstimator().estimate(src[:1], [spread], [-0.4])[0]
+    assert "lowest" not in fast.features and 0 < fast.score < 1
+    assert "logprob+lowest+length" in default_weights()["models"]
