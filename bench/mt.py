@@ -11,9 +11,9 @@ best:    with --best N, the same pipeline asking for N candidates per request (g
 
 QE's Spearman with sentence chrF, per feature set (log-probability + length, with the mean of the least
 likely tokens, with the source-draft embedding similarity): for the naive drafts (everything by forced
-decoding, as `zhen qe` scores any given translation), for the default drafts (the mean log-probability
-from generation, as the review page shows it; the least likely tokens by forced decoding, as `full` QE
-adds them); for best, without and with agreement. QE's weights are fitted on FLORES[0:200]
+decoding, as `zhen qe` scores any given translation), for the default drafts (the sets without the least
+likely tokens on the mean log-probability from generation, as the review page shows it; those with them
+on forced decoding, as `full` QE computes them); for best, without and with agreement. QE's weights are fitted on FLORES[0:200]
 only (`bench.fit_qe`), so on WMT19, TICO-19 and FLORES past line 200 these are held-out figures.
 
 Usage: python -m bench.mt [--data flores|wmt19|tico19] [--n 50] [--offset 0] [--step 1] [--runs 1] [--best N]
@@ -109,14 +109,20 @@ QE_SETS = ("logprob+length", "logprob+similarity+length", "logprob+lowest+length
 
 def qe_spearman_by_features(translator: Translator, similarity: Similarity, sources: list[str], drafts: list[str],
                             refs: list[str], logprobs: Sequence[float | None] | None = None) -> dict[str, float]:
-    """How well QE ranks one system's drafts with each feature set of QE_SETS. Forced decoding gives the
-    per-token values once: the `lowest` feature, and the mean where `logprobs` (generation's) are not given.
-    So for product drafts the sets without `lowest` are what the default (fast) QE computes, and those
-    with it what `full` QE computes."""
+    """How well QE ranks one system's drafts with each feature set of QE_SETS. With `logprobs` (a product
+    draft's, recorded while generating) the sets without `lowest` are scored on them, as the default
+    (fast) QE does; the sets with `lowest` always on forced decoding's values, as `full` QE and `zhen qe`
+    compute them."""
     weights = default_weights()
-    feats = QualityEstimator(translator, similarity, base(), weights).features(sources, drafts, logprobs)
     models = {k: m for k, m in weights["models"].items() if k in QE_SETS}
-    return spearman_by_model(models, sources, drafts, refs, feats, weights["length_ratio"])
+    forced = QualityEstimator(translator, similarity, base(), weights).features(sources, drafts)
+    out = spearman_by_model({k: m for k, m in models.items() if "lowest" in k}, sources, drafts, refs, forced,
+                            weights["length_ratio"])
+    fast = forced if logprobs is None else QualityEstimator(None, similarity, base(), weights).features(
+        sources, drafts, logprobs)
+    out.update(spearman_by_model({k: m for k, m in models.items() if "lowest" not in k}, sources, drafts, refs,
+                                 fast, weights["length_ratio"]))
+    return out
 
 
 def _score(name: str, outs: list[str], refs: list[str], seconds: float, tokens: int) -> dict:

@@ -42,7 +42,7 @@ class TranslateRequest(_Strict):
     include_boilerplate: bool = False
     qe: Literal["fast", "full", "none"] = Field(
         "fast", description="fast: log-probabilities recorded while translating, length and checks; full: "
-        "also forced decoding, for each draft's least likely tokens (slower); none: length and checks only")
+        "also forced decoding where no log-probability was recorded (slower); none: length and checks only")
     quality: Literal["default", "best"] | None = Field(
         None, description="best: several candidates per sentence, chosen by the checks and minimum Bayes risk; "
         "each segment then has its 'agreement' and 'alternatives' (slower; default: the server's setting)")

@@ -46,9 +46,9 @@ class Runtime:
                         candidates=self.candidates(quality, alternatives))
 
     def estimator(self, glossary: Glossary | None, mode: str) -> QualityEstimator:
-        """QE as every interface computes it: `full` adds forced decoding, which gives each draft's least
-        likely tokens (and the mean where none was recorded while translating); the glossary's terms are
-        checked in every mode."""
+        """QE as every interface computes it: `full` adds forced decoding where no log-probability was
+        recorded while translating (it gives those drafts their least likely tokens too); the glossary's
+        terms are checked in every mode."""
         return QualityEstimator(self.translator if mode == "full" else None, None, glossary)
 
     def matcher(self, owner: str | None) -> Matcher | None:
