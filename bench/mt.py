@@ -13,8 +13,9 @@ QE's Spearman with sentence chrF, per feature set (log-probability + length, wit
 likely tokens, with the source-draft embedding similarity): for the naive drafts (everything by forced
 decoding, as `zhen qe` scores any given translation), for the default drafts (the sets without the least
 likely tokens on the mean log-probability from generation, as the review page shows it; those with them
-on forced decoding, as `full` QE computes them); for best, without and with agreement. QE's weights are fitted on FLORES[0:200]
-only (`bench.fit_qe`), so on WMT19, TICO-19 and FLORES past line 200 these are held-out figures.
+on forced decoding, as `zhen qe` would score the same drafts); for best, without and with agreement.
+QE's weights are fitted on FLORES[0:200] only (`bench.fit_qe`), so on WMT19, TICO-19 and FLORES past
+line 200 these are held-out figures.
 
 Usage: python -m bench.mt [--data flores|wmt19|tico19] [--n 50] [--offset 0] [--step 1] [--runs 1] [--best N]
        [--skip-naive] [--save DIR]
@@ -110,9 +111,9 @@ QE_SETS = ("logprob+length", "logprob+similarity+length", "logprob+lowest+length
 def qe_spearman_by_features(translator: Translator, similarity: Similarity, sources: list[str], drafts: list[str],
                             refs: list[str], logprobs: Sequence[float | None] | None = None) -> dict[str, float]:
     """How well QE ranks one system's drafts with each feature set of QE_SETS. With `logprobs` (a product
-    draft's, recorded while generating) the sets without `lowest` are scored on them, as the default
-    (fast) QE does; the sets with `lowest` always on forced decoding's values, as `full` QE and `zhen qe`
-    compute them."""
+    draft's, recorded while generating) the sets without `lowest` are scored on them, as QE scores a
+    product draft; the sets with `lowest` always on forced decoding's values, as `zhen qe` scores any
+    translation."""
     weights = default_weights()
     models = {k: m for k, m in weights["models"].items() if k in QE_SETS}
     forced = QualityEstimator(translator, similarity, base(), weights).features(sources, drafts)
