@@ -123,9 +123,9 @@ class QualityEstimator:
                 lps = self.translator.score([Request(sources[i]) for i in missing], [candidates[i] for i in missing])
             except NotImplementedError:
                 lps = []
-            for i, lp in zip(missing, lps):
-                known[i] = sum(lp) / len(lp) if lp else -10.0
-                feats[i]["lowest"] = lowest_feature(lp)
+            for i, tokens in zip(missing, lps):
+                known[i] = sum(tokens) / len(tokens) if tokens else -10.0
+                feats[i]["lowest"] = lowest_feature(tokens)
         for i, lp in known.items():
             feats[i]["logprob"] = lp
         if alternatives is None and self.alternative is not None and live:
