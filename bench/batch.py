@@ -55,10 +55,6 @@ def batch(spec: WorkerSpec, workers: int, engine: str) -> dict:
         s = Batch(tmp / "out", Store(tmp / "store.sqlite"), spec, eng).run(str(inputs))
     finally:
         eng.close()
-        if engine == "ray":
-            import ray
-
-            ray.shutdown()
     d = s.to_dict()
     return {"path": f"batch-{workers}", "articles": d["done"], "sentences": d["sentences"], "seconds": d["seconds"],
             "articles_per_s": d["articles_per_s"], "sentences_per_s": d["sentences_per_s"], "failed": d["failed"]}

@@ -119,7 +119,8 @@ class RayEngine:
 
         # the settings travel in the spec; what the environment still carries is where plugins are found
         env = {k: v for k, v in os.environ.items() if k.startswith("FAKE_MT_") or k == "PYTHONPATH"}
-        if not ray.is_initialized():
+        self._connected = not ray.is_initialized()  # this engine connected, so it disconnects (`close`)
+        if self._connected:
             ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
                      log_to_driver=False, runtime_env={"env_vars": env})
 
@@ -174,6 +175,9 @@ class RayEngine:
         return ray.get([a.pid.remote() for a in self.actors])
 
     def close(self) -> None:
+        """Ends the actors, and disconnects before stdout is given back: Ray's threads print cluster events
+        (a node lost) whenever they notice them, even after the last article, and stdout carries only
+        the run's JSON summary."""
         import ray
 
         for a in self.actors:
@@ -181,4 +185,6 @@ class RayEngine:
                 ray.kill(a)
             except Exception:  # an actor lost with its node (not yet noticed) cannot be killed again
                 log.debug("actor already gone", exc_info=True)
+        if self._connected:
+            ray.shutdown()
         sys.stdout = self._stdout
