@@ -11,10 +11,11 @@ from tests.conftest import article, require, tagger
 from zhen import config
 from zhen.align.aligner import align, span_sums
 from zhen.align.beads import Bead, format_beads
-from zhen.align.embed import create, from_spec
+from zhen.align.embed import create, from_spec, native_bf16
 from zhen.align.lexicon import Lexicon, _pinyin_words, dictionary_vectors
 from zhen.align.score import gold_units, merge_within_units, parse_beads, score
 from zhen.align.synthetic import chapters, make_doc, realistic_doc, unmatched_errors
+from zhen.errors import InputError
 from zhen.text.document import parse_article
 
 
@@ -449,6 +450,29 @@ def test_sentence_transformers_backend_on_a_tiny_model(tmp_path):
     beads = align(en, en, emb)
     assert [b.format() for b in beads] == [f"[{i}]:[{i}]" for i in range(8)]
     assert _covers_in_order(align(zh, en, emb), 8, 8)
+
+
+def test_sentence_transformers_run_in_bfloat16_only_where_the_cpu_multiplies_it(tmp_path):
+    """bfloat16 pays only on CPUs with bfloat16 matrix units; there the vectors stay close to float32's."""
+    require("sentence_transformers", "st")
+    from tests.tiny_models import build_tiny_sentence_transformer
+
+    for flags, native in (("fpu sse avx512f avx512_vnni", False), ("fpu avx512f amx_bf16 amx_tile", True),
+                          ("fpu avx512_bf16", True), ("Features: fp asimd bf16 i8mm", True)):
+        (tmp_path / "cpuinfo").write_text(f"flags\t: {flags}\n", encoding="ascii")
+        assert native_bf16(tmp_path / "cpuinfo") is native
+    assert native_bf16(tmp_path / "missing") is False
+    path = build_tiny_sentence_transformer(tmp_path)
+    zh, en = _flores(8, 100)
+    full = from_spec(f"sentence-transformers:{path}", dtype="float32")
+    half = from_spec(f"sentence-transformers:{path}", dtype="bfloat16")
+    assert (full.dtype, half.dtype) == ("float32", "bfloat16")
+    v32, v16 = full.embed(zh + en), half.embed(zh + en)
+    assert v16.dtype == np.float32 and np.allclose(np.linalg.norm(v16, axis=1), 1.0, atol=1e-5)
+    assert np.einsum("ij,ij->i", v32, v16).min() > 0.98
+    assert from_spec(f"sentence-transformers:{path}").dtype == ("bfloat16" if native_bf16() else "float32")
+    with pytest.raises(InputError, match="dtype"):
+        from_spec(f"sentence-transformers:{path}", dtype="float16")
 
 
 def test_translators_split_pieces_are_judged_as_pieces(fp32_embedder, monkeypatch):

@@ -64,11 +64,12 @@ def translator(model: str | None = None, *, backend: str | None = None, openai_u
                            name=preset.name, **{**threads, **preset.options, **options})
 
 
-def embedder(spec: str | None = None, settings: config.Settings | None = None) -> Embedder:
-    """The sentence embedder named by `spec` (`--embedder`), else by the settings (`ZHEN_EMBEDDER`)."""
+def embedder(spec: str | None = None, settings: config.Settings | None = None, **options: object) -> Embedder:
+    """The sentence embedder named by `spec` (`--embedder`), else by the settings (`ZHEN_EMBEDDER`);
+    `options` go to its backend (a sentence-transformers model's `dtype`, say)."""
     s = settings or config.settings()
     _prepare(s)
-    return from_spec(spec or s.embedder, threads=s.cpu_threads(), cache_dir=s.models_dir())
+    return from_spec(spec or s.embedder, threads=s.cpu_threads(), cache_dir=s.models_dir(), **options)
 
 
 def tagger(settings: config.Settings | None = None) -> Tagger | None:
