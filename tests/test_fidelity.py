@@ -15,7 +15,7 @@ from zhen.app import fidelity
 from zhen.models import presets
 from zhen.models.pull import PullError, pull
 from zhen.mt.base import Request, Term, Translator
-from zhen.mt.faithful import enforce, enumerations, gazetteer, names, ner
+from zhen.mt.faithful import enforce, enumerations, gazetteer, names, nationality, ner
 from zhen.mt.faithful.entities import document_glossary
 from zhen.mt.faithful.numbers import invented_numbers, normalise_numbers, supported
 from zhen.mt.glossary import Glossary, missing_terms, write_in
@@ -431,6 +431,32 @@ def test_japanese_names_are_left_to_the_model_and_dictionary_people_keep_their_c
     assert "石井启" not in g.terms
     assert g.terms["郎平"] == "Lang Ping" and "郎平" in g.pinned and g.terms["石建国"] == "Shi Jianguo"
     assert gazetteer.person("金正恩") == "Kim Jong-un" and gazetteer.person("安倍晋三") == "Abe Shinzo"
+
+
+def test_foreigners_written_in_chinese_characters_are_never_pinned_as_pinyin():
+    """The phrase that introduces a person names their country (`韩国外长朴真英`, `泰国副总理巴育`), unless
+    they serve there (`中国驻泰国大使吕明`) or are ethnic Chinese (`意大利华人林芳`); a United Nations
+    representative is no national; a four-character name that splits into no name and word is one
+    foreign name, and so is its head (`高桥正雄` and later `高桥`); an article's own Latin gloss is the
+    name's English; and 吕 is Lyu, as names are written in Latin letters."""
+    text = ("韩国外长朴真英周五表示，泰国副总理巴育高度重视。中国驻泰国大使吕明出席，意大利华人林芳介绍，"
+            "世界卫生组织代表高明说，美国总统会见了王建国。官员高桥正雄表示，高桥说。"
+            "部长赵杰出席会议，英国大臣李文顿(David Linton)访问。")
+    g = document_glossary([text], _TagsPeople("朴真英", "巴育", "吕明", "林芳", "高明", "王建国", "高桥正雄", "高桥",
+                                              "赵杰出席", "李文顿"))
+    people = {s: g.terms[s] for s in g.pinned if g.kinds.get(s) == "person"}
+    assert people == {"吕明": "Lyu Ming", "林芳": "Lin Fang", "王建国": "Wang Jianguo", "赵杰": "Zhao Jie",
+                      "李文顿": "David Linton"}
+    assert not {"朴真英", "巴育", "高明", "高桥"} & set(g.terms)
+    assert nationality.introduced_as_foreign("内蒙古自治区主席王明说", "王明") is False  # a Chinese region
+    assert nationality.introduced_as_foreign("效力于土耳其某队的朱明", "朱明") is False  # where she plays
+
+
+def test_tagger_mistakes_after_numbers_and_before_function_words_are_no_people():
+    """`4.2 张不等` counts beds (张 is a measure word), `附近安有水龙头` says taps are fitted (有, has)."""
+    found = names.find_names("床位数从 29.2 张到 4.2 张不等。附近安有水龙头。", ["张不", "安有"], gazetteer.is_word,
+                             gazetteer.name_odds)
+    assert found == []
 
 
 def test_units_standing_for_one_of_themselves_support_their_number():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from zhen.mt.faithful import gazetteer, names
+from zhen.mt.faithful import gazetteer, names, nationality
 from zhen.mt.faithful.ner import Entity
 from zhen.mt.glossary import Glossary
 
@@ -25,14 +25,19 @@ def document_glossary(sentences: Sequence[str], tagger: Tagger | None) -> Glossa
     tagged = tagger.entities(list(sentences)) if tagger is not None else [[] for _ in sentences]
     g = Glossary()
     people = [e.text for ents in tagged for e in ents if e.kind == "person"]
+    text = "\n".join(sentences)
     # the dictionary's proper nouns that are no people (路透 Reuters) are never read as Chinese names
     chinese = lambda name: float("-inf") if gazetteer.lookup(name) else gazetteer.name_odds(name)  # noqa: E731
-    for term in names.find_names("\n".join(sentences), people, gazetteer.is_word, chinese):
-        known = gazetteer.person(term.source)  # 李克强 Li Keqiang, 金正恩 Kim Jong-un: the dictionary knows them
+    whole = {n[:2] for n in nationality.one_foreign_name(people, text, gazetteer.is_word, names.COMPOUND_SURNAMES)}
+    for term in names.find_names(text, people, gazetteer.is_word, chinese):
+        # the article's own gloss (李登顿(David Lidington)), else the dictionary's (李克强 Li Keqiang, 金正恩 Kim
+        # Jong-un)
+        known = nationality.latin_gloss(text, term.source) or gazetteer.person(term.source)
         if known:
             g.add(term.source, known, "person", pinned=True)
-        elif gazetteer.japanese(term.source) or gazetteer.foreign_noun(term.source):
-            continue  # 石井启 is Ishii Kei and 路透 Reuters: the model knows more than pinyin would
+        elif (gazetteer.japanese(term.source) or gazetteer.foreign_noun(term.source) or term.source[:2] in whole
+              or nationality.introduced_as_foreign(text, term.source)):
+            continue  # 石井启 is Ishii Kei, 路透 Reuters, 朝鲜外务相李勇浩 Ri Yong-ho: the model knows more than pinyin
         elif term.pinned or not gazetteer.lookup(term.source):  # an unpinned dictionary place (江华) is no person
             g.add(term.source, term.target, "person", pinned=term.pinned)
     for ents in tagged:
@@ -40,9 +45,9 @@ def document_glossary(sentences: Sequence[str], tagger: Tagger | None) -> Glossa
             if e.text in g.terms:
                 continue
             if e.kind == "place":
-                rendered = gazetteer.place(e.text)
+                rendered = nationality.latin_gloss(text, e.text) or gazetteer.place(e.text)
             elif e.kind == "org":
-                rendered = gazetteer.institution(e.text)
+                rendered = nationality.latin_gloss(text, e.text) or gazetteer.institution(e.text)
             else:
                 continue
             if rendered:

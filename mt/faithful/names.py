@@ -132,7 +132,10 @@ def _pick(text: str, start: int, candidate: str, is_word: Callable[[str], bool] 
 
 
 def _char_reading(ch: str) -> str:
-    return _GIVEN_READING.get(ch) or "".join(lazy_pinyin(ch, style=Style.NORMAL, errors="ignore"))
+    """One character's name reading; ü is written `yu`, as the national standard for names in Latin
+    letters (GB/T 28039) and passports write it: 吕 is Lyu, not pypinyin's `lv`."""
+    reading = _GIVEN_READING.get(ch) or "".join(lazy_pinyin(ch, style=Style.NORMAL, errors="ignore"))
+    return reading.replace("v", "yu")
 
 
 def surname_of(name: str) -> str:
@@ -165,6 +168,18 @@ def is_person_name(text: str) -> bool:
     given = text[len(sur) :]
     return (1 <= len(given) <= 2 and not any(ch in _NOT_GIVEN for ch in given)
             and given[-1] not in _TRANSLITERATION and not re.search(TITLES, given) and not _HONORIFIC.search(given))
+
+
+# function words the tagger reads as a one-character given name (`附近安有水龙头`: 安有 "is fitted with")
+_FUNCTION = set("不有是了着过的地得也都就还又")
+_COUNTED = re.compile(r"(?:\d|[一二三四五六七八九十百千万两几])\s*$")  # `4.2 张不等`: 张 counts, it names no one
+
+
+def _tagged_by_mistake(text: str, name: str) -> bool:
+    """The tagger's two-character people that are a measure word after a number (`4.2 张不等`) or end
+    in a function word (`安有`)."""
+    return len(name) == 2 and (name[1] in _FUNCTION
+                               or all(_COUNTED.search(text[:i]) for i in _positions(text, name)))
 
 
 def _reads_as_words(text: str, name: str, is_word: Callable[[str], bool]) -> bool:
@@ -236,7 +251,8 @@ def find_names(text: str, tagged: Iterable[str] = (), is_word: Callable[[str], b
     foreign = {m.group() for m in re.finditer(r"[\u4e00-\u9fff]+(?:[·•・][\u4e00-\u9fff]+)+", text)}
     for name in tagged:
         if (is_person_name(name) and name in text and not any(name in f for f in foreign)
-                and not is_word(name) and not _reads_as_words(text, name, is_word)):
+                and not is_word(name) and not _reads_as_words(text, name, is_word)
+                and not _tagged_by_mistake(text, name)):
             found.setdefault(name, text.index(name))
             if chinese(name) > 0:
                 sure.add(name)

@@ -1,0 +1,111 @@
+"""People whose names are written in Chinese characters but whose English is no pinyin.
+
+Chinese news writes foreigners with ordinary characters: transliterations (`泰国副总理巴逸`), Korean and
+Japanese names (`朝鲜外务相李勇浩` Ri Yong-ho, `高村正彦` Masahiko Komura). Their characters can look like a
+Chinese name, so the character statistics of `gazetteer.name_odds` cannot tell; the article can:
+
+- **the phrase that introduces the person names a foreign country** (ISO 3166 names in Chinese, from
+  pycountry): `朝鲜外务相李勇浩`, `美国谷物部门高鸿`. A country the person is stationed in is not theirs
+  (`中国驻泰国大使吕健` is Chinese), and ethnic Chinese abroad keep their names (`意大利华人吕嘉`). Nor
+  is a United Nations representative a national of the country served (`世界卫生组织代表高力`).
+- **the tagger reads one four-character name** that splits into no name and word: `高村正彦`, `翁长雄志`
+  (Japanese given names), so their two-character heads (`高村`, `翁长`) are no Chinese people either; but
+  `赵杰出席` is 赵杰 who attends (出席 is a word).
+
+A name an article glosses in Latin letters (`李登顿(David Lidington)`) takes its gloss (`latin_gloss`).
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+import pycountry
+
+_GREATER_CHINA = {"CN", "HK", "MO", "TW"}
+# the country before the name is the person's, unless the words between join two phrases or name an action
+# (`美国总统特朗普会见了习近平`, `美国副总统和王岐山`)
+_BETWEEN = re.compile(r"[\u4e00-\u9fff]{0,8}")
+_NOT_A_TITLE = set("了见与和同及向对在说把将给被从为是之的")
+# a country after these is where someone is or goes (`效力于土耳其`, `在美国`), not whose they are
+_LOCATIVE = set("于在赴到往")
+_STATIONED = "驻"  # 驻泰国 names where someone serves, not whose they are
+# 华 (China, the Chinese) in the phrase marks ethnic Chinese abroad (`意大利华人`, `菲律宾华教中心`), who
+# keep their names; 驻华 is a post in China
+_ETHNIC_CHINESE = re.compile(r"(?<!驻)华")
+_INSIDE_CHINA = ("内蒙古",)  # Chinese regions whose names hold a country's (蒙古)
+# the United Nations' representatives in a country are never its nationals (`世界卫生组织代表高力`, Gauden
+# Galea; `联合国儿童基金会驻华代表`)
+_UN_REPRESENTATIVE = re.compile(r"(?:联合国|世界卫生组织|世卫组织|世界银行|国际货币基金组织)[\u4e00-\u9fff]{0,8}?代表$")
+_WINDOW = 14  # characters before the name that can hold its introducing phrase
+_GLOSS = r"\s*[(（]\s*([A-Z][A-Za-z'’.\-]*(?:\s+[A-Za-z][A-Za-z'’.\-]*){0,4})\s*[)）]"
+
+
+@lru_cache(maxsize=1)
+def foreign_countries() -> tuple[str, ...]:
+    """Chinese names of every country but China (ISO 3166-1 in pycountry's zh_CN catalogue), longest first
+    so that `朝鲜民主主义人民共和国` is read whole."""
+    zh = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["zh_CN"], fallback=True)
+    found: set[str] = set()
+    for country in pycountry.countries:
+        if country.alpha_2 in _GREATER_CHINA:
+            continue
+        for attr in ("name", "common_name", "official_name"):
+            english = getattr(country, attr, None)
+            chinese = zh.gettext(english) if english else ""
+            if chinese and re.fullmatch(r"[\u4e00-\u9fff]{2,}", chinese):
+                found.add(chinese)
+    return tuple(sorted(found, key=lambda n: (-len(n), n)))
+
+
+@lru_cache(maxsize=1)
+def _country_pattern() -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, foreign_countries())))
+
+
+def introduced_as_foreign(text: str, name: str) -> bool:
+    """Some mention of `name` in `text` follows a phrase that names a foreign country as the person's:
+    the country, then at most eight characters of title (`朝鲜外务相`), none of them joining two phrases
+    or naming an action, and neither stationed there (`驻泰国`) nor of Chinese descent (`华人`)."""
+    pattern = _country_pattern()
+    for m in re.finditer(re.escape(name), text):
+        offset = max(0, m.start() - _WINDOW)
+        window = text[offset : m.start()]
+        if _UN_REPRESENTATIVE.search(window):
+            return True
+        for c in reversed(list(pattern.finditer(window))):
+            between = window[c.end() :]
+            if not _BETWEEN.fullmatch(between) or set(between) & _NOT_A_TITLE:
+                continue
+            before = text[offset + c.start() - 1] if offset + c.start() else ""
+            if before == _STATIONED or before in _LOCATIVE or before + c.group() in _INSIDE_CHINA:
+                continue  # a host country or a place (an owner country may stand before it), a Chinese region
+            if not _ETHNIC_CHINESE.search(between):
+                return True
+            break
+    return False
+
+
+def one_foreign_name(tagged: Iterable[str], text: str, is_word: Callable[[str], bool],
+                     compound_surnames: Iterable[str]) -> set[str]:
+    """The tagger's four-character people that read as one name, not a Chinese name plus a word
+    (`高村正彦`; not `赵杰出席` or `葛均波分享`): no two- or three-character head is followed, where the
+    name stands, by a dictionary word, and the head is no compound surname (`欧阳明长` is Chinese)."""
+    compound = set(compound_surnames)
+    out = set()
+    for name in set(tagged):
+        if len(name) != 4 or name[:2] in compound or not re.fullmatch(r"[\u4e00-\u9fff]{4}", name):
+            continue
+        starts = [m.start() for m in re.finditer(name, text)]
+        if starts and not any(is_word(text[i + h : i + h + k]) for i in starts for h in (2, 3) for k in (2, 3)):
+            out.add(name)
+    return out
+
+
+def latin_gloss(text: str, name: str) -> str | None:
+    """The Latin-letter name an article writes in brackets right after `name` (`李登顿(David Lidington)`):
+    the article's own English for it, which no rule should override."""
+    m = re.search(re.escape(name) + _GLOSS, text)
+    return m.group(1).strip() if m else None
