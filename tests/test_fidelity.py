@@ -450,6 +450,10 @@ def test_foreigners_written_in_chinese_characters_are_never_pinned_as_pinyin():
     assert not {"朴真英", "巴育", "高明", "高桥"} & set(g.terms)
     assert nationality.introduced_as_foreign("内蒙古自治区主席王明说", "王明") is False  # a Chinese region
     assert nationality.introduced_as_foreign("效力于土耳其某队的朱明", "朱明") is False  # where she plays
+    # a gloss names its whole span only, and an acronym is no name
+    assert nationality.latin_gloss("位于塔马基大道（Tamaki Drive）", "塔马基大道") == "Tamaki Drive"
+    assert nationality.latin_gloss("纳米比亚（Namibian）总统", "亚") is None
+    assert nationality.latin_gloss("美国食品药物管理局(FDA)称", "美国食品药物管理局") is None
 
 
 def test_tagger_mistakes_after_numbers_and_before_function_words_are_no_people():

@@ -40,14 +40,14 @@ def document_glossary(sentences: Sequence[str], tagger: Tagger | None) -> Glossa
             continue  # 石井启 is Ishii Kei, 路透 Reuters, 朝鲜外务相李勇浩 Ri Yong-ho: the model knows more than pinyin
         elif term.pinned or not gazetteer.lookup(term.source):  # an unpinned dictionary place (江华) is no person
             g.add(term.source, term.target, "person", pinned=term.pinned)
-    for ents in tagged:
+    for sentence, ents in zip(sentences, tagged):
         for e in ents:
             if e.text in g.terms:
                 continue
             if e.kind == "place":
-                rendered = nationality.latin_gloss(text, e.text) or gazetteer.place(e.text)
+                rendered = nationality.latin_gloss(sentence, e.text, e.end) or gazetteer.place(e.text)
             elif e.kind == "org":
-                rendered = nationality.latin_gloss(text, e.text) or gazetteer.institution(e.text)
+                rendered = nationality.latin_gloss(sentence, e.text, e.end) or gazetteer.institution(e.text)
             else:
                 continue
             if rendered:

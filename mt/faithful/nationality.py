@@ -104,8 +104,12 @@ def one_foreign_name(tagged: Iterable[str], text: str, is_word: Callable[[str], 
     return out
 
 
-def latin_gloss(text: str, name: str) -> str | None:
-    """The Latin-letter name an article writes in brackets right after `name` (`李登顿(David Lidington)`):
-    the article's own English for it, which no rule should override."""
-    m = re.search(re.escape(name) + _GLOSS, text)
-    return m.group(1).strip() if m else None
+def latin_gloss(text: str, name: str, end: int | None = None) -> str | None:
+    """The Latin-letter name an article writes in brackets right after `name` (`李登顿(David Lidington)`),
+    or right at `end` where a tagger's span ends: the article's own English for it, which no rule should
+    override. Acronyms (`(WHO)`, all capitals) are abbreviations, not names, and a one-character span is
+    too short to own the gloss of the word it ends (`亚` of `纳米比亚（Namibian）`)."""
+    if len(name) < 2:
+        return None
+    m = re.compile(_GLOSS).match(text, end) if end is not None else re.search(re.escape(name) + _GLOSS, text)
+    return m.group(1).strip() if m and re.search("[a-z]", m.group(1)) else None
