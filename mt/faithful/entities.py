@@ -30,10 +30,11 @@ def document_glossary(sentences: Sequence[str], tagger: Tagger | None) -> Glossa
     chinese = lambda name: float("-inf") if gazetteer.lookup(name) else gazetteer.name_odds(name)  # noqa: E731
     whole = {n[:2] for n in nationality.one_foreign_name(people, text, gazetteer.is_word, names.COMPOUND_SURNAMES)}
     for term in names.find_names(text, people, gazetteer.is_word, chinese):
-        # the article's own gloss (李登顿(David Lidington)), else the dictionary's (李克强 Li Keqiang, 金正恩 Kim
-        # Jong-un)
-        known = nationality.latin_gloss(text, term.source) or gazetteer.person(term.source)
-        if known:
+        gloss = nationality.latin_gloss(text, term.source)
+        known = gazetteer.person(term.source)  # 李克强 Li Keqiang, 金正恩 Kim Jong-un: the dictionary knows them
+        if gloss:  # the article's own English beside the name (李登顿(David Lidington)): a note, since written
+            g.add(term.source, gloss, "person")  # into the source it would stand twice
+        elif known:
             g.add(term.source, known, "person", pinned=True)
         elif (gazetteer.japanese(term.source) or gazetteer.foreign_noun(term.source) or term.source[:2] in whole
               or nationality.introduced_as_foreign(text, term.source)):
