@@ -133,6 +133,11 @@ def native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
 class SentenceTransformerEmbedder(Embedder):
     """Any local sentence-transformers model directory (LaBSE where users have it); never downloads."""
 
+    # sentence-transformers sorts a call's texts by length before it batches them, so one call with many
+    # texts pads far less than many small calls: EmbeddingGemma embeds 400 literary sentences 1.3 times as
+    # fast in one call as in calls of 64 (bfloat16, 2 cores; vectors at cosine 0.99992 or more)
+    batch = 1024
+
     def __init__(self, model_path: str, threads: int | None = None, cache_dir: Path | None = None,
                  prompt: str = "", name: str = "", dtype: str = "auto") -> None:
         """`prompt` is prefixed to every text, on both sides (EmbeddingGemma reads its task from it).
