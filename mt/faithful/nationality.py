@@ -12,7 +12,8 @@ Chinese name, so the character statistics of `gazetteer.name_odds` cannot tell; 
   (Japanese given names), so their two-character heads (`高村`, `翁长`) are no Chinese people either; but
   `赵杰出席` is 赵杰 who attends (出席 is a word).
 
-A name an article glosses in Latin letters (`李登顿(David Lidington)`) takes its gloss (`latin_gloss`).
+A name an article glosses in Latin letters (`李登顿(David Lidington)`) takes its gloss (`latin_gloss`), as a
+note: the source already writes it.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def _country_pattern() -> re.Pattern[str]:
 def introduced_as_foreign(text: str, name: str) -> bool:
     """Some mention of `name` in `text` follows a phrase that names a foreign country as the person's:
     the country, then at most eight characters of title (`朝鲜外务相`), none of them joining two phrases
-    or naming an action, and neither stationed there (`驻泰国`) nor of Chinese descent (`华人`)."""
+    or naming an action, and neither stationed there (`驻泰国`) nor of Chinese descent (`华人`); or
+    follows the title of a United Nations representative."""
     pattern = _country_pattern()
     for m in re.finditer(re.escape(name), text):
         offset = max(0, m.start() - _WINDOW)
@@ -98,7 +100,7 @@ def one_foreign_name(tagged: Iterable[str], text: str, is_word: Callable[[str], 
     for name in set(tagged):
         if len(name) != 4 or name[:2] in compound or not re.fullmatch(r"[\u4e00-\u9fff]{4}", name):
             continue
-        starts = [m.start() for m in re.finditer(name, text)]
+        starts = [m.start() for m in re.finditer(re.escape(name), text)]
         if starts and not any(is_word(text[i + h : i + h + k]) for i in starts for h in (2, 3) for k in (2, 3)):
             out.add(name)
     return out
