@@ -434,18 +434,20 @@ def test_japanese_names_are_left_to_the_model_and_dictionary_people_keep_their_c
 
 
 def test_foreigners_written_in_chinese_characters_are_never_pinned_as_pinyin():
-    """The phrase that introduces a person names their country (`韩国外长朴真英`, `泰国副总理巴育`), unless
-    they serve there (`中国驻泰国大使吕明`) or are ethnic Chinese (`意大利华人林芳`); a United Nations
+    """The phrase that introduces a person names their country (`韩国外长朴真英`; `泰国副总理巴育`, whose
+    characters read as a transliteration, unlike `美国哈佛大学教授张明`'s), unless they serve there
+    (`中国驻泰国大使吕明`) or are ethnic Chinese (`意大利华人林芳`); a United Nations
     representative is no national; a four-character name that splits into no name and word is one
     foreign name, and so is its head (`高桥正雄` and later `高桥`); an article's own Latin gloss is the
     name's English, as a note; and 吕 is Lyu, as names are written in Latin letters."""
     text = ("韩国外长朴真英周五表示，泰国副总理巴育高度重视。中国驻泰国大使吕明出席，意大利华人林芳介绍，"
             "世界卫生组织代表高明说，美国总统会见了王建国。官员高桥正雄表示，高桥说。"
-            "部长赵杰出席会议，英国大臣李文顿(David Linton)访问。")
+            "部长赵杰出席会议，英国大臣李文顿(David Linton)访问。美国哈佛大学教授张明说。")
     g = document_glossary([text], _TagsPeople("朴真英", "巴育", "吕明", "林芳", "高明", "王建国", "高桥正雄", "高桥",
-                                              "赵杰出席", "李文顿"))
+                                              "赵杰出席", "李文顿", "张明"))
     people = {s: g.terms[s] for s in g.pinned if g.kinds.get(s) == "person"}
-    assert people == {"吕明": "Lyu Ming", "林芳": "Lin Fang", "王建国": "Wang Jianguo", "赵杰": "Zhao Jie"}
+    assert people == {"吕明": "Lyu Ming", "林芳": "Lin Fang", "王建国": "Wang Jianguo", "赵杰": "Zhao Jie",
+                      "张明": "Zhang Ming"}  # where names are not Chinese-written, a Chinese-looking one is Chinese
     assert g.terms["李文顿"] == "David Linton"  # a note: the source already writes it beside the name
     assert not {"朴真英", "巴育", "高明", "高桥"} & set(g.terms)
     assert nationality.introduced_as_foreign("内蒙古自治区主席王明说", "王明") is False  # a Chinese region
@@ -456,10 +458,11 @@ def test_foreigners_written_in_chinese_characters_are_never_pinned_as_pinyin():
     assert nationality.latin_gloss("美国食品药物管理局(FDA)称", "美国食品药物管理局") is None
 
 
-def test_tagger_mistakes_after_numbers_and_before_function_words_are_no_people():
-    """`4.2 张不等` counts beds (张 is a measure word), `附近安有水龙头` says taps are fitted (有, has)."""
-    found = names.find_names("床位数从 29.2 张到 4.2 张不等。附近安有水龙头。", ["张不", "安有"], gazetteer.is_word,
-                             gazetteer.name_odds)
+def test_tagger_mistakes_after_numbers_before_function_words_and_after_units_are_no_people():
+    """`4.2 张不等` counts beds (张 is a measure word), `附近安有水龙头` says taps are fitted (有, has), and
+    `谷物部门高丰` names a grain division."""
+    found = names.find_names("床位数从 29.2 张到 4.2 张不等。附近安有水龙头。美国谷物部门高丰暂停交易。高丰发言人说。",
+                             ["张不", "安有", "高丰"], gazetteer.is_word, gazetteer.name_odds)
     assert found == []
 
 

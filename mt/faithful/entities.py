@@ -37,7 +37,7 @@ def document_glossary(sentences: Sequence[str], tagger: Tagger | None) -> Glossa
         elif known:
             g.add(term.source, known, "person", pinned=True)
         elif (gazetteer.japanese(term.source) or gazetteer.foreign_noun(term.source) or term.source[:2] in whole
-              or nationality.introduced_as_foreign(text, term.source)):
+              or nationality.introduced_as_foreign(text, term.source, chinese(term.source))):
             continue  # 石井启 is Ishii Kei, 路透 Reuters, 朝鲜外务相李勇浩 Ri Yong-ho: the model knows more than pinyin
         elif term.pinned or not gazetteer.lookup(term.source):  # an unpinned dictionary place (江华) is no person
             g.add(term.source, term.target, "person", pinned=term.pinned)

@@ -173,13 +173,18 @@ def is_person_name(text: str) -> bool:
 # function words the tagger reads as a one-character given name (`附近安有水龙头`: 安有 "is fitted with")
 _FUNCTION = set("不有是了着过的地得也都就还又")
 _COUNTED = re.compile(r"(?:\d|[一二三四五六七八九十百千万两几])\s*$")  # `4.2 张不等`: 张 counts, it names no one
+# a name in apposition to a business unit is the unit's (`美国谷物部门高鸿`: the grain division Gavilon)
+_UNIT_BEFORE = re.compile(r"(?:部门|公司|集团|品牌|银行|旗下)$")
 
 
 def _tagged_by_mistake(text: str, name: str) -> bool:
-    """The tagger's two-character people that are a measure word after a number (`4.2 张不等`) or end
-    in a function word (`安有`)."""
-    return len(name) == 2 and (name[1] in _FUNCTION
-                               or all(_COUNTED.search(text[:i]) for i in _positions(text, name)))
+    """The tagger's people that are no people: a business unit's name where the article introduces it
+    (`谷物部门高鸿`, then `高鸿发言人`); or, of two characters, a measure word after a number (`4.2 张不等`)
+    or a word ending in a function word (`安有`)."""
+    where = _positions(text, name)
+    if where and _UNIT_BEFORE.search(text[: where[0]]):
+        return True
+    return len(name) == 2 and (name[1] in _FUNCTION or all(_COUNTED.search(text[:i]) for i in where))
 
 
 def _reads_as_words(text: str, name: str, is_word: Callable[[str], bool]) -> bool:

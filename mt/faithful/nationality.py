@@ -5,7 +5,8 @@ Japanese names (`朝鲜外务相李勇浩` Ri Yong-ho, `高村正彦` Masahiko K
 Chinese name, so the character statistics of `gazetteer.name_odds` cannot tell; the article can:
 
 - **the phrase that introduces the person names a foreign country** (ISO 3166 names in Chinese, from
-  pycountry): `朝鲜外务相李勇浩`, `美国谷物部门高鸿`. A country the person is stationed in is not theirs
+  pycountry): `朝鲜外务相李勇浩`, or, where its people's names are not written in Chinese characters, a
+  name that also reads as a transliteration (`泰国副总理巴逸`). A country the person is stationed in is not theirs
   (`中国驻泰国大使吕健` is Chinese), and ethnic Chinese abroad keep their names (`意大利华人吕嘉`). Nor
   is a United Nations representative a national of the country served (`世界卫生组织代表高力`).
 - **the tagger reads one four-character name** that splits into no name and word: `高村正彦`, `翁长雄志`
@@ -26,6 +27,9 @@ from functools import lru_cache
 import pycountry
 
 _GREATER_CHINA = {"CN", "HK", "MO", "TW"}
+# countries whose people write their names in Chinese characters but in English by other rules: Korean and
+# Japanese readings, Vietnamese, and the Hokkien or Cantonese spellings of Singapore and Malaysia
+_HAN_NAMES = {"KR", "KP", "JP", "VN", "SG", "MY"}
 # the country before the name is the person's, unless the words between join two phrases or name an action
 # (`美国总统特朗普会见了习近平`, `美国副总统和王岐山`)
 _BETWEEN = re.compile(r"[\u4e00-\u9fff]{0,8}")
@@ -45,11 +49,11 @@ _GLOSS = r"\s*[(（]\s*([A-Z][A-Za-z'’.\-]*(?:\s+[A-Za-z][A-Za-z'’.\-]*){0,4
 
 
 @lru_cache(maxsize=1)
-def foreign_countries() -> tuple[str, ...]:
-    """Chinese names of every country but China (ISO 3166-1 in pycountry's zh_CN catalogue), longest first
-    so that `朝鲜民主主义人民共和国` is read whole."""
+def foreign_countries() -> dict[str, str]:
+    """Chinese names of every country but China (ISO 3166-1 in pycountry's zh_CN catalogue) → its alpha-2
+    code, longest name first so that `朝鲜民主主义人民共和国` is read whole."""
     zh = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["zh_CN"], fallback=True)
-    found: set[str] = set()
+    found: dict[str, str] = {}
     for country in pycountry.countries:
         if country.alpha_2 in _GREATER_CHINA:
             continue
@@ -57,8 +61,8 @@ def foreign_countries() -> tuple[str, ...]:
             english = getattr(country, attr, None)
             chinese = zh.gettext(english) if english else ""
             if chinese and re.fullmatch(r"[\u4e00-\u9fff]{2,}", chinese):
-                found.add(chinese)
-    return tuple(sorted(found, key=lambda n: (-len(n), n)))
+                found[chinese] = country.alpha_2
+    return dict(sorted(found.items(), key=lambda kv: (-len(kv[0]), kv[0])))
 
 
 @lru_cache(maxsize=1)
@@ -66,12 +70,17 @@ def _country_pattern() -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, foreign_countries())))
 
 
-def introduced_as_foreign(text: str, name: str) -> bool:
+def introduced_as_foreign(text: str, name: str, chinese_odds: float = 0.0) -> bool:
     """Some mention of `name` in `text` follows a phrase that names a foreign country as the person's:
     the country, then at most eight characters of title (`朝鲜外务相`), none of them joining two phrases
     or naming an action, and neither stationed there (`驻泰国`) nor of Chinese descent (`华人`); or
-    follows the title of a United Nations representative."""
-    pattern = _country_pattern()
+    follows the title of a United Nations representative.
+
+    Only a country whose own people write Chinese-character names in no pinyin (`_HAN_NAMES`: Korea,
+    Japan, Singapore …) decides alone. Elsewhere a Chinese-looking name is most often ethnic Chinese
+    (`美国哈佛大学教授张明`), so there the name's characters must also read as foreign (`chinese_odds` ≤ 0,
+    `gazetteer.name_odds`: `泰国副总理巴逸`)."""
+    pattern, countries = _country_pattern(), foreign_countries()
     for m in re.finditer(re.escape(name), text):
         offset = max(0, m.start() - _WINDOW)
         window = text[offset : m.start()]
@@ -84,7 +93,7 @@ def introduced_as_foreign(text: str, name: str) -> bool:
             before = text[offset + c.start() - 1] if offset + c.start() else ""
             if before == _STATIONED or before in _LOCATIVE or before + c.group() in _INSIDE_CHINA:
                 continue  # a host country or a place (an owner country may stand before it), a Chinese region
-            if not _ETHNIC_CHINESE.search(between):
+            if not _ETHNIC_CHINESE.search(between) and (countries[c.group()] in _HAN_NAMES or chinese_odds <= 0):
                 return True
             break
     return False
