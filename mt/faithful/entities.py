@@ -28,7 +28,7 @@ def document_glossary(sentences: Sequence[str], tagger: Tagger | None) -> Glossa
     text = "\n".join(sentences)
     # the dictionary's proper nouns that are no people (路透 Reuters) are never read as Chinese names
     chinese = lambda name: float("-inf") if gazetteer.lookup(name) else gazetteer.name_odds(name)  # noqa: E731
-    whole = {n[:2] for n in nationality.one_foreign_name(people, text, gazetteer.is_word, names.COMPOUND_SURNAMES)}
+    whole = {n[:2] for n in nationality.one_foreign_name(people, text, gazetteer.is_word)}
     for term in names.find_names(text, people, gazetteer.is_word, chinese):
         gloss = nationality.latin_gloss(text, term.source)
         known = gazetteer.person(term.source)  # 李克强 Li Keqiang, 金正恩 Kim Jong-un: the dictionary knows them

@@ -181,7 +181,7 @@ def _tagged_by_mistake(text: str, name: str) -> bool:
     """The tagger's people that are no people: a business unit's name where the article introduces it
     (`谷物部门高鸿`, then `高鸿发言人`); or, of two characters, a measure word after a number (`4.2 张不等`)
     or a word ending in a function word (`安有`)."""
-    where = _positions(text, name)
+    where = positions(text, name)
     if where and _UNIT_BEFORE.search(text[: where[0]]):
         return True
     return len(name) == 2 and (name[1] in _FUNCTION or all(_COUNTED.search(text[:i]) for i in where))
@@ -192,7 +192,7 @@ def _reads_as_words(text: str, name: str, is_word: Callable[[str], bool]) -> boo
     so the text reads as words, not as a name."""
     if len(name) != 3 or not is_word(name[:2]):
         return False
-    return any(is_word(name[2] + text[i + 3 : i + 3 + k]) for i in _positions(text, name) for k in (1, 2))
+    return any(is_word(name[2] + text[i + 3 : i + 3 + k]) for i in positions(text, name) for k in (1, 2))
 
 
 _AND = "和与及同、"  # what joins two people: `王小明和白雪`, `白雪与王小明之间`, `张三、李四`
@@ -208,7 +208,7 @@ def _partners(text: str, name: str, is_word: Callable[[str], bool]) -> list[tupl
         return is_person_name(cand) and cand[0] not in _AND
 
     out = []
-    for i in _positions(text, name):
+    for i in positions(text, name):
         before = i - 1
         if before >= 1 and text[before] in _AND:
             for n in (3, 2):
@@ -231,7 +231,8 @@ def _partners(text: str, name: str, is_word: Callable[[str], bool]) -> list[tupl
     return out
 
 
-def _positions(text: str, sub: str) -> list[int]:
+def positions(text: str, sub: str) -> list[int]:
+    """Where `sub` starts in `text`, every time (literal, not a pattern)."""
     return [m.start() for m in re.finditer(re.escape(sub), text)]
 
 
@@ -308,7 +309,7 @@ def find_names(text: str, tagged: Iterable[str] = (), is_word: Callable[[str], b
             return short in exact
         if text.count(short) != text.count(long):
             return text.count(short) > text.count(long)
-        return any(is_word(text[i + len(short) : i + len(short) + 2]) for i in _positions(text, long))
+        return any(is_word(text[i + len(short) : i + len(short) + 2]) for i in positions(text, long))
 
     pairs = [n for n in found if len(n) > 2 and n[:-1] in found]
     dropped = {n if shorter_wins(n) else n[:-1] for n in pairs}

@@ -26,6 +26,8 @@ from functools import lru_cache
 
 import pycountry
 
+from zhen.mt.faithful.names import COMPOUND_SURNAMES, positions
+
 _GREATER_CHINA = {"CN", "HK", "MO", "TW"}
 # countries whose people write their names in Chinese characters but in English by other rules: Korean and
 # Japanese readings, Vietnamese, and the Hokkien or Cantonese spellings of Singapore and Malaysia
@@ -81,9 +83,9 @@ def introduced_as_foreign(text: str, name: str, chinese_odds: float = 0.0) -> bo
     (`美国哈佛大学教授张明`), so there the name's characters must also read as foreign (`chinese_odds` ≤ 0,
     `gazetteer.name_odds`: `泰国副总理巴逸`)."""
     pattern, countries = _country_pattern(), foreign_countries()
-    for m in re.finditer(re.escape(name), text):
-        offset = max(0, m.start() - _WINDOW)
-        window = text[offset : m.start()]
+    for start in positions(text, name):
+        offset = max(0, start - _WINDOW)
+        window = text[offset:start]
         if _UN_REPRESENTATIVE.search(window):
             return True
         for c in reversed(list(pattern.finditer(window))):
@@ -99,17 +101,15 @@ def introduced_as_foreign(text: str, name: str, chinese_odds: float = 0.0) -> bo
     return False
 
 
-def one_foreign_name(tagged: Iterable[str], text: str, is_word: Callable[[str], bool],
-                     compound_surnames: Iterable[str]) -> set[str]:
+def one_foreign_name(tagged: Iterable[str], text: str, is_word: Callable[[str], bool]) -> set[str]:
     """The tagger's four-character people that read as one name, not a Chinese name plus a word
     (`高村正彦`; not `赵杰出席` or `葛均波分享`): no two- or three-character head is followed, where the
     name stands, by a dictionary word, and the head is no compound surname (`欧阳明长` is Chinese)."""
-    compound = set(compound_surnames)
     out = set()
     for name in set(tagged):
-        if len(name) != 4 or name[:2] in compound or not re.fullmatch(r"[\u4e00-\u9fff]{4}", name):
+        if len(name) != 4 or name[:2] in COMPOUND_SURNAMES or not re.fullmatch(r"[\u4e00-\u9fff]{4}", name):
             continue
-        starts = [m.start() for m in re.finditer(re.escape(name), text)]
+        starts = positions(text, name)
         if starts and not any(is_word(text[i + h : i + h + k]) for i in starts for h in (2, 3) for k in (2, 3)):
             out.add(name)
     return out
