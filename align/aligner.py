@@ -269,12 +269,12 @@ class _Doc:
     member_weight: float = MEMBER_WEIGHT
 
     def gain(self, a: int, b: int, i: int, js: np.ndarray, cal: Calibration) -> np.ndarray:
-        """Nats gained by a bead of a zh sentences ending at i and b en sentences ending at each j."""
-        m = len(self.oe[1])
-        jj = np.clip(js - 1, 0, m - 1)
+        """Nats gained by a bead of a zh sentences ending at i and b en sentences ending at each j
+        (0 ≤ j ≤ m, as the band keeps them; a bead reaching before the first sentence gains -inf)."""
+        jj = np.maximum(js - 1, 0)
         cos = self.oe[b][jj] @ self.oz[a][i - 1]
         len_zh = self.cz[i] - self.cz[i - a]
-        len_en = self.ce[np.clip(js, 0, m)] - self.ce[np.clip(js - b, 0, m)]
+        len_en = self.ce[js] - self.ce[np.maximum(js - b, 0)]
         g = np.asarray(cal.llr(cos) - cal.length_penalty(len_zh, len_en), dtype=np.float64)
         if self.member_weight and max(a, b) > 1:
             g = g + self.member_weight * self._member_doubt(a, b, i, js, jj, cal)
@@ -294,7 +294,6 @@ class _Doc:
         and a piece is judged as a piece (`_piece_llr`): "Carry on." carries a tenth of its sentence and is
         expected to read like a tenth of a translation, not like the whole. Members of a many-to-many bead
         are judged as whole translations: that is where merging two neighbouring beads must be doubted."""
-        m = len(self.oe[1])
         doubt = np.zeros(len(js))
         if a > 1:
             cos = self.oe[b][jj] @ self.oz[1][i - a : i].T  # [len(js), a]
@@ -302,9 +301,9 @@ class _Doc:
             share = lens / max(float(lens.sum()), 1.0) if b == 1 else 1.0
             doubt += np.minimum(_piece_llr(cal, cos, share), 0.0).sum(axis=1)
         if b > 1:
-            whole = np.maximum(self.ce[np.clip(js, 0, m)] - self.ce[np.clip(js - b, 0, m)], 1.0)
+            whole = np.maximum(self.ce[js] - self.ce[np.maximum(js - b, 0)], 1.0)
             for r in range(b):
-                k = np.clip(js - b + r, 0, m - 1)
+                k = np.maximum(js - b + r, 0)
                 cos = self.oe[1][k] @ self.oz[a][i - 1]
                 share_e = (self.ce[k + 1] - self.ce[k]) / whole if a == 1 else 1.0
                 doubt += np.minimum(_piece_llr(cal, cos, share_e), 0.0)

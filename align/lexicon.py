@@ -49,20 +49,9 @@ def en_units(sentence: str) -> set[str]:
     return set(_WORD.findall(sentence.lower()))
 
 
-def _dictionary_words(sentence: str, glosses: dict[str, list[str]]) -> set[str]:
-    """Stems the sentence's dictionary words translate to, longest word first at each position."""
-    out: set[str] = set()
-    i = 0
-    while i < len(sentence):
-        for k in range(min(cedict.MAX_WORD, len(sentence) - i), 0, -1):
-            gloss = glosses.get(sentence[i : i + k])
-            if gloss:
-                out.update(gloss)
-                i += k
-                break
-        else:
-            i += 1
-    return out
+def _dictionary_words(sentence: str) -> set[str]:
+    """Stems the sentence's dictionary words translate to (`cedict.dictionary_words`)."""
+    return {g for _, gloss in cedict.dictionary_words(sentence) for g in gloss}
 
 
 def _pinyin_words(sentence: str, english: set[str]) -> set[str]:
@@ -76,11 +65,10 @@ def dictionary_vectors(zh: list[str], en: list[str]) -> tuple[np.ndarray, np.nda
     """Projected idf-weighted bags over the document's English stems: each Chinese sentence's through the
     dictionary (and pinyin for names), each English sentence's as written. A sentence with no word in common
     with the other side's vocabulary gets a zero vector, which the aligner takes as no evidence."""
-    glosses = cedict.glosses()
     words = [_WORD.findall(s.lower()) for s in en]
     english = {w for ws in words for w in ws}
     bags_e = [set(cedict.content_stems(s)) | {"py:" + w for w in ws} for s, ws in zip(en, words)]
-    bags_z = [_dictionary_words(s, glosses) | _pinyin_words(s, english) for s in zh]
+    bags_z = [_dictionary_words(s) | _pinyin_words(s, english) for s in zh]
     vocab: dict[str, int] = {}
     xe = _incidence(bags_e, vocab)
     xz = _incidence(bags_z, vocab, grow=False)  # Chinese predictions no English sentence has weigh nothing

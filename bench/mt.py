@@ -10,7 +10,7 @@ best:    with --best N, the same pipeline asking for N candidates per request (g
          agreement with their sentence chrF.
 
 QE's Spearman with sentence chrF, per feature set (log-probability + length, with the mean of the least
-likely tokens, with the source-draft embedding similarity): for the naive drafts (everything by forced
+likely tokens, with the source-draft embedding similarity, with the dictionary coverage): for the naive drafts (everything by forced
 decoding, as `zhen qe` scores any given translation), for the default drafts (the sets without the least
 likely tokens on the mean log-probability from generation, as the review page shows it; those with them
 on forced decoding, as `zhen qe` would score the same drafts); for best, without and with agreement.
@@ -105,7 +105,9 @@ def _qe_spearman(drafts: list[Draft], refs: list[str]) -> dict[str, float]:
             "with agreement": _spearman_with_chrf(agreed, hyp, refs)}
 
 
-QE_SETS = ("logprob+length", "logprob+similarity+length", "logprob+lowest+length", "logprob+lowest+similarity+length")
+QE_SETS = ("logprob+length", "logprob+similarity+length", "logprob+lowest+length", "logprob+lowest+similarity+length",
+           "logprob+coverage+length", "logprob+similarity+coverage+length", "logprob+lowest+coverage+length",
+           "logprob+lowest+similarity+coverage+length")
 
 
 def qe_spearman_by_features(translator: Translator, similarity: Similarity, sources: list[str], drafts: list[str],

