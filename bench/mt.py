@@ -10,10 +10,11 @@ best:    with --best N, the same pipeline asking for N candidates per request (g
          agreement with their sentence chrF.
 
 QE's Spearman with sentence chrF, per feature set (log-probability + length, with the mean of the least
-likely tokens, with the source-draft embedding similarity, with the dictionary coverage): for the naive drafts (everything by forced
-decoding, as `zhen qe` scores any given translation), for the default drafts (the sets without the least
-likely tokens on the mean log-probability from generation, as the review page shows it; those with them
-on forced decoding, as `zhen qe` would score the same drafts); for best, without and with agreement.
+likely tokens, with the source-draft embedding similarity, with the dictionary coverage): for the naive
+drafts (everything by forced decoding, as `zhen qe` scores any given translation), for the default
+drafts (the sets without the least likely tokens on the mean log-probability from generation, as the
+review page shows it; those with them on forced decoding, as `zhen qe` would score the same drafts); for
+best, without and with agreement.
 QE's weights are fitted on FLORES[0:200] only (`bench.fit_qe`), so on WMT19, TICO-19 and FLORES past
 line 200 these are held-out figures.
 

@@ -93,6 +93,15 @@ def test_qe_consensus_with_a_second_system():
     via_model = QualityEstimator(alternative=second).estimate(src, cands)
     assert calls == [src] and [e.score for e in via_model] == [agree.score, differ.score]
     assert "logprob+consensus+length" in default_weights()["models"]
+    # with forced decoding's features and the coverage too, the consensus model still decides: a model of
+    # more free features fitted without it would ignore the second system the caller asked for
+    scorer = _Scorer({c: [-0.3] * 10 for c in cands})
+    full = QualityEstimator(scorer).estimate(src, cands, alternatives=alt)
+    assert {"lowest", "coverage", "consensus"} <= set(full[0].features) and full[0].score > full[1].score
+    weights = {**default_weights()}
+    weights["models"] = {k: v for k, v in weights["models"].items() if "consensus" not in k}
+    ignored = QualityEstimator(scorer, weights=weights).estimate(src, cands, alternatives=alt)
+    assert [e.score for e in full] != [e.score for e in ignored]
 
 
 class _Table(Translator):

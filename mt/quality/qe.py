@@ -38,6 +38,7 @@ Alternative = Callable[[Sequence[str]], list[str]]  # another system's English f
 FEATURES = ("logprob", "lowest", "similarity", "consensus", "agreement", "coverage", "length")
 CAPS = {"empty": 0.0, "cjk_in_output": 0.3, "runaway": 0.2, "numbers_missing": 0.5, "numbers_invented": 0.5,
         "term_missing": 0.7, "length_ratio": 0.5}
+REQUESTED = ("consensus", "agreement")  # features only a caller's choice provides (`combine` keeps them)
 LOWEST_TOKENS = 3  # the least likely tokens whose mean is the `lowest` feature
 
 
@@ -166,11 +167,18 @@ class QualityEstimator:
 
     def combine(self, f: dict[str, float]) -> float:
         """The fitted linear model for the features present: the one using the most of them (a feature
-        no model was fitted with is left out rather than dropping to length alone)."""
+        no model was fitted with is left out rather than dropping to length alone). The signals a caller
+        supplies on purpose (REQUESTED: another system's translations, best quality's agreement) come
+        first: a model of more free features fitted without them would drop what was asked for."""
         present = [k for k in FEATURES if k in f]
         fitted = self.weights["models"]
         usable = [name for name in fitted if all(k in present for k in name.split("+"))]
-        model = fitted[max(usable, key=lambda name: len(name.split("+")))] if usable else fitted["length"]
+
+        def rank(name: str) -> tuple[int, int]:
+            parts = name.split("+")
+            return sum(k in parts for k in REQUESTED), len(parts)
+
+        model = fitted[max(usable, key=rank)] if usable else fitted["length"]
         z = model["bias"] + sum(model["coef"][k] * (f[k] - model["mean"][k]) / model["std"][k] for k in model["coef"])
         return float(min(1.0, max(0.0, z)))
 
