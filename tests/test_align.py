@@ -1,4 +1,5 @@
 import json
+import math
 import random
 import subprocess
 import sys
@@ -144,10 +145,11 @@ def test_each_member_of_a_merge_must_read_like_a_translation(fp32_embedder, monk
         return sum(score([d.gold], [merge_within_units(align(d.zh, d.en, fp32_embedder), *gold_units(d.gold))])["f1_strict"]
                    for d in docs) / len(docs)
 
+    monkeypatch.setattr(aligner, "SHIFT_NATS", math.inf)  # the doubt alone: the border step repairs some merges too
     with_doubt = mean_f1()
     monkeypatch.setattr(aligner, "MEMBER_WEIGHT", 0.0)
     joint_only = mean_f1()
-    # measured: 0.964 against 0.949
+    # measured: 0.957 against 0.949 (0.952 without the doubt when pieces move across borders)
     assert with_doubt >= 0.955 and with_doubt >= joint_only + 0.008, (with_doubt, joint_only)
 
 
@@ -503,6 +505,38 @@ def test_translators_split_pieces_are_judged_as_pieces(fp32_embedder, monkeypatc
     # measured: 77 of the 88 one-to-many gold beads against 62, 2 unmatched sentences against 42, F1 0.861 against 0.743
     assert as_pieces[0] >= as_wholes[0] + 10 and as_pieces[1] + 20 < as_wholes[1], (as_pieces, as_wholes)
     assert as_pieces[2] >= 0.84 and as_pieces[2] > as_wholes[2] + 0.08, (as_pieces, as_wholes)
+
+
+def test_edge_clauses_hold_enough_of_the_sentence():
+    from zhen.align.aligner import edge_clause
+
+    s = "爷爷眯着眼，仰望着天空，长啸一声，对我父亲说：“豆官，你那枪里，还有火吗？”"
+    assert edge_clause(s, last=False) == "爷爷眯着眼，仰望着天空，"  # 3 Han characters are too few to read
+    assert edge_clause(s, last=True) == "你那枪里，还有火吗？”"
+    assert edge_clause("“有。”", last=True) == edge_clause("“有。”", last=False) == "“有。”"
+
+
+def test_split_pieces_move_to_the_bead_whose_clause_they_translate(fp32_embedder, monkeypatch):
+    """mac-dev 021 (The Three-Body Problem in translation): a short English piece at the border of two
+    beads ("Yes." after a question, the narration after a quote) is often swept into the neighbour's
+    bead; compared with the Chinese sentences' edge clauses in order, it moves back."""
+    from zhen.align import aligner
+
+    root = config.shared_data() / "align" / "mac-dev"
+    zh = (root / "zh" / "021").read_text(encoding="utf-8").splitlines()
+    en = (root / "en" / "021").read_text(encoding="utf-8").splitlines()
+    gold = parse_beads((root / "gold" / "021.align").read_text(encoding="utf-8"))
+    keys = {g.key() for g in gold}
+
+    def result() -> tuple[int, float]:
+        beads = align(zh, en, fp32_embedder)
+        return sum(b.key() in keys for b in beads), score([gold], [beads])["f1_strict"]
+
+    shifted = result()
+    monkeypatch.setattr(aligner, "SHIFT_NATS", math.inf)
+    kept = result()
+    # measured: 137 of the gold beads against 132, F1 0.907 against 0.874
+    assert shifted[0] >= kept[0] + 3 and shifted[1] >= kept[1] + 0.02, (shifted, kept)
 
 
 def test_embedding_presets_are_named_like_any_model(tmp_path):
