@@ -432,8 +432,9 @@ def align(zh: list[str], en: list[str], embedder: Embedder, exact_overlaps: bool
     if lexical is not None:
         doc.extra.append(lexical)
         path = _dp(doc, n, m, cal, priors)
-    if exact_overlaps is not False and RESCUE_PIECES:
-        path = _rescue_pieces(path, (side_z, side_e), cal)
+    if exact_overlaps is not False:  # both ask the model about pieces of text
+        if RESCUE_PIECES:
+            path = _rescue_pieces(path, (side_z, side_e), cal)
         path = _shift_pieces(path, side_z, ee, cal)
     return [_bead(p, doc, cal, ez, ee) for p in path]
 
