@@ -511,7 +511,7 @@ def test_edge_clauses_hold_enough_of_the_sentence():
     from zhen.align.aligner import edge_clause
 
     s = "爷爷眯着眼，仰望着天空，长啸一声，对我父亲说：“豆官，你那枪里，还有火吗？”"
-    assert edge_clause(s, last=False) == "爷爷眯着眼，仰望着天空，"  # 3 Han characters are too few to read
+    assert edge_clause(s, last=False) == "爷爷眯着眼，仰望着天空，"  # 5 Han characters are too few: the next clause joins
     assert edge_clause(s, last=True) == "你那枪里，还有火吗？”"
     assert edge_clause("“有。”", last=True) == edge_clause("“有。”", last=False) == "“有。”"
 
