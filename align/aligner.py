@@ -497,6 +497,12 @@ def edge_clause(sentence: str, last: bool, size: int = EDGE_SIZE) -> str:
     return out or sentence
 
 
+def _border_reads(ee: np.ndarray, tail: np.ndarray, head: np.ndarray, b: int) -> np.floating:
+    """How well an English border before sentence b fits a Chinese border: the sentence before it against
+    the previous Chinese sentence's last clauses, the one after it against the next one's first."""
+    return ee[b - 1] @ tail + ee[b] @ head
+
+
 def _shift_pieces(path: list[tuple[int, int, int, int]], side_z: _Side, ee: np.ndarray,
                   cal: Calibration) -> list[tuple[int, int, int, int]]:
     """An English piece at the border of two beads moves to the other bead where the clauses say so.
@@ -506,11 +512,11 @@ def _shift_pieces(path: list[tuple[int, int, int, int]], side_z: _Side, ee: np.n
     quote), and a piece of one bead is often swept into its neighbour's. The order of the text decides:
     the last English sentence of a bead translates the end of its last Chinese sentence, the first the
     start of its first. At each border where a bead of several English sentences meets another, the
-    piece on the border is compared, with the sentence beyond it, against the previous Chinese sentence's
-    last clause and the next one's first clause, in both orders; it moves when the moved border reads
-    SHIFT_NATS calibrated nats better. Only English pieces move: Chinese clause punctuation is reliable,
-    English commas are not (moving Chinese pieces against English edge clauses did not help on mac-dev,
-    and lost F1 at lower thresholds)."""
+    English border is tried one sentence earlier and one later (`_border_reads`: the sentences on either
+    side of it against the previous Chinese sentence's last clauses and the next one's first); it moves
+    when the moved border reads SHIFT_NATS calibrated nats better. Only English pieces move: Chinese
+    clause punctuation is reliable, English commas are not (moving Chinese pieces against English edge
+    clauses did not help on mac-dev, and lost F1 at lower thresholds)."""
     path = list(path)
     sents = side_z.sents
     borders = [k for k in range(len(path) - 1) if all(path[q][1] > path[q][0] and path[q][3] > path[q][2]
@@ -535,19 +541,14 @@ def _shift_pieces(path: list[tuple[int, int, int, int]], side_z: _Side, ee: np.n
                 continue
             edge_vectors([k])  # a border a moved piece made eligible
             tail, head = edges[k]
-            if j1 - j0 >= 2 and j2 - j1 < MAX_SPAN:  # the previous bead's last sentence may start the next
-                keep = ee[j1 - 1] @ tail + ee[j1] @ head
-                move = ee[j1 - 2] @ tail + ee[j1 - 1] @ head
-                if slope * float(move - keep) > SHIFT_NATS:
-                    path[k], path[k + 1] = (i0, i1, j0, j1 - 1), (i1, i2, j1 - 1, j2)
+            here = _border_reads(ee, tail, head, j1)
+            earlier = j1 - j0 >= 2 and j2 - j1 < MAX_SPAN  # the previous bead's last sentence may start the next
+            later = j2 - j1 >= 2 and j1 - j0 < MAX_SPAN  # the next bead's first sentence may end the previous
+            for to in [b for b, ok in ((j1 - 1, earlier), (j1 + 1, later)) if ok]:
+                if slope * float(_border_reads(ee, tail, head, to) - here) > SHIFT_NATS:
+                    path[k], path[k + 1] = (i0, i1, j0, to), (i1, i2, to, j2)
                     moved = True
-                    continue
-            if j2 - j1 >= 2 and j1 - j0 < MAX_SPAN:  # the next bead's first sentence may end the previous
-                keep = ee[j1] @ head + ee[j1 - 1] @ tail
-                move = ee[j1 + 1] @ head + ee[j1] @ tail
-                if slope * float(move - keep) > SHIFT_NATS:
-                    path[k], path[k + 1] = (i0, i1, j0, j1 + 1), (i1, i2, j1 + 1, j2)
-                    moved = True
+                    break
         if not moved:
             break
     return path
