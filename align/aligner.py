@@ -103,8 +103,8 @@ CROSS_REACH = 1  # clauses a cut may lie from the sentence border (2: 0.895 (0.9
 # borders are spared the cut texts' embeddings (-2: 0.895 (0.924); -8: 0.896 (0.927))...
 CROSS_FLOOR = -4.0
 # ... and at most this many borders per sentence of the document, those with the strongest cross pair first: each
-# costs four embeddings of one to two sentences a side (0.2: 0.898 (0.927) for 1.8 times the cut texts with e5,
-# whose 12 mac-dev chapters then take about 90 s instead of 70 s)
+# costs eight embeddings of cut texts, one to two sentences long (0.2: 0.898 (0.927) for 1.8 times the cut texts;
+# e5's 12 mac-dev chapters take 72 s with 0.1, an estimated 90 s with 0.2)
 CROSS_SHARE = 0.1
 LEXICON_MIN_PAIRS = 100  # confident 1-1 beads needed before a document's own lexicon is learned
 DICTIONARY_VIEW = True  # CC-CEDICT's glosses as a lexical channel from the first pass (`_dictionary_view`)
@@ -454,7 +454,7 @@ def align(zh: list[str], en: list[str], embedder: Embedder, exact_overlaps: bool
         if RESCUE_PIECES:
             path = _rescue_pieces(path, (side_z, side_e), cal)
         path = _shift_pieces(path, side_z, ee, cal)
-        if n + m <= EXACT_LIMIT:  # each border examined costs a dozen embeddings: chapters, not whole books
+        if n + m <= EXACT_LIMIT:  # each border examined costs eight embeddings: chapters, not whole books
             path = _merge_crossings(path, (side_z, side_e), ez, ee, cal)
     return [_bead(p, doc, cal, ez, ee) for p in path]
 
@@ -587,7 +587,7 @@ def _merge_crossings(path: list[tuple[int, int, int, int]], sides: tuple[_Side, 
     the sentence border reads CROSS_NATS calibrated nats better than the border itself, on either side, the
     content crosses and the beads merge (the surest borders first; a bead merges once). Only borders where
     a cross pair already reads somewhat like a translation (CROSS_FLOOR), at most CROSS_SHARE per sentence
-    and the likeliest first, are examined: each costs a dozen embeddings of cut texts."""
+    and the likeliest first, are examined: each costs eight embeddings of cut texts."""
     slope = (cal.mu_t - cal.mu_f) / cal.sd**2
     mid = (cal.mu_t + cal.mu_f) / 2
     cross = {}
