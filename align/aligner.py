@@ -121,10 +121,18 @@ class Calibration:
     log_sd: float  # spread of log length ratios among anchors
     separated: bool = True  # false when translations and neighbours barely differ (defaults imposed)
 
+    @property
+    def slope(self) -> float:
+        """Nats per unit of cosine: how fast the Gaussian log-likelihood ratio grows."""
+        return (self.mu_t - self.mu_f) / self.sd**2
+
+    def raw_llr(self, cos: np.ndarray | float) -> np.ndarray | float:
+        """The Gaussian log-likelihood ratio itself, unbounded: for comparing two readings of one text."""
+        return self.slope * (cos - (self.mu_t + self.mu_f) / 2)
+
     def llr(self, cos: np.ndarray | float) -> np.ndarray | float:
         """log of (1 - EPS)·LR + EPS, LR the Gaussian likelihood ratio: bounded below by log EPS."""
-        raw = (self.mu_t - self.mu_f) / self.sd**2 * (cos - (self.mu_t + self.mu_f) / 2)
-        return np.logaddexp(math.log1p(-EPS) + raw, math.log(EPS))
+        return np.logaddexp(math.log1p(-EPS) + self.raw_llr(cos), math.log(EPS))
 
     def length_penalty(self, len_zh: np.ndarray | float, len_en: np.ndarray | float) -> np.ndarray | float:
         """-log of (1 - EPS)·exp(-z²/2) + EPS: Gaussian in the log length ratio, with a heavy tail."""
@@ -517,6 +525,12 @@ def edge_clause(sentence: str, last: bool, size: int = EDGE_SIZE) -> str:
     return out or sentence
 
 
+def _matched_borders(path: list[tuple[int, int, int, int]]) -> list[int]:
+    """The borders k (between path[k] and path[k + 1]) where both beads have sentences on both sides."""
+    return [k for k in range(len(path) - 1) if all(path[q][1] > path[q][0] and path[q][3] > path[q][2]
+                                                   for q in (k, k + 1))]
+
+
 def _border_reads(ee: np.ndarray, tail: np.ndarray, head: np.ndarray, b: int) -> np.floating:
     """How well an English border before sentence b fits a Chinese border: the sentence before it against
     the previous Chinese sentence's last clauses, the one after it against the next one's first."""
@@ -539,8 +553,7 @@ def _shift_pieces(path: list[tuple[int, int, int, int]], side_z: _Side, ee: np.n
     clauses did not help on mac-dev, and lost F1 at lower thresholds)."""
     path = list(path)
     sents = side_z.sents
-    borders = [k for k in range(len(path) - 1) if all(path[q][1] > path[q][0] and path[q][3] > path[q][2]
-                                                       for q in (k, k + 1))]
+    borders = _matched_borders(path)
     edges: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def edge_vectors(ks: list[int]) -> None:  # one model call for many borders (int8 vectors shift with their batch)
@@ -551,7 +564,6 @@ def _shift_pieces(path: list[tuple[int, int, int, int]], side_z: _Side, ee: np.n
         edges.update({k: (vecs[x], vecs[len(ks) + x]) for x, k in enumerate(ks)})
 
     edge_vectors([k for k in borders if max(path[k][3] - path[k][2], path[k + 1][3] - path[k + 1][2]) >= 2])
-    slope = (cal.mu_t - cal.mu_f) / cal.sd**2
     for _ in range(MAX_SPAN):  # again while pieces move: a piece of two sentences moves one at a time
         moved = False
         for k in borders:
@@ -565,7 +577,7 @@ def _shift_pieces(path: list[tuple[int, int, int, int]], side_z: _Side, ee: np.n
             earlier = j1 - j0 >= 2 and j2 - j1 < MAX_SPAN  # the previous bead's last sentence may start the next
             later = j2 - j1 >= 2 and j1 - j0 < MAX_SPAN  # the next bead's first sentence may end the previous
             for to in [b for b, ok in ((j1 - 1, earlier), (j1 + 1, later)) if ok]:
-                if slope * float(_border_reads(ee, tail, head, to) - here) > SHIFT_NATS:
+                if cal.slope * float(_border_reads(ee, tail, head, to) - here) > SHIFT_NATS:
                     path[k], path[k + 1] = (i0, i1, j0, to), (i1, i2, to, j2)
                     moved = True
                     break
@@ -588,19 +600,17 @@ def _merge_crossings(path: list[tuple[int, int, int, int]], sides: tuple[_Side, 
     content crosses and the beads merge (the surest borders first; a bead merges once). Only borders where
     a cross pair already reads somewhat like a translation (CROSS_FLOOR), at most CROSS_SHARE per sentence
     and the likeliest first, are examined: each costs eight embeddings of cut texts."""
-    slope = (cal.mu_t - cal.mu_f) / cal.sd**2
-    mid = (cal.mu_t + cal.mu_f) / 2
     cross = {}
-    for k in range(len(path) - 1):
+    for k in _matched_borders(path):
         (i0, i1, j0, j1), (_, i2, _, j2) = path[k], path[k + 1]
-        if min(i1 - i0, j1 - j0, i2 - i1, j2 - j1) >= 1 and max(i2 - i0, j2 - j0) <= MAX_SPAN:
-            cross[k] = slope * (max(float(ez[i1] @ ee[j1 - 1]), float(ez[i1 - 1] @ ee[j1])) - mid)
+        if max(i2 - i0, j2 - j0) <= MAX_SPAN:
+            cross[k] = float(cal.raw_llr(max(float(ez[i1] @ ee[j1 - 1]), float(ez[i1 - 1] @ ee[j1]))))
     budget = int(CROSS_SHARE * (len(ez) + len(ee)))
     borders = sorted(k for k in sorted(cross, key=lambda k: -cross[k])[:budget] if cross[k] >= CROSS_FLOOR)
     gain = dict.fromkeys(borders, -math.inf)
     for side in (0, 1):
         for k, g in _cut_gains(path, borders, sides, side).items():
-            gain[k] = max(gain[k], slope * g)
+            gain[k] = max(gain[k], cal.slope * g)
     merged: set[int] = set()
     for k in sorted(gain, key=lambda k: -gain[k]):
         if gain[k] > CROSS_NATS and not merged & {k - 1, k + 1}:
