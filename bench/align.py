@@ -21,8 +21,8 @@ for `zhen align`: e5-small-q4, use-m3, embeddinggemma-300m (after `zhen models p
 - engines (`--engines RUNS`): the default embedder's three engines for multilingual-e5-small on the
   same 400 FLORES sentences, median seconds of RUNS each (alternating), their ratios and the cosines
   of their vectors to the float32 engine's, see `_engines`.
-- dtypes (`--dtypes RUNS`): a sentence-transformers embedder (`--embedder embeddinggemma-300m`) in float32
-  and bfloat16 on the same 400 literary sentences, see `_dtypes`.
+- dtypes (`--dtypes RUNS`): a sentence-transformers embedder (`--embedder embeddinggemma-300m`) in float32,
+  bfloat16 and int8 (ONNX) on the same 400 literary sentences, see `_dtypes`.
 - bible: the 6301 × 5000 sentence gold set. Its gold beads are whole verses, so a verse of two Chinese
   and two English sentences is one 2-2 bead even when each sentence has its own translation; the
   report counts how many predicted beads are such refinements (inside one gold bead) and the best
@@ -323,21 +323,23 @@ def _cosines(a: Any, b: Any) -> dict[str, float]:
 
 
 def _dtypes(runs: int) -> dict:
-    """A sentence-transformers embedder (`--embedder`, e.g. embeddinggemma-300m) in float32 and in bfloat16
-    on the same 400 literary sentences (mac-dev 013: 200 a side), alternating: median seconds of the model
-    alone (no cache), their ratio and the cosines of the bfloat16 vectors to the float32 ones. bfloat16 is
-    what `dtype="auto"` picks on a CPU with bfloat16 matrix units."""
+    """A sentence-transformers embedder (`--embedder`, e.g. embeddinggemma-300m) in float32, in bfloat16 and
+    as an int8 ONNX graph on the same 400 literary sentences (mac-dev 013: 200 a side), alternating: median
+    seconds of the model alone (no cache; the int8 graph built before timing), the ratios to float32 and the
+    cosines of each one's vectors to float32's. `dtype="auto"` picks bfloat16 on a CPU with bfloat16 matrix
+    units, int8 elsewhere."""
     _, docs = _literary(config.shared_data())
     texts = docs[0].zh[:200] + docs[0].en[:200]
-    embedders = {dtype: factory.embedder(EMBEDDER or None, dtype=dtype) for dtype in ("float32", "bfloat16")}
+    embedders = {dtype: factory.embedder(EMBEDDER or None, dtype=dtype) for dtype in ("float32", "bfloat16", "int8")}
     if not all(isinstance(e, SentenceTransformerEmbedder) for e in embedders.values()):
         raise SystemExit("--dtypes needs a sentence-transformers embedder (--embedder embeddinggemma-300m)")
-    med, vecs = _alternating({name: functools.partial(emb.model.encode, texts, prompt=emb.prompt or None)
-                              for name, emb in embedders.items()}, runs)  # the model alone, no cache
+    model_alone = {name: functools.partial(emb._embed, texts) for name, emb in embedders.items()}  # noqa: SLF001 - no cache
+    med, vecs = _alternating(model_alone, runs)
     return {"sentences": len(texts), "runs": runs, "native_bf16": native_bf16(),
+            "auto": "bfloat16" if native_bf16() else "int8",
             **{f"{n}_median_s": round(v, 2) for n, v in med.items()},
-            "bfloat16_vs_float32": round(med["float32"] / med["bfloat16"], 2),
-            "bfloat16_cosine_to_float32": _cosines(vecs["float32"], vecs["bfloat16"])}
+            **{f"{n}_vs_float32": round(med["float32"] / med[n], 2) for n in ("bfloat16", "int8")},
+            **{f"{n}_cosine_to_float32": _cosines(vecs["float32"], vecs[n]) for n in ("bfloat16", "int8")}}
 
 
 def main() -> None:
@@ -359,7 +361,7 @@ def main() -> None:
     ap.add_argument("--engines", type=int, default=0, metavar="RUNS",
                     help="also the onnx, numpy and C engines of the default embedder on 400 FLORES sentences")
     ap.add_argument("--dtypes", type=int, default=0, metavar="RUNS",
-                    help="also a sentence-transformers embedder in float32 and bfloat16 on 400 literary sentences")
+                    help="also a sentence-transformers embedder in float32, bfloat16 and int8 (ONNX) on 400 literary sentences")
     ap.add_argument("--large", type=int, default=0, metavar="N", help="also time an N × N search (e.g. 10000)")
     ap.add_argument("--large-child", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--width", type=int, default=None, help=argparse.SUPPRESS)

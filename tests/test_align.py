@@ -448,12 +448,12 @@ def test_sentence_transformers_backend_on_a_tiny_model(tmp_path):
     from tests.tiny_models import build_tiny_sentence_transformer
 
     path = build_tiny_sentence_transformer(tmp_path)
-    emb = from_spec(f"sentence-transformers:{path}")
+    emb = from_spec(f"sentence-transformers:{path}", dtype="float32")
     zh, en = _flores(8, 100)
     v = emb.embed(zh + en)
     assert v.shape == (16, 32) and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
     assert np.allclose(emb.embed([en[0]])[0], v[8], atol=1e-6)  # cached and deterministic
-    again = from_spec(f"sentence-transformers:{path}").embed(en[:2])
+    again = from_spec(f"sentence-transformers:{path}", dtype="float32").embed(en[:2])
     assert np.allclose(again, v[8:10], atol=1e-5)  # a fresh load gives the same vectors
     # random weights know no Chinese, but identical text must align with itself
     beads = align(en, en, emb)
@@ -479,9 +479,53 @@ def test_sentence_transformers_run_in_bfloat16_only_where_the_cpu_multiplies_it(
     v32, v16 = full.embed(zh + en), half.embed(zh + en)
     assert v16.dtype == np.float32 and np.allclose(np.linalg.norm(v16, axis=1), 1.0, atol=1e-5)
     assert np.einsum("ij,ij->i", v32, v16).min() > 0.98
-    assert from_spec(f"sentence-transformers:{path}").dtype == ("bfloat16" if native_bf16() else "float32")
+    assert from_spec(f"sentence-transformers:{path}").dtype == ("bfloat16" if native_bf16() else "int8")
     with pytest.raises(InputError, match="dtype"):
         from_spec(f"sentence-transformers:{path}", dtype="float16")
+
+
+def test_sentence_transformers_run_as_an_int8_onnx_graph_built_once(tmp_path):
+    """Without bfloat16 units the model runs as an int8 ONNX graph exported from the torch model: the
+    products int8 except the feed-forward's down projections and the head, the vectors close to float32's,
+    the graph built once into the models folder and reused by the next process."""
+    require("sentence_transformers", "st")
+    import onnx
+
+    from tests.tiny_models import build_tiny_sentence_transformer
+
+    path = build_tiny_sentence_transformer(tmp_path)
+    zh, en = _flores(8, 100)
+    full = from_spec(f"sentence-transformers:{path}", dtype="float32").embed(zh + en)
+    emb = from_spec(f"sentence-transformers:{path}", dtype="int8", cache_dir=tmp_path / "models")
+    assert emb.dtype == "int8" and emb.model is None  # the torch copy is dropped
+    (graph,) = (tmp_path / "models").glob("st-int8-tiny-st-*.onnx")
+    ops = [(n.op_type, n.name) for n in onnx.load(graph).graph.node]
+    assert sum(op == "MatMulInteger" for op, _ in ops) >= 4  # query, key, value, attention output, up projection
+    assert [name for op, name in ops if op == "MatMul" and "dense" in name] == [
+        "/transformer/encoder/layer.0/output/dense/MatMul"]  # the down projection stays float32
+    v = emb.embed(zh + en)
+    assert v.shape == full.shape and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert np.einsum("ij,ij->i", v, full).min() > 0.99
+    built = graph.stat().st_mtime_ns
+    again = from_spec(f"sentence-transformers:{path}", dtype="int8", cache_dir=tmp_path / "models")
+    assert graph.stat().st_mtime_ns == built and np.allclose(again.embed(zh + en), v, atol=1e-6)
+    assert [b.format() for b in align(en, en, emb)] == [f"[{i}]:[{i}]" for i in range(8)]
+
+
+def test_a_gemma3_encoder_exports_with_its_sliding_window(tmp_path):
+    """EmbeddingGemma's architecture (bidirectional Gemma 3: sliding-window and full-attention layers, a dense
+    head) builds its attention masks in a way the exporter cannot trace, so the graph is given masks built
+    by hand: on sentences several times longer than the 4-token window its vectors must still be
+    float32's."""
+    require("sentence_transformers", "st")
+    from tests.tiny_models import build_tiny_sentence_transformer
+
+    path = build_tiny_sentence_transformer(tmp_path, arch="gemma3")
+    zh, en = _flores(8, 100)
+    full = from_spec(f"sentence-transformers:{path}", dtype="float32").embed(zh + en)
+    emb = from_spec(f"sentence-transformers:{path}", dtype="int8", cache_dir=tmp_path / "models")
+    assert emb.dtype == "int8" and len(list((tmp_path / "models").glob("st-int8-tiny-st-gemma3-*.onnx"))) == 1
+    assert np.einsum("ij,ij->i", emb.embed(zh + en), full).min() > 0.99
 
 
 def test_translators_split_pieces_are_judged_as_pieces(fp32_embedder, monkeypatch):

@@ -52,9 +52,11 @@ def build_tiny_marian(root: Path) -> tuple[Path, Path]:
     return hf, ct2
 
 
-def build_tiny_sentence_transformer(root: Path) -> Path:
+def build_tiny_sentence_transformer(root: Path, arch: str = "bert") -> Path:
     """A sentence-transformers directory (tiny BERT with random weights, a WordPiece vocabulary trained
-    on FLORES lines, mean pooling, normalisation): the same layout as LaBSE's, loadable offline."""
+    on FLORES lines, mean pooling, normalisation): the same layout as LaBSE's, loadable offline.
+    `arch="gemma3"`: a bidirectional Gemma 3 encoder instead (EmbeddingGemma's architecture: sliding-window
+    layers of a 4-token window and a full-attention layer) with a dense head, EmbeddingGemma's layout."""
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -66,7 +68,7 @@ def build_tiny_sentence_transformer(root: Path) -> Path:
     from tokenizers.models import WordPiece
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
-    hf, out = root / "tiny-bert", root / "tiny-st"
+    hf, out = root / f"tiny-{arch}", root / ("tiny-st" if arch == "bert" else f"tiny-st-{arch}")
     flores = config.shared_data() / "mt" / "flores200-devtest"
     lines = []
     for name in ("zho_Hans.devtest", "eng_Latn.devtest"):
@@ -81,12 +83,25 @@ def build_tiny_sentence_transformer(root: Path) -> Path:
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
                                    sep_token="[SEP]", mask_token="[MASK]", model_max_length=128)
     torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                     intermediate_size=64, max_position_embeddings=128)
-    BertModel(cfg).eval().save_pretrained(hf)
+    head = []
+    if arch == "gemma3":
+        from transformers import Gemma3TextConfig, Gemma3TextModel
+
+        gcfg = Gemma3TextConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=48,
+                                num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1, head_dim=16,
+                                sliding_window=4, layer_types=["sliding_attention", "full_attention"],
+                                use_bidirectional_attention=True, max_position_embeddings=128,
+                                pad_token_id=tok.token_to_id("[PAD]"))
+        Gemma3TextModel(gcfg).eval().save_pretrained(hf)
+        head = [st_models.Dense(32, 64, bias=False, activation_function=torch.nn.Identity()),
+                st_models.Dense(64, 32, bias=False, activation_function=torch.nn.Identity())]
+    else:
+        cfg = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=128)
+        BertModel(cfg).eval().save_pretrained(hf)
     fast.save_pretrained(hf)
     word = st_models.Transformer(str(hf), max_seq_length=128)
-    model = SentenceTransformer(modules=[word, st_models.Pooling(32, pooling_mode="mean"), st_models.Normalize()],
+    model = SentenceTransformer(modules=[word, st_models.Pooling(32, pooling_mode="mean"), *head, st_models.Normalize()],
                                 device="cpu")
     model.save(str(out))
     return out
