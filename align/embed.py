@@ -187,7 +187,7 @@ class SentenceTransformerEmbedder(Embedder):
         except Exception as e:  # any exporter failure: the model still runs in torch
             if not fall_back:
                 raise ModelError(f"{model_path}: no int8 ONNX graph ({type(e).__name__}: {e}); "
-                                        "use dtype float32") from e
+                                 "use dtype float32") from e
             log.warning("%s: no int8 ONNX graph (%s); running it in float32", model_path, e)
             self.dtype = "float32"
             return

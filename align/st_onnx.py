@@ -78,33 +78,39 @@ class StOnnx:
 
 def _cached_graph(model: Any, model_path: Path, cache_dir: Path | None, ort_version: str) -> Path:  # noqa: ANN401
     """The quantised graph's file, built on first use; a folder that cannot be written (a read-only models
-    volume) gets it in the temporary directory instead."""
+    volume) gets it in the temporary directory instead. A model that cannot be exported leaves a `.failed`
+    note beside where its graph would be, so that later loads do not spend the export's time again."""
     key = hashlib.sha256(f"{_folder_digest(model_path)}|{ort_version}|{_torch_versions()}|{GRAPH_VERSION}"
                          .encode()).hexdigest()[:16]
     name = f"st-int8-{model_path.resolve().name}-{key}.onnx"
     for folder in ([cache_dir] if cache_dir else []) + [Path(tempfile.gettempdir()) / "zhen-models"]:
-        target = folder / name
+        target, failed = folder / name, folder / f"{name}.failed"
         if target.exists():
             return target
+        if failed.exists():
+            raise ValueError(failed.read_text(encoding="utf-8"))
         try:
             folder.mkdir(parents=True, exist_ok=True)
             _write_quantised(model, target)
+            _check(model, target)
         except OSError:
             continue
-        _check(model, target, ort_version)
+        except Exception as e:  # the exporter's or the check's: any of them means no graph for this model
+            failed.write_text(f"{type(e).__name__}: {e}", encoding="utf-8")
+            raise ValueError(f"{type(e).__name__}: {e}") from e
         return target
     raise OSError("no writable directory for the embedding model's ONNX graph")
 
 
-def _check(model: Any, graph: Path, ort_version: str) -> None:  # noqa: ANN401
+def _check(model: Any, graph: Path) -> None:  # noqa: ANN401
     """The new graph against the torch model on texts of other lengths than the export's sample (a length
     the tracer froze would fail here, not in a user's request); a graph that disagrees is removed."""
     import onnxruntime as ort
 
     texts = ["Short.", "一句比导出时的样本更长的中文句子，" * 4, "A longer English sentence than the sample, " * 5]
-    session = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
     batch = model.tokenizer(texts, padding=True, return_tensors="np")
     try:
+        session = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
         got = session.run(None, {"input_ids": batch["input_ids"].astype(np.int64),
                                  "attention_mask": batch["attention_mask"].astype(np.int64)})[0]
         want = model.encode(texts, convert_to_numpy=True, normalize_embeddings=True)

@@ -17,7 +17,7 @@ from zhen.align.embed import create, from_spec, native_bf16
 from zhen.align.lexicon import Lexicon, _pinyin_words, dictionary_vectors
 from zhen.align.score import gold_units, merge_within_units, parse_beads, score
 from zhen.align.synthetic import chapters, make_doc, realistic_doc, unmatched_errors
-from zhen.errors import InputError
+from zhen.errors import InputError, ModelError
 from zhen.text.document import parse_article
 
 
@@ -510,6 +510,32 @@ def test_sentence_transformers_run_as_an_int8_onnx_graph_built_once(tmp_path):
     again = from_spec(f"sentence-transformers:{path}", dtype="int8", cache_dir=tmp_path / "models")
     assert graph.stat().st_mtime_ns == built and np.allclose(again.embed(zh + en), v, atol=1e-6)
     assert [b.format() for b in align(en, en, emb)] == [f"[{i}]:[{i}]" for i in range(8)]
+
+
+def test_a_model_that_cannot_be_exported_runs_in_float32(tmp_path, monkeypatch, caplog):
+    """`auto` falls back to torch's float32 when the export fails, and remembers the failure so that the next
+    load does not try again; asking for int8 outright is an error that says what to do."""
+    require("sentence_transformers", "st")
+    from tests.tiny_models import build_tiny_sentence_transformer
+    from zhen.align import st_onnx
+
+    path = build_tiny_sentence_transformer(tmp_path)
+    monkeypatch.setattr("zhen.align.embed.native_bf16", lambda: False)
+    calls = []
+
+    def broken(model, target):  # stands in for an exporter that cannot trace a model
+        calls.append(target)
+        raise RuntimeError("cannot trace this model")
+
+    monkeypatch.setattr(st_onnx, "_export", broken)
+    models = tmp_path / "models"
+    emb = from_spec(f"sentence-transformers:{path}", cache_dir=models)
+    assert emb.dtype == "float32" and emb.model is not None and "cannot trace this model" in caplog.text
+    assert emb.embed(["A sentence."]).shape == (1, 32)
+    assert [p.suffix for p in models.iterdir()] == [".failed"]
+    assert from_spec(f"sentence-transformers:{path}", cache_dir=models).dtype == "float32" and len(calls) == 1
+    with pytest.raises(ModelError, match="use dtype float32"):
+        from_spec(f"sentence-transformers:{path}", dtype="int8", cache_dir=models)
 
 
 def test_a_gemma3_encoder_exports_with_its_sliding_window(tmp_path):
