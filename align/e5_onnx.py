@@ -19,15 +19,13 @@ embeds each text once, so one document's beads always compare the same vectors.
 from __future__ import annotations
 
 import hashlib
-import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from zhen.align.e5_numpy import E5Numpy
+from zhen.align.onnx_graphs import cached_graph, cpu_session, quantise_into
 
 GRAPH_VERSION = 2  # bump when the graph below changes: cached files carry it in their names
 
@@ -39,52 +37,24 @@ class E5Onnx(E5Numpy):
         import onnxruntime as ort
 
         super().__init__(path)
-        graph = self._cached_graph(cache_dir, ort.__version__)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
-
-    def _cached_graph(self, cache_dir: Path | None, ort_version: str) -> Path:
-        """The quantised graph's file, built on first use. A directory that cannot be written (a
-        read-only models volume) gets the file in the temporary directory instead."""
-        key = hashlib.sha256(f"{self.source_digest}|{ort_version}|{GRAPH_VERSION}".encode()).hexdigest()[:16]
-        for folder in ([cache_dir] if cache_dir else []) + [Path(tempfile.gettempdir()) / "zhen-models"]:
-            target = folder / f"e5-small-int8-{key}.onnx"
-            if target.exists():
-                return target
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                self._write_quantised(target)
-                return target
-            except OSError:
-                continue
-        raise OSError("no writable directory for the embedding model's ONNX graph")
+        key = hashlib.sha256(f"{self.source_digest}|{ort.__version__}|{GRAPH_VERSION}".encode()).hexdigest()[:16]
+        self.session = cpu_session(cached_graph(f"e5-small-int8-{key}.onnx", cache_dir, self._write_quantised), threads)
 
     def _write_quantised(self, target: Path) -> None:
-        """Float graph → `quantize_dynamic` (int8, per channel) → `target`, renamed into place so that
-        processes building it at once never read half a file.
+        """Float graph → `quantize_dynamic` (int8, per channel) → `target` (`onnx_graphs.quantise_into`).
 
         The feed-forward's output products stay float32: their inputs are GELU outputs whose range a few
         large values dominate, so one int8 scale per tensor loses most there. Measured on 400 FLORES
         sentences (centred vectors, as the aligner compares them): everything int8 keeps a cosine of
         0.985 to the float32 engine, this split 0.9955, for 1.3x the int8 time."""
         import onnx
-        from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        with tempfile.TemporaryDirectory(dir=target.parent) as work:
-            plain, quantised = Path(work) / "float.onnx", Path(work) / "int8.onnx"
+        def write_float(plain: Path) -> list[str]:
             graph = self._float_graph()
             onnx.save(graph, plain)
-            feed_forward_out = [n.name for n in graph.graph.node if n.name.endswith(".fo")]
-            logging.disable(logging.WARNING)  # the quantiser's advice to pre-process: this graph needs none
-            try:
-                quantize_dynamic(plain, quantised, weight_type=QuantType.QInt8, per_channel=True,
-                                 nodes_to_exclude=feed_forward_out,
-                                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-            finally:
-                logging.disable(logging.NOTSET)
-            os.replace(quantised, target)
+            return [n.name for n in graph.graph.node if n.name.endswith(".fo")]  # the feed-forward's output
+
+        quantise_into(target, write_float, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
     def _float_graph(self):  # noqa: ANN202 - onnx.ModelProto; onnx is imported only when building
         """The encoder stack: per layer, fused attention over the packed Q/K/V product, output

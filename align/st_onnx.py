@@ -22,9 +22,6 @@ Imported only by the sentence-transformers embedder, where torch is installed.
 from __future__ import annotations
 
 import hashlib
-import logging
-import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -32,6 +29,8 @@ from typing import Any
 import numpy as np
 import torch
 import transformers
+
+from zhen.align.onnx_graphs import cached_graph, cpu_session, quantise_into
 
 GRAPH_VERSION = 1  # bump when the export or the quantisation below changes: cached files carry it in their names
 BATCH = 32  # texts per session run, sorted by length so that a run pads little
@@ -50,11 +49,10 @@ class StOnnx:
         self.tokenizer = model.tokenizer
         self.pad = int(model.tokenizer.pad_token_id or 0)
         self.max_length = int(model.max_seq_length or 512)
-        graph = _cached_graph(model, Path(model_path), cache_dir, ort.__version__)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        key = hashlib.sha256(f"{_folder_digest(Path(model_path))}|{ort.__version__}|{_torch_versions()}|"
+                             f"{GRAPH_VERSION}".encode()).hexdigest()[:16]
+        name = f"st-int8-{Path(model_path).resolve().name}-{key}.onnx"
+        self.session = cpu_session(cached_graph(name, cache_dir, lambda target: _build(model, target)), threads)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """One row per text, in order; texts are run in batches of similar token length."""
@@ -76,42 +74,29 @@ class StOnnx:
         return out if out is not None else np.zeros((0, 0), np.float32)
 
 
-def _cached_graph(model: Any, model_path: Path, cache_dir: Path | None, ort_version: str) -> Path:  # noqa: ANN401
-    """The quantised graph's file, built on first use; a folder that cannot be written (a read-only models
-    volume) gets it in the temporary directory instead. A model that cannot be exported leaves a `.failed`
-    note beside where its graph would be, so that later loads do not spend the export's time again."""
-    key = hashlib.sha256(f"{_folder_digest(model_path)}|{ort_version}|{_torch_versions()}|{GRAPH_VERSION}"
-                         .encode()).hexdigest()[:16]
-    name = f"st-int8-{model_path.resolve().name}-{key}.onnx"
-    for folder in ([cache_dir] if cache_dir else []) + [Path(tempfile.gettempdir()) / "zhen-models"]:
-        target, failed = folder / name, folder / f"{name}.failed"
-        if target.exists():
-            return target
-        if failed.exists():
-            raise ValueError(failed.read_text(encoding="utf-8"))
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            _write_quantised(model, target)
-            _check(model, target)
-        except OSError:
-            continue
-        except Exception as e:  # the exporter's or the check's: any of them means no graph for this model
-            failed.write_text(f"{type(e).__name__}: {e}", encoding="utf-8")
-            raise ValueError(f"{type(e).__name__}: {e}") from e
-        return target
-    raise OSError("no writable directory for the embedding model's ONNX graph")
+def _build(model: Any, target: Path) -> None:  # noqa: ANN401
+    """The checked int8 graph at `target`. A model that cannot be exported leaves a `.failed` note beside
+    where its graph would be, so that later loads do not spend the export's time again."""
+    failed = target.with_name(f"{target.name}.failed")
+    if failed.exists():
+        raise ValueError(failed.read_text(encoding="utf-8"))
+    try:
+        _write_quantised(model, target)
+        _check(model, target)
+    except OSError:
+        raise  # an unwritable folder: `cached_graph` tries the next
+    except Exception as e:  # the exporter's or the check's: any of them means no graph for this model
+        failed.write_text(f"{type(e).__name__}: {e}", encoding="utf-8")
+        raise ValueError(f"{type(e).__name__}: {e}") from e
 
 
 def _check(model: Any, graph: Path) -> None:  # noqa: ANN401
     """The new graph against the torch model on texts of other lengths than the export's sample (a length
     the tracer froze would fail here, not in a user's request); a graph that disagrees is removed."""
-    import onnxruntime as ort
-
     texts = ["Short.", "一句比导出时的样本更长的中文句子，" * 4, "A longer English sentence than the sample, " * 5]
     batch = model.tokenizer(texts, padding=True, return_tensors="np")
     try:
-        session = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
-        got = session.run(None, {"input_ids": batch["input_ids"].astype(np.int64),
+        got = cpu_session(graph, 0).run(None, {"input_ids": batch["input_ids"].astype(np.int64),
                                  "attention_mask": batch["attention_mask"].astype(np.int64)})[0]
         want = model.encode(texts, convert_to_numpy=True, normalize_embeddings=True)
         cosine = float(np.min(np.einsum("ij,ij->i", want, got) / np.linalg.norm(got, axis=1)))
@@ -138,25 +123,16 @@ def _torch_versions() -> str:
 
 
 def _write_quantised(model: Any, target: Path) -> None:  # noqa: ANN401
-    """Float graph (`_export`) → `quantize_dynamic` (int8 weights per channel) → `target`, renamed into place
-    so that processes building it at once never read half a file."""
+    """The exported float graph (`_export`), quantised into `target` (`onnx_graphs.quantise_into`); only
+    matrix products with a constant weight are quantised."""
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    with tempfile.TemporaryDirectory(dir=target.parent) as work:
-        plain, quantised = Path(work) / "float.onnx", Path(work) / "int8.onnx"
+    def write_float(plain: Path) -> list[str]:
         _export(model, plain)
         graph = onnx.load(plain, load_external_data=False)
-        keep_float = _float_products(graph, getattr(model[0].auto_model.config, "intermediate_size", 0))
-        del graph
-        logging.disable(logging.WARNING)  # the quantiser's advice to pre-process: this graph needs none
-        try:
-            quantize_dynamic(plain, quantised, weight_type=QuantType.QInt8, per_channel=True,
-                             op_types_to_quantize=["MatMul"], nodes_to_exclude=keep_float,
-                             extra_options={"MatMulConstBOnly": True})
-        finally:
-            logging.disable(logging.NOTSET)
-        os.replace(quantised, target)
+        return _float_products(graph, getattr(model[0].auto_model.config, "intermediate_size", 0))
+
+    quantise_into(target, write_float, op_types_to_quantize=["MatMul"], extra_options={"MatMulConstBOnly": True})
 
 
 def _float_products(graph: Any, wide: int) -> list[str]:  # noqa: ANN401 - onnx.ModelProto

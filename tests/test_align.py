@@ -214,7 +214,7 @@ def test_onnx_engine_is_the_float_engine_in_int8(tmp_path, monkeypatch):
     onnxruntime release; an AMD EPYC with onnxruntime 1.32 gives 0.9954 and 0.9976), the same neighbours; the graph
     is built once into the cache directory and read back after, and a cache directory that cannot be
     written falls back to the temporary directory."""
-    from zhen.align import e5_onnx
+    from zhen.align import onnx_graphs
     from zhen.align.e5_numpy import E5Numpy
     from zhen.align.e5_onnx import E5Onnx
 
@@ -234,7 +234,7 @@ def test_onnx_engine_is_the_float_engine_in_int8(tmp_path, monkeypatch):
         E5Onnx(cache_dir=tmp_path / "models")
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")
-    monkeypatch.setattr(e5_onnx.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    monkeypatch.setattr(onnx_graphs.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
     fallback = E5Onnx(cache_dir=blocked / "models")
     assert list((tmp_path / "tmp" / "zhen-models").glob("e5-small-int8-*.onnx"))
     assert np.allclose(fallback.query(zh + en + odd), v_fast, atol=1e-5)  # the same graph, the same batch
